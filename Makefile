@@ -1,0 +1,28 @@
+# pullmedic — developer entry points. Every target sets itself up from a clean clone.
+SHELL := /bin/bash
+# Lambda runs Python 3.12: use it locally when it is installed, else the default python3.
+PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12.*/bin/python3.12) $(shell command -v python3.12) python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml tests/constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c tests/constraints.txt -e '.[sandbox,dev]'
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/pullmedic demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check layers functions tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache
