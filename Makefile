@@ -5,6 +5,8 @@ PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12.*/bin/python3.12) 
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# eks-token (and the awscli it drags in) lives apart: tests compare our token with its token.
+EKSTOKEN_STAMP := .venv-ekstoken/.installed
 
 .PHONY: setup demo test lint clean
 
@@ -15,14 +17,19 @@ $(STAMP): pyproject.toml tests/constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c tests/constraints.txt -e '.[sandbox,dev]'
 	touch $@
 
+$(EKSTOKEN_STAMP):
+	test -x .venv-ekstoken/bin/python || $(PYTHON) -m venv .venv-ekstoken
+	.venv-ekstoken/bin/python -m pip install --quiet --disable-pip-version-check eks-token==0.3.0
+	touch $@
+
 demo: $(STAMP)
 	$(BIN)/pullmedic demo
 
-test: $(STAMP)
+test: $(STAMP) $(EKSTOKEN_STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check layers functions tests
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .venv-ekstoken .pytest_cache

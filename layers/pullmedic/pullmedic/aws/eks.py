@@ -1,0 +1,39 @@
+"""EKS control-plane reads: which clusters, and how to reach each one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ClusterAccess:
+    """What is needed to talk to one cluster's Kubernetes API, plus where it lives."""
+
+    name: str
+    region: str
+    arn: str
+    endpoint: str
+    ca_data: str
+    vpc_id: str | None
+    status: str
+
+
+def list_clusters(eks: Any) -> list[str]:
+    """Every cluster name in the client's region (paginated)."""
+    names: list[str] = []
+    for page in eks.get_paginator("list_clusters").paginate():
+        names.extend(page.get("clusters", []))
+    return sorted(names)
+
+
+def describe(eks: Any, name: str) -> ClusterAccess:
+    """The endpoint, CA and VPC of `name` (raises botocore ClientError when it cannot)."""
+    cluster = eks.describe_cluster(name=name)["cluster"]
+    vpc = cluster.get("resourcesVpcConfig") or {}
+    return ClusterAccess(
+        name=name, region=eks.meta.region_name, arn=cluster.get("arn", ""),
+        endpoint=cluster.get("endpoint", ""),
+        ca_data=(cluster.get("certificateAuthority") or {}).get("data", ""),
+        vpc_id=vpc.get("vpcId"), status=cluster.get("status", ""),
+    )

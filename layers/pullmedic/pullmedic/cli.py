@@ -1,0 +1,136 @@
+"""The `pullmedic` command: scan from a laptop, explain one message, or run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from pullmedic.classify import classify
+from pullmedic.causes import ADVICE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except (ValueError, FileNotFoundError) as err:
+        print(f"pullmedic: {err}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pullmedic", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    scan = commands.add_parser("scan", help="scan clusters with your AWS credentials")
+    scan.add_argument("--cluster", action="append", required=True,
+                      help="cluster name (repeat for several)")
+    scan.add_argument("--region", help="AWS region (default: your configuration's)")
+    scan.add_argument("--namespace", action="append", help="only this namespace (repeatable)")
+    scan.add_argument("--json", action="store_true", help="print the JSON summary")
+    scan.set_defaults(run=_scan)
+
+    explain = commands.add_parser("explain", help="classify one failure message")
+    explain.add_argument("message", nargs="?", help="the kubelet message (quote it)")
+    explain.add_argument("--image", help="the image reference the message is about")
+    explain.add_argument("--reason", help="the waiting or event reason, if known")
+    explain.add_argument("--jsonl", action="store_true",
+                         help='read {"message": ..., "image": ...} lines on stdin, write JSON lines')
+    explain.set_defaults(run=_explain)
+
+    demo = commands.add_parser("demo", help="run the real handler against the local sandbox")
+    demo.add_argument("--scenario", action="append",
+                      help="scenario YAML file (repeatable; default: every bundled scenario)")
+    demo.add_argument("--json", action="store_true", help="print the handler's summary as JSON")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from pullmedic.bootstrap import bootstrap
+    from pullmedic.event import ScanOrder
+    from pullmedic.render import text
+    from pullmedic.service import run_scan
+    from pullmedic.settings import load
+
+    settings = load()
+    app = bootstrap(settings, region=args.region)
+    order = ScanOrder("cli", tuple(args.cluster), frozenset(args.namespace or ()) or None, True)
+    result, summary = run_scan(order, settings, app)
+    if args.json:
+        json.dump(summary, sys.stdout, indent=2)
+        print()
+    else:
+        print(table(summary))
+        if result.findings or result.errors:
+            print()
+            print(text(result.findings, result.errors), end="")
+    return 1 if result.errors else 0
+
+
+def table(summary: dict[str, Any]) -> str:
+    """A fixed-width table of findings, one line each."""
+    rows = [("CLUSTER", "NAMESPACE", "WORKLOAD", "CONTAINER", "IMAGE", "CAUSE", "PODS")]
+    rows += [(f["cluster"], f["namespace"], f["workload"], f["container"], f["image"],
+              f["cause"], str(f["pod_count"])) for f in summary["findings"]]
+    if len(rows) == 1:
+        return f"No pods failing to pull in: {', '.join(summary['clusters_scanned']) or '-'}"
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                     for r in rows)
+
+
+def explanation(message: str, image: str | None = None, reason: str | None = None) -> dict[str, Any]:
+    """The classification of one message as a JSON-ready dict."""
+    verdict = classify(message, reason=reason, image=image)
+    return {"cause": verdict.cause.value, "alternatives": [a.value for a in verdict.alternatives],
+            "summary": verdict.summary, "rule": verdict.rule_id, "grpc_code": verdict.grpc_code,
+            "advice": ADVICE[verdict.cause]}
+
+
+def _explain(args: argparse.Namespace) -> int:
+    if args.jsonl:
+        return _explain_lines(sys.stdin, sys.stdout)
+    if not args.message:
+        raise ValueError("give a MESSAGE, or --jsonl to read JSON lines from stdin")
+    result = explanation(args.message, args.image, args.reason)
+    also = f" (could also be: {', '.join(result['alternatives'])})" if result["alternatives"] else ""
+    print(f"cause:   {result['cause']}{also}\nwhy:     {result['summary']}\n"
+          f"rule:    {result['rule']}\nfix:     {result['advice']}")
+    return 0
+
+
+def _explain_lines(stdin: TextIO, stdout: TextIO) -> int:
+    """One JSON line out per line in, in order; a bad line gets an error line, not a crash."""
+    status = 0
+    for number, line in enumerate(stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("message"), str):
+                raise ValueError('expected an object with a string "message"')
+            out = explanation(item["message"], item.get("image"), item.get("reason"))
+        except ValueError as err:
+            out, status = {"line": number, "error": str(err)}, 1
+        stdout.write(json.dumps(out) + "\n")
+    return status
+
+
+def _demo(args: argparse.Namespace) -> int:
+    try:
+        from pullmedic_sandbox.demo import run_demo
+    except ImportError as err:
+        raise ValueError(f"the sandbox is not installed ({err}): run `make demo` in a clone") from err
+    return run_demo(args.scenario, as_json=args.json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

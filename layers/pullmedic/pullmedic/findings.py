@@ -1,0 +1,75 @@
+"""Group container failures into findings: one per workload, container, image and cause."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+
+from pullmedic.causes import ADVICE, Cause
+from pullmedic.classify import Classification, classify
+from pullmedic.model import ContainerFailure, Finding, Workload
+
+EXAMPLE_PODS = 5
+SEVERITY: dict[Cause, str] = {
+    Cause.RATE_LIMITED: "medium", Cause.PULL_TIMEOUT: "medium",
+    Cause.REGISTRY_SERVER_ERROR: "medium", Cause.UNKNOWN: "medium",
+}
+SEVERITY_ORDER = ("low", "medium", "high")
+# Rules that fire when the message says nothing: such pods join their siblings' known cause.
+SILENT_RULES = frozenset({"backoff_only", "no_message"})
+
+
+def severity(cause: Cause) -> str:
+    """High unless the cause is often transient (rate limit, timeout, server error) or unknown."""
+    return SEVERITY.get(cause, "high")
+
+
+def fingerprint(finding: Finding) -> str:
+    """A stable id for the problem: the same (cluster, ns, workload, container, image, cause)."""
+    return hashlib.sha256("\x1f".join(finding.key).encode()).hexdigest()[:16]
+
+
+def group(failures: Iterable[ContainerFailure],
+          workload_of: Callable[[ContainerFailure], Workload]) -> list[Finding]:
+    """Classify each failure and fold them into findings, newest message kept per group."""
+    by_place: dict[tuple, list[tuple[ContainerFailure, Classification]]] = defaultdict(list)
+    for failure in failures:
+        verdict = classify(failure.message, reason=failure.reason, image=failure.image or None)
+        place = (failure.cluster, failure.pod.namespace, workload_of(failure), failure.container,
+                 failure.image)
+        by_place[place].append((failure, verdict))
+    groups: dict[tuple, list[tuple[ContainerFailure, Classification]]] = defaultdict(list)
+    for place, members in by_place.items():
+        known = Counter(v.cause for _, v in members if v.rule_id not in SILENT_RULES)
+        for failure, verdict in members:
+            cause = verdict.cause
+            if verdict.rule_id in SILENT_RULES and known:
+                cause = known.most_common(1)[0][0]
+            groups[(*place, cause)].append((failure, verdict))
+    findings = [_finding(key, members) for key, members in groups.items()]
+    return sorted(findings, key=lambda f: (SEVERITY_ORDER.index(f.severity) * -1, f.key))
+
+
+def _finding(key: tuple, members: list[tuple[ContainerFailure, Classification]]) -> Finding:
+    cluster, namespace, workload, container, image, cause = key
+    best_failure, best_verdict = max(members, key=_informative)
+    pods = sorted({f.pod.name for f, _ in members})
+    return Finding(
+        cluster=cluster, namespace=namespace, workload=workload, container=container,
+        container_type=best_failure.container_type, image=image, cause=cause,
+        rule_id=best_verdict.rule_id, summary=best_verdict.summary,
+        alternatives=best_verdict.alternatives, message=best_failure.message,
+        message_source=best_failure.message_source,
+        reasons=tuple(sorted({f.reason for f, _ in members})), pods=tuple(pods[:EXAMPLE_PODS]),
+        pod_count=len(pods), nodes=tuple(sorted({f.pod.node for f, _ in members if f.pod.node})),
+        severity=severity(cause), advice=ADVICE[cause],
+    )
+
+
+def _informative(member: tuple[ContainerFailure, Classification]) -> tuple[int, float]:
+    """Prefer a message from the waiting state or an event, then the newest event."""
+    failure, _ = member
+    rank = {"waiting": 2, "event": 1}.get(failure.message_source, 0)
+    when = failure.event.time.timestamp() if failure.event and failure.event.time else 0.0
+    return rank, when

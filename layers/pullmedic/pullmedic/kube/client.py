@@ -1,0 +1,38 @@
+"""Build a kubernetes API client for one EKS cluster (TLS verified against the cluster CA)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+from contextlib import contextmanager
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
+
+
+@contextmanager
+def api_client(endpoint: str, ca_data_b64: str, token: str) -> Iterator[ApiClient]:
+    """An ApiClient for `endpoint` that trusts only the cluster's CA; cleaned up on exit."""
+    from kubernetes.client import ApiClient, Configuration  # deferred: heavy import
+
+    ca_pem = base64.b64decode(ca_data_b64)
+    fd, ca_path = tempfile.mkstemp(prefix="pullmedic-ca-", suffix=".pem")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(ca_pem)
+        config = Configuration()
+        config.host = endpoint
+        config.ssl_ca_cert = ca_path
+        config.verify_ssl = True
+        config.api_key = {"authorization": "Bearer " + token}
+        config.retries = 1
+        client = ApiClient(config)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        os.unlink(ca_path)

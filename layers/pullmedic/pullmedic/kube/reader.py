@@ -1,0 +1,101 @@
+"""Read pods, events and owners from one cluster: paginated lists, raw JSON, few requests."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class KubeReadError(Exception):
+    """A Kubernetes list that failed for good (after retries), with the HTTP status if any."""
+
+    def __init__(self, what: str, status: int | None, message: str) -> None:
+        super().__init__(f"{what}: {message}")
+        self.what, self.status = what, status
+
+
+class KubeReader:
+    """Streams list results page by page; counts every request it makes."""
+
+    def __init__(self, client: ApiClient, *, page_size: int = 500, attempts: int = 3,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        from kubernetes.client import AppsV1Api, BatchV1Api, CoreV1Api  # deferred import
+
+        self._core, self._apps, self._batch = CoreV1Api(client), AppsV1Api(client), BatchV1Api(client)
+        self._page_size, self._attempts, self._sleep = page_size, attempts, sleep
+        self.requests = 0
+
+    def pods(self, field_selector: str) -> Iterator[list[dict[str, Any]]]:
+        """Pages of pods in all namespaces."""
+        return self._pages("pods", self._core.list_pod_for_all_namespaces,
+                           field_selector=field_selector)
+
+    def events(self, field_selector: str) -> Iterator[list[dict[str, Any]]]:
+        """Pages of core/v1 events in all namespaces."""
+        return self._pages("events", self._core.list_event_for_all_namespaces,
+                           field_selector=field_selector)
+
+    def replicasets(self, label_selector: str) -> Iterator[list[dict[str, Any]]]:
+        """Pages of ReplicaSets in all namespaces matching `label_selector`."""
+        return self._pages("replicasets", self._apps.list_replica_set_for_all_namespaces,
+                           label_selector=label_selector)
+
+    def jobs(self) -> Iterator[list[dict[str, Any]]]:
+        """Pages of Jobs in all namespaces."""
+        return self._pages("jobs", self._batch.list_job_for_all_namespaces)
+
+    def _pages(self, what: str, call: Callable[..., Any], **params: str) -> Iterator[list[dict[str, Any]]]:
+        token: str | None = None
+        while True:
+            body = self._call(what, call, limit=self._page_size, _continue=token, **params)
+            yield body.get("items") or []
+            token = (body.get("metadata") or {}).get("continue")
+            if not token:
+                return
+
+    def _call(self, what: str, call: Callable[..., Any], **params: Any) -> dict[str, Any]:
+        from kubernetes.client.exceptions import ApiException  # deferred import
+        from urllib3.exceptions import HTTPError
+
+        for attempt in range(1, self._attempts + 1):
+            self.requests += 1
+            try:
+                response = call(_preload_content=False, _request_timeout=(5, 30), **params)
+                return json.loads(response.data)
+            except ApiException as err:
+                if err.status not in RETRY_STATUSES or attempt == self._attempts:
+                    raise KubeReadError(what, err.status, _api_message(err)) from err
+                self._sleep(_retry_after(err, attempt))
+            except HTTPError as err:
+                raise KubeReadError(what, None, f"cannot reach the API server: {_root(err)}") from err
+        raise AssertionError("unreachable")
+
+
+def _retry_after(err: Any, attempt: int) -> float:
+    """Seconds to wait: the server's Retry-After (capped at 10 s), else 0.5 s doubling."""
+    header = (err.headers or {}).get("Retry-After") if err.headers else None
+    try:
+        return min(float(header), 10.0) if header else 0.5 * 2 ** (attempt - 1)
+    except ValueError:
+        return 0.5 * 2 ** (attempt - 1)
+
+
+def _api_message(err: Any) -> str:
+    """The Status message the API server sent, or the HTTP reason."""
+    try:
+        return f"HTTP {err.status}: {json.loads(err.body)['message']}"
+    except (TypeError, ValueError, KeyError):
+        return f"HTTP {err.status}: {err.reason}"
+
+
+def _root(err: BaseException) -> str:
+    """The innermost reason of a urllib3 error (e.g. the TLS or connect failure)."""
+    reason = getattr(err, "reason", None)
+    return str(reason or err)

@@ -1,0 +1,104 @@
+"""Plain records passed between the scan's stages (frozen, no behaviour beyond naming)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pullmedic.causes import Cause
+
+CONTAINER_TYPES = ("init", "regular", "ephemeral", "sandbox")
+SANDBOX = "(pod sandbox)"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """The controller a pod belongs to, found through its owner chain."""
+
+    kind: str
+    name: str
+    inferred: bool = False  # named from naming conventions because the owner could not be read
+
+
+@dataclass(frozen=True)
+class PodInfo:
+    """The few fields of a pod the scan keeps (the rest of the page is dropped)."""
+
+    namespace: str
+    name: str
+    uid: str
+    created: datetime | None
+    node: str | None
+    host_ip: str | None
+    pod_ip: str | None
+    labels: dict[str, str]
+    owner_kind: str | None
+    owner_name: str | None
+    service_account: str
+    pull_secrets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FailureEvent:
+    """The newest kubelet event that explains a container's (or sandbox's) failure."""
+
+    reason: str
+    message: str
+    time: datetime | None
+    count: int
+
+
+@dataclass(frozen=True)
+class ContainerFailure:
+    """One container (or pod sandbox) of one pod that cannot start because of its image."""
+
+    cluster: str
+    pod: PodInfo
+    container: str
+    container_type: str
+    image: str
+    reason: str
+    message: str
+    message_source: str  # "waiting", "event" or "none"
+    event: FailureEvent | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: a (cluster, namespace, workload, container, image, cause) group of failures."""
+
+    cluster: str
+    namespace: str
+    workload: Workload
+    container: str
+    container_type: str
+    image: str
+    cause: Cause
+    rule_id: str
+    summary: str
+    alternatives: tuple[Cause, ...]
+    message: str
+    message_source: str
+    reasons: tuple[str, ...]
+    pods: tuple[str, ...]
+    pod_count: int
+    nodes: tuple[str, ...]
+    severity: str
+    confidence: str = "likely"
+    advice: str = ""
+    evidence: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str, str, str]:
+        """The grouping key; also the input of the stable fingerprint."""
+        return (self.cluster, self.namespace, self.workload.kind, self.workload.name,
+                self.container, self.image, self.cause.value)
+
+
+@dataclass(frozen=True)
+class ScanError:
+    """A cluster (or a part of one) that could not be scanned, and why."""
+
+    cluster: str
+    stage: str
+    message: str

@@ -1,0 +1,23 @@
+"""Remove secrets from text before it is logged, published or shown (pure)."""
+
+from __future__ import annotations
+
+import re
+
+_MASK = "[REDACTED]"
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Presigned URL signatures, credentials and session tokens (SigV4 query auth).
+    (re.compile(r"(?i)(X-Amz-(?:Signature|Security-Token|Credential)=)[^&\s\"']+"), rf"\1{_MASK}"),
+    # user:password@ in URLs.
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@\"']+:[^/\s@\"']+@"), rf"\1{_MASK}@"),
+    # Authorization headers and bearer tokens, including EKS tokens.
+    (re.compile(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {_MASK}"),
+    (re.compile(r"k8s-aws-v1\.[A-Za-z0-9_-]+"), f"k8s-aws-v1.{_MASK}"),
+)
+
+
+def redact(text: str) -> str:
+    """`text` with signatures, tokens and URL credentials replaced by [REDACTED]."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text

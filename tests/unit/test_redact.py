@@ -1,0 +1,30 @@
+"""Secrets never survive redaction."""
+
+from __future__ import annotations
+
+import pytest
+
+from pullmedic.redact import redact
+
+SECRETS = ["EXAMPLESIGNATURE0123456789abcdef", "FwoGZXIvYXdzEXAMPLETOKEN", "hunter2pass",
+           "eyJhbGciOiJSUzI1NiIsImtpZCI6IkV4YW1wbGUifQ", "aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbS8"]
+
+
+@pytest.mark.parametrize("text", [
+    "failed to copy: httpReadSeeker: failed open: failed to do request: Get "
+    "\"https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/abc?"
+    "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAEXAMPLE%2F20261127%2Fus-east-1"
+    "&X-Amz-Security-Token=FwoGZXIvYXdzEXAMPLETOKEN&X-Amz-Signature=EXAMPLESIGNATURE0123456789abcdef\"",
+    "Get \"https://robot:hunter2pass@registry.example.com/v2/\": dial tcp: i/o timeout",
+    "Authorization: Bearer eyJhbGciOiJSUzI1NiIsImtpZCI6IkV4YW1wbGUifQ",
+    "token k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbS8 rejected",
+])
+def test_secrets_removed(text: str) -> None:
+    cleaned = redact(text)
+    assert "[REDACTED]" in cleaned
+    assert not any(secret in cleaned for secret in SECRETS)
+
+
+def test_plain_messages_untouched() -> None:
+    text = 'Failed to pull image "nginx:stable": rpc error: code = NotFound desc = not found'
+    assert redact(text) == text
