@@ -29,7 +29,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     metrics.add_metric(name="FailingPods", unit=MetricUnit.Count, value=summary["failing_pods"])
     metrics.add_metric(name="ScanErrors", unit=MetricUnit.Count, value=len(result.errors))
     for error in summary["errors"]:
-        logger.warning("cluster not scanned", extra=error)
+        logger.warning("cluster not scanned", extra={"scan_error": error})
     logger.info("scan finished", extra={k: summary[k] for k in
                                         ("clusters_scanned", "finding_count", "by_cause")})
     return summary

@@ -9,8 +9,8 @@ import sys
 from datetime import datetime
 
 import awscli  # noqa: F401, I001  (first: installs the hook that serves awscli's own botocore)
-import eks_token
 import botocore.auth
+import eks_token
 
 cluster, region, when = sys.argv[1:4]
 botocore.auth.get_current_datetime = lambda: datetime.fromisoformat(when)

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from pullmedic.kube.pods import (PULL_SECRETS, candidates, event_key, failure_event, failures,
-                                 newer)
+from pullmedic.kube.pods import PULL_SECRETS, candidates, event_key, failure_event, failures, newer
 from pullmedic.model import SANDBOX
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

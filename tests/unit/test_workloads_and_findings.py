@@ -8,8 +8,7 @@ import pytest
 
 from pullmedic.causes import Cause
 from pullmedic.findings import fingerprint, group
-from pullmedic.kube.workloads import (controller_index, needs_jobs, replicaset_selector,
-                                      workload_of)
+from pullmedic.kube.workloads import controller_index, needs_jobs, replicaset_selector, workload_of
 from pullmedic.model import ContainerFailure, FailureEvent, PodInfo, Workload
 
 NOTFOUND = ('Failed to pull image "ghcr.io/acme/api:v9": rpc error: code = NotFound desc = failed '

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from pullmedic.classify import classify
 from pullmedic.causes import ADVICE
+from pullmedic.classify import classify
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,14 +49,22 @@ def subject(findings: Sequence[Finding], errors: Sequence[ScanError]) -> str:
     """An email subject: plain ASCII, one line, under 100 characters."""
     clusters = sorted({f.cluster for f in findings} | {e.cluster for e in errors} - {"*"})
     where = clusters[0] if len(clusters) == 1 else f"{len(clusters)} clusters"
-    if findings:
-        causes = ", ".join(sorted({f.cause.value for f in findings}))
-        noun = "problem" if len(findings) == 1 else "problems"
-        text = f"pullmedic: {len(findings)} image pull {noun} in {where} ({causes})"
-    else:
-        text = f"pullmedic: {len(errors)} scan error(s) in {where}"
-    text = text.encode("ascii", "replace").decode("ascii").replace("\n", " ")
-    return text if len(text) <= SUBJECT_MAX else text[: SUBJECT_MAX - 3] + "..."
+    if not findings:
+        return _ascii(f"pullmedic: {len(errors)} cluster(s) could not be scanned in {where}")
+    noun = "problem" if len(findings) == 1 else "problems"
+    head = f"pullmedic: {len(findings)} image pull {noun} in {where}: "
+    causes = [c for c, _ in Counter(f.cause.value for f in findings).most_common()]
+    for shown in range(len(causes), 0, -1):
+        rest = len(causes) - shown
+        text = head + ", ".join(causes[:shown]) + (f" (+{rest} more)" if rest else "")
+        if len(_ascii(text)) <= SUBJECT_MAX:
+            return _ascii(text)
+    return _ascii(head.rstrip(": "))[:SUBJECT_MAX]
+
+
+def _ascii(text: str) -> str:
+    """One line of printable ASCII."""
+    return "".join(c if " " <= c <= "~" else "?" for c in text)
 
 
 def text(findings: Sequence[Finding], errors: Sequence[ScanError], omitted: int = 0) -> str:

@@ -13,12 +13,19 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pullmedic.aws.eks import ClusterAccess, describe, list_clusters
 from pullmedic.aws.token import eks_token
 from pullmedic.findings import group
-from pullmedic.kube.pods import (EVENT_FIELD_SELECTOR, POD_FIELD_SELECTOR, Candidate,
-                                 candidates, event_key, failure_event, failures, newer)
+from pullmedic.kube.pods import (
+    EVENT_FIELD_SELECTOR,
+    POD_FIELD_SELECTOR,
+    Candidate,
+    candidates,
+    event_key,
+    failure_event,
+    failures,
+    newer,
+)
 from pullmedic.kube.reader import KubeReader, KubeReadError
-from pullmedic.kube.workloads import (controller_index, needs_jobs, replicaset_selector,
-                                      workload_of)
-from pullmedic.model import ContainerFailure, FailureEvent, Finding, ScanError, Workload
+from pullmedic.kube.workloads import controller_index, needs_jobs, replicaset_selector, workload_of
+from pullmedic.model import FailureEvent, Finding, ScanError, Workload
 
 Connect = Callable[[str, str, str], AbstractContextManager[Any]]
 

@@ -1,0 +1,93 @@
+"""The real Lambda handler against the sandbox: findings, SNS message, summary, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pullmedic_sandbox.handler import invoke, load_handler
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+@pytest.fixture(scope="module")
+def handler() -> Any:
+    return load_handler()
+
+
+def scheduled() -> dict[str, Any]:
+    return json.loads((EVENTS / "scheduled.json").read_text())
+
+
+def keyed(findings: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(f["workload"], f["container"]): f for f in findings}
+
+
+def test_reference_cases_named_and_alert_read_back_through_sqs(world, sandbox, handler) -> None:
+    scenario = world("reference-cases")
+    summary = invoke(handler, scheduled())
+
+    assert summary["clusters_scanned"] == ["demo"] and summary["errors"] == []
+    found = {(f["workload"], f["image"] if f["container_type"] != "sandbox" else f["container"]):
+             f["cause"] for f in summary["findings"]}
+    expected = {(e["workload"], e.get("image", e.get("container"))): e["cause"]
+                for e in scenario.expect}
+    assert found == expected
+    nginx = keyed(summary["findings"])[("Deployment/nginx", "nginx")]
+    assert nginx["pod_count"] == 2 and nginx["alternatives"] == ["auth_failed"]
+    assert "pull access denied for nginxx" in nginx["message"]
+
+    (envelope,) = sandbox.messages()
+    assert envelope["Type"] == "Notification" and len(envelope["Subject"]) < 100
+    assert envelope["Subject"].isascii()
+    document = json.loads(envelope["Message"])
+    assert document["schema"] == "pullmedic.findings/v1"
+    assert {f["cause"] for f in document["findings"]} == set(expected.values())
+    attributes = {k: v["Value"] for k, v in envelope["MessageAttributes"].items()}
+    assert json.loads(attributes["cluster"]) == ["demo"]
+    assert attributes["severity"] == "high"
+    assert "rate_limited" in json.loads(attributes["causes"])
+
+
+def test_email_body_says_what_where_why_and_fix(world, sandbox, handler) -> None:
+    world("reference-cases")
+    invoke(handler, scheduled())
+    (published,) = sandbox.published()
+    body = published["message"]["email"]
+    assert published["message"]["default"] == body
+    assert "demo/default/Deployment/nginx" in body
+    assert "Image:     nginxx:latest" in body
+    assert "Fix:" in body and "toomanyrequests" in body
+
+
+def test_healthy_cluster_publishes_nothing(world, sandbox, handler) -> None:
+    world("healthy")
+    summary = invoke(handler, scheduled())
+    assert summary["findings"] == [] and summary["clusters_scanned"] == ["healthy"]
+    assert sandbox.messages() == []
+
+
+def test_dry_run_on_demand_event_does_not_publish(world, sandbox, handler) -> None:
+    world("reference-cases")
+    summary = invoke(handler, {"clusters": ["demo"], "namespaces": ["shop"], "dry_run": True})
+    assert [f["workload"] for f in summary["findings"]] == ["Deployment/storefront"]
+    assert summary["published_message_id"] is None and sandbox.messages() == []
+
+
+def test_bad_event_is_a_clear_error(world, handler) -> None:
+    world("reference-cases")
+    with pytest.raises(ValueError, match="'dry_run' must be true or false"):
+        invoke(handler, json.loads((EVENTS / "bad-input.json").read_text()))
+
+
+def test_unreadable_cluster_is_reported_and_others_still_scanned(world, sandbox, handler) -> None:
+    world("access-denied")
+    summary = invoke(handler, scheduled())
+    assert summary["clusters_scanned"] == ["open"]
+    (error,) = summary["errors"]
+    assert error["cluster"] == "locked" and "access entry" in error["message"]
+    assert [f["cluster"] for f in summary["findings"]] == ["open"]
+    assert len(sandbox.messages()) == 1

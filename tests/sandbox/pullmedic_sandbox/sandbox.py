@@ -1,0 +1,157 @@
+"""The local world pullmedic runs against: moto over HTTP and simulated EKS APIs over HTTPS.
+
+Everything binds to 127.0.0.1. The code under test reaches moto only through
+`AWS_ENDPOINT_URL`, exactly as it would reach AWS.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.request import Request, urlopen
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from pullmedic_sandbox.kubeapi import SimulatedCluster
+from pullmedic_sandbox.scenario import Scenario
+
+ACCOUNT = "123456789012"
+ACCESS_KEY = "AKIAPULLMEDICSANDBOX"
+SECRET_KEY = "pullmedic-sandbox-secret-key"
+TOPIC_NAME = "pullmedic-alerts"
+QUEUE_NAME = "pullmedic-alerts-reader"
+
+
+class Sandbox:
+    """Starts moto once; `load()` seeds a scenario (replacing the previous one)."""
+
+    def __init__(self) -> None:
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.endpoint_url = ""
+        self.clusters: dict[str, SimulatedCluster] = {}
+        self.region = "us-east-2"
+        self.topic_arn = ""
+        self.queue_url = ""
+
+    def start(self) -> None:
+        """Start the moto server (about half a second)."""
+        os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        """Stop every server."""
+        self._stop_clusters()
+        self._moto.stop()
+
+    def env(self) -> dict[str, str]:
+        """The environment a deployed function would have, pointed at the sandbox."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url, "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region, "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "PULLMEDIC_TOPIC_ARN": self.topic_arn,
+            "PULLMEDIC_CLUSTERS": ",".join(self.clusters), "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_NAMESPACE": "pullmedic",
+        }
+
+    @contextmanager
+    def activated(self) -> Iterator[None]:
+        """Set `env()` in os.environ for the duration (restoring what was there)."""
+        saved = {k: os.environ.get(k) for k in self.env()}
+        os.environ.pop("AWS_PROFILE", None)
+        os.environ.update(self.env())
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the sandbox (for seeding and for reading results back)."""
+        return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url,
+                            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+
+    def load(self, scenario: Scenario) -> None:
+        """Reset AWS and Kubernetes state and seed `scenario`."""
+        self._reset()
+        self.region = scenario.region
+        subnets = self._network()
+        eks = self.client("eks")
+        for spec in scenario.clusters:
+            cluster = SimulatedCluster(spec.name, {ACCESS_KEY: SECRET_KEY})
+            cluster.start()
+            cluster.load(spec.objects)
+            if spec.deny:
+                cluster.inject(spec.deny)
+            self.clusters[spec.name] = cluster
+            eks.create_cluster(name=spec.name, version=spec.version,
+                               roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster",
+                               resourcesVpcConfig={"subnetIds": subnets})
+            self._point_at(spec.name, cluster)
+        self._alerts()
+
+    def messages(self) -> list[dict[str, Any]]:
+        """SNS notifications delivered to the reader queue so far (each: the SNS envelope)."""
+        sqs, found = self.client("sqs"), []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
+                                        MessageAttributeNames=["All"]).get("Messages", [])
+            if not batch:
+                return found
+            for message in batch:
+                found.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def published(self) -> list[dict[str, Any]]:
+        """Every message published to the alert topic, as sent (all protocol variants).
+
+        Read from moto's in-process backend, because no subscriber sees every variant
+        (the SQS reader receives the `sqs` one, an email subscriber the `email` one).
+        """
+        from moto.sns.models import sns_backends
+
+        topic = sns_backends[ACCOUNT][self.region].topics[self.topic_arn]
+        return [{"message_id": mid, "subject": subject, "message": json.loads(message),
+                 "attributes": attrs} for mid, message, subject, attrs, _ in topic.sent_notifications]
+
+    def _reset(self) -> None:
+        self._stop_clusters()
+        urlopen(Request(f"{self.endpoint_url}/moto-api/reset", method="POST"), timeout=10).read()
+
+    def _stop_clusters(self) -> None:
+        for cluster in self.clusters.values():
+            cluster.stop()
+        self.clusters = {}
+
+    def _network(self) -> list[str]:
+        ec2 = self.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        return [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24")["Subnet"]["SubnetId"]
+                for i in (1, 2)]
+
+    def _point_at(self, name: str, cluster: SimulatedCluster) -> None:
+        """moto invents an endpoint and CA; make them the simulated API server's."""
+        from moto.eks.models import eks_backends
+
+        record = eks_backends[ACCOUNT][self.region].clusters[name]
+        record.endpoint = cluster.endpoint
+        record.certificate_authority = {"data": base64.b64encode(cluster.ca_pem).decode()}
+
+    def _alerts(self) -> None:
+        sns, sqs = self.client("sns"), self.client("sqs")
+        self.topic_arn = sns.create_topic(Name=TOPIC_NAME)["TopicArn"]
+        self.queue_url = sqs.create_queue(QueueName=QUEUE_NAME)["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
+        sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs",
+                      Endpoint=queue_arn["Attributes"]["QueueArn"])

@@ -1,0 +1,84 @@
+"""The rule table against verbatim messages from real runtimes (sources beside each fixture)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pullmedic.classify import classify
+from pullmedic.rules import RULES
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "messages"
+
+
+def _entries(*names: str) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    for name in names:
+        for path in sorted(FIXTURES.glob(name)):
+            entries += [{**e, "file": path.name} for e in yaml.safe_load(path.read_text()) or []]
+    return entries
+
+
+CORPUS = _entries("public.yaml", "reference.yaml", "generated/*.yaml")
+HOLDOUT = _entries("holdout.yaml")
+
+
+def test_corpus_is_present_and_sourced() -> None:
+    assert len(CORPUS) >= 50, "the public corpus is missing or small"
+    for entry in CORPUS + HOLDOUT:
+        assert entry.get("source"), f"{entry['id']} has no source"
+    ids = Counter(e["id"] for e in CORPUS + HOLDOUT)
+    assert [i for i, n in ids.items() if n > 1] == []
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=lambda e: e["id"])
+def test_message_classifies_to_its_cause(entry: dict[str, Any]) -> None:
+    verdict = classify(entry["message"], reason=entry.get("reason"), image=entry.get("image"))
+    assert verdict.cause.value == entry["cause"], f"rule {verdict.rule_id}: {verdict.summary}"
+    if verdict.rule_id in {"no_rule", "no_message"}:
+        return
+    for alternative in entry.get("alternatives") or []:
+        assert alternative in {a.value for a in verdict.alternatives}
+
+
+def test_every_rule_fires_on_a_real_message() -> None:
+    fired = {classify(e["message"], reason=e.get("reason"), image=e.get("image")).rule_id
+             for e in CORPUS}
+    # Reason rules decide only when the message is empty: tested below, with no message.
+    assert sorted({r.id for r in RULES if r.pattern} - fired) == []
+
+
+def test_holdout_score(capsys: pytest.CaptureFixture[str]) -> None:
+    """Messages never looked at while writing rules: the honest measure of generalisation."""
+    assert HOLDOUT, "holdout.yaml is missing"
+    right = [e for e in HOLDOUT
+             if classify(e["message"], reason=e.get("reason"), image=e.get("image")).cause.value
+             == e["cause"]]
+    score = len(right) / len(HOLDOUT)
+    with capsys.disabled():
+        print(f"\nholdout: {len(right)}/{len(HOLDOUT)} = {score:.0%}")
+    assert score >= 0.85
+
+
+@pytest.mark.parametrize(("message", "reason", "image", "cause"), [
+    ("", "InvalidImageName", None, "invalid_image_name"),
+    ("", "ErrImageNeverPull", None, "never_pull"),
+    ('Back-off pulling image "nginx:1"', "ImagePullBackOff", "nginx:1", "unknown"),
+    ("", "ImagePullBackOff", "Nginx:Latest", "invalid_image_name"),
+    ("", "ImagePullBackOff", "nginx:1", "unknown"),
+])
+def test_reason_and_image_decide_when_the_message_cannot(message: str, reason: str,
+                                                          image: str | None, cause: str) -> None:
+    assert classify(message, reason=reason, image=image).cause.value == cause
+
+
+def test_grpc_wrapper_is_unwrapped() -> None:
+    verdict = classify('Failed to pull image "a:1": rpc error: code = NotFound desc = failed to '
+                       'pull and unpack image "docker.io/library/a:1": failed to resolve reference '
+                       '"docker.io/library/a:1": docker.io/library/a:1: not found', image="a:1")
+    assert verdict.grpc_code == "NotFound"
+    assert verdict.detail.startswith("failed to pull and unpack image")
