@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 def api_client(endpoint: str, ca_data_b64: str, token: str) -> Iterator[ApiClient]:
     """An ApiClient for `endpoint` that trusts only the cluster's CA; cleaned up on exit."""
     from kubernetes.client import ApiClient, Configuration  # deferred: heavy import
+    from urllib3.util.retry import Retry
 
     ca_pem = base64.b64decode(ca_data_b64)
     fd, ca_path = tempfile.mkstemp(prefix="pullmedic-ca-", suffix=".pem")
@@ -28,7 +29,10 @@ def api_client(endpoint: str, ca_data_b64: str, token: str) -> Iterator[ApiClien
         config.ssl_ca_cert = ca_path
         config.verify_ssl = True
         config.api_key = {"authorization": "Bearer " + token}
-        config.retries = 1
+        # Connection failures get one retry here; HTTP 429/5xx are retried by KubeReader,
+        # which caps Retry-After (urllib3 would otherwise sleep for whatever the server says).
+        config.retries = Retry(total=1, connect=1, read=0, status=0, redirect=0,
+                               respect_retry_after_header=False, raise_on_status=False)
         client = ApiClient(config)
         try:
             yield client

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_RETRY_AFTER = 5.0  # seconds; a scan must not idle away its Lambda time
 
 
 class KubeReadError(Exception):
@@ -79,10 +80,10 @@ class KubeReader:
 
 
 def _retry_after(err: Any, attempt: int) -> float:
-    """Seconds to wait: the server's Retry-After (capped at 10 s), else 0.5 s doubling."""
+    """Seconds to wait: the server's Retry-After (capped at 5 s), else 0.5 s doubling."""
     header = (err.headers or {}).get("Retry-After") if err.headers else None
     try:
-        return min(float(header), 10.0) if header else 0.5 * 2 ** (attempt - 1)
+        return min(float(header), MAX_RETRY_AFTER) if header else 0.5 * 2 ** (attempt - 1)
     except ValueError:
         return 0.5 * 2 ** (attempt - 1)
 

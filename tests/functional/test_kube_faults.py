@@ -1,0 +1,76 @@
+"""A throttled, failing or unreachable Kubernetes API degrades into a clear error, quickly."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from pullmedic_sandbox.handler import invoke, load_handler
+
+SCHEDULED = json.loads((Path(__file__).resolve().parents[2] / "events" / "scheduled.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def handler():
+    return load_handler()
+
+
+def test_throttled_list_is_retried_and_succeeds(world, sandbox, handler) -> None:
+    world("reference-cases")
+    cluster = sandbox.clusters["demo"]
+    cluster.inject(429, path_contains="/pods", times=1, retry_after=1)
+    summary = invoke(handler, SCHEDULED)
+    assert summary["errors"] == [] and summary["finding_count"] == 5
+    pod_lists = [r.status for r in cluster.requests if r.path == "/api/v1/pods"]
+    assert pod_lists == [429, 200]
+
+
+def test_long_retry_after_is_capped(world, sandbox, handler) -> None:
+    world("reference-cases")
+    sandbox.clusters["demo"].inject(503, path_contains="/events", times=1, retry_after=3600)
+    started = time.monotonic()
+    summary = invoke(handler, SCHEDULED)
+    assert time.monotonic() - started < 15
+    assert summary["finding_count"] == 5
+
+
+def test_persistent_server_error_is_a_scan_error_not_a_crash(world, sandbox, handler) -> None:
+    world("reference-cases")
+    sandbox.clusters["demo"].inject(500, path_contains="/pods")
+    summary = invoke(handler, SCHEDULED)
+    (error,) = summary["errors"]
+    assert error["cluster"] == "demo" and "HTTP 500" in error["message"]
+    assert summary["findings"] == []
+
+
+def test_forbidden_names_the_access_policy(world, sandbox, handler) -> None:
+    world("reference-cases")
+    sandbox.clusters["demo"].inject(403)
+    (error,) = invoke(handler, SCHEDULED)["errors"]
+    assert "AmazonEKSViewPolicy" in error["message"]
+
+
+def test_unreachable_endpoint(world, sandbox, handler) -> None:
+    world("reference-cases")
+    sandbox.clusters["demo"].stop()
+    (error,) = invoke(handler, SCHEDULED)["errors"]
+    assert "cannot reach the API server" in error["message"]
+
+
+def test_requests_are_pages_not_per_pod(world, sandbox, handler, monkeypatch) -> None:
+    world("reference-cases")
+    monkeypatch.setenv("PULLMEDIC_PAGE_SIZE", "2")
+    summary = invoke(handler, SCHEDULED)
+    assert summary["finding_count"] == 5
+    paths = [r.path for r in sandbox.clusters["demo"].requests]
+    cluster = sandbox.clusters["demo"]
+    pods = len([o for o in cluster.objects("Pod") if o["status"]["phase"] not in ("Succeeded", "Failed")])
+    events = len(cluster.objects("Event"))
+    assert paths.count("/api/v1/pods") == -(-pods // 2)
+    assert paths.count("/api/v1/events") == -(-events // 2)
+    replicasets = len(cluster.objects("ReplicaSet"))
+    assert paths.count("/apis/apps/v1/replicasets") == -(-replicasets // 2)
+    assert all("/namespaces/" not in p for p in paths)

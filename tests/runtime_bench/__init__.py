@@ -1,0 +1,1 @@
+"""Runtime bench: real containerd and registries produce image-pull failure messages."""
