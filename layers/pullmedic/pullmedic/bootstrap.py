@@ -32,10 +32,19 @@ def bootstrap(settings: Settings, *, region: str | None = None,
     region = region or settings.region or session.region_name
     if not region:
         raise ValueError("no AWS region: set AWS_REGION or pass --region")
+    clients: dict[tuple[str, str | None], Any] = {}
+
+    def client_for(service: str, client_region: str | None) -> Any:
+        """One client per (service, region) for the whole invocation."""
+        key = (service, client_region or region)
+        if key not in clients:
+            clients[key] = session.client(service, region_name=key[1], config=_AWS_CONFIG)
+        return clients[key]
+
     deps = ScanDeps(
-        session=session, region=region,
-        eks=session.client("eks", region_name=region, config=_AWS_CONFIG),
-        connect=api_client, grace=settings.grace, now=lambda: datetime.now(UTC),
+        session=session, region=region, eks=client_for("eks", region),
+        connect=api_client, client_for=client_for, grace=settings.grace,
+        now=lambda: datetime.now(UTC),
         page_size=settings.page_size,
     )
-    return App(deps=deps, sns=session.client("sns", region_name=region, config=_AWS_CONFIG))
+    return App(deps=deps, sns=client_for("sns", region))

@@ -63,7 +63,8 @@ def _finding(key: tuple, members: list[tuple[ContainerFailure, Classification]])
         message_source=best_failure.message_source,
         reasons=tuple(sorted({f.reason for f, _ in members})), pods=tuple(pods[:EXAMPLE_PODS]),
         pod_count=len(pods), nodes=tuple(sorted({f.pod.node for f, _ in members if f.pod.node})),
-        severity=severity(cause), advice=ADVICE[cause],
+        severity=severity(cause), advice=ADVICE[cause], pod_sample=best_failure.pod,
+        secret_warning=next((f.secret_warning for f, _ in members if f.secret_warning), None),
     )
 
 

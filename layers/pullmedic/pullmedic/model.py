@@ -61,6 +61,7 @@ class ContainerFailure:
     message: str
     message_source: str  # "waiting", "event" or "none"
     event: FailureEvent | None = None
+    secret_warning: str | None = None  # a FailedToRetrieveImagePullSecret event for the pod
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,10 @@ class Finding:
     confidence: str = "likely"
     advice: str = ""
     evidence: tuple[str, ...] = field(default_factory=tuple)
+    fix_commands: tuple[str, ...] = field(default_factory=tuple)
+    pod_sample: PodInfo | None = field(default=None, compare=False)
+    secret_warning: str | None = None
+    message_cause: Cause | None = None  # what the message alone said, when evidence changed it
 
     @property
     def key(self) -> tuple[str, str, str, str, str, str, str]:

@@ -29,6 +29,8 @@ def finding_doc(finding: Finding) -> dict[str, Any]:
         "message_source": finding.message_source, "reasons": list(finding.reasons),
         "pod_count": finding.pod_count, "pods": list(finding.pods), "nodes": list(finding.nodes),
         "evidence": [redact(e) for e in finding.evidence], "advice": finding.advice,
+        "fix_commands": list(finding.fix_commands),
+        "message_cause": finding.message_cause.value if finding.message_cause else None,
     }
 
 
@@ -97,6 +99,7 @@ def _finding_lines(number: int, f: Finding) -> list[str]:
     ]
     lines += [f"   Evidence:  {e}" for e in f.evidence]
     lines.append(f"   Fix:       {f.advice}")
+    lines += [f"     $ {command}" for command in f.fix_commands]
     return lines
 
 

@@ -12,6 +12,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from pullmedic.aws.eks import ClusterAccess, describe, list_clusters
 from pullmedic.aws.token import eks_token
+from pullmedic.diagnose import diagnose
+from pullmedic.evidence import Facts
 from pullmedic.findings import group
 from pullmedic.kube.pods import (
     EVENT_FIELD_SELECTOR,
@@ -46,6 +48,7 @@ class ScanDeps:
     region: str
     eks: Any
     connect: Connect
+    client_for: Callable[[str, str | None], Any]
     grace: timedelta
     now: Callable[[], datetime]
     page_size: int = 500
@@ -108,7 +111,8 @@ def _findings(access: ClusterAccess, request: ScanRequest, deps: ScanDeps,
         return []
     failed = failures(access.name, found, _events(reader, found))
     owners = _owners(reader, [c.pod for c in found])
-    return group(failed, lambda f: workload_of(f.pod, owners.get(f.pod.owner_kind or "")))
+    grouped = group(failed, lambda f: workload_of(f.pod, owners.get(f.pod.owner_kind or "")))
+    return diagnose(grouped, Facts(deps.client_for, access, reader))
 
 
 def _events(reader: KubeReader, found: list[Candidate]) -> dict[tuple[str, str, str], FailureEvent]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -141,8 +141,9 @@ def failures(cluster: str, found: Iterable[Candidate],
                                            match.group(1) if match else "", event.reason,
                                            event.message, "event", event))
             continue
-        result.append(_with_message(cluster, c, events.get((*key, c.container)),
-                                    events.get((*key, PULL_SECRETS))))
+        secrets = events.get((*key, PULL_SECRETS))
+        failure = _with_message(cluster, c, events.get((*key, c.container)), secrets)
+        result.append(replace(failure, secret_warning=secrets.message) if secrets else failure)
     return result
 
 

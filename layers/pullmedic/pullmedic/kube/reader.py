@@ -48,6 +48,15 @@ class KubeReader:
         return self._pages("replicasets", self._apps.list_replica_set_for_all_namespaces,
                            label_selector=label_selector)
 
+    def nodes(self) -> Iterator[list[dict[str, Any]]]:
+        """Pages of nodes (needs RBAC beyond AmazonEKSViewPolicy; optional)."""
+        return self._pages("nodes", self._core.list_node)
+
+    def service_account(self, namespace: str, name: str) -> dict[str, Any]:
+        """One service account."""
+        return self._call("serviceaccounts", self._core.read_namespaced_service_account,
+                          name=name, namespace=namespace)
+
     def jobs(self) -> Iterator[list[dict[str, Any]]]:
         """Pages of Jobs in all namespaces."""
         return self._pages("jobs", self._batch.list_job_for_all_namespaces)

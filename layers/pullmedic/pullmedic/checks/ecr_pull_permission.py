@@ -1,0 +1,50 @@
+"""The role that pulls (node role, or Fargate pod execution role) may pull from ECR."""
+
+from __future__ import annotations
+
+from pullmedic.causes import Cause
+from pullmedic.checks.base import CheckMeta, Verdict
+from pullmedic.evidence import Facts, Subject
+from pullmedic.gather.unavailable import Unavailable
+from pullmedic.iampolicy import evaluate
+
+PULL_ONLY = "AmazonEC2ContainerRegistryPullOnly"
+META = CheckMeta(
+    id="ecr_pull_permission", title="The pulling role may pull from ECR",
+    causes=frozenset({Cause.AUTH_FAILED}), severity="high",
+    fix=f"Attach the AWS managed policy {PULL_ONLY} to the role that pulls images.",
+    command="aws iam attach-role-policy --role-name {role} --policy-arn "
+            "arn:{partition}:iam::aws:policy/" + PULL_ONLY,
+    permissions=("iam:GetInstanceProfile", "iam:ListAttachedRolePolicies", "iam:GetPolicy",
+                 "iam:GetPolicyVersion", "iam:ListRolePolicies", "iam:GetRolePolicy",
+                 "eks:DescribeFargateProfile", "ec2:DescribeInstances"),
+)
+ACTIONS = ("ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+
+
+def run(subject: Subject, facts: Facts) -> Verdict | None:
+    """Evaluate the role's identity policies for the three actions a pull needs."""
+    image = subject.image
+    if image is None or image.ecr is None:
+        return None
+    role_arn = facts.pull_role(subject)
+    if isinstance(role_arn, Unavailable):
+        return Verdict.unavailable(META, role_arn.why)
+    policies = facts.iam.policies(role_arn)
+    if isinstance(policies, Unavailable):
+        return Verdict.unavailable(META, policies.why)
+    ecr = image.ecr
+    repo_arn = f"arn:{ecr.partition}:ecr:{ecr.region}:{ecr.account}:repository/{image.repository}"
+    role = role_arn.rsplit("/", 1)[-1]
+    kind = "Fargate pod execution role" if subject.fargate_profile else "node role"
+    denied = []
+    for action in ACTIONS:
+        decision = evaluate(policies, action, "*" if action.endswith("Token") else repo_arn)
+        if decision.decision != "allowed":
+            denied.append(f"{action} ({decision.decision}: {decision.reason})")
+    if not denied:
+        names = ", ".join(name for name, _ in policies)
+        return Verdict.passed(META, f"{kind} {role} allows the ECR pull actions ({names})")
+    return Verdict.confirmed(
+        META, f"{kind} {role} ({role_arn}) is not allowed " + "; ".join(denied),
+        commands=(META.command.format(role=role, partition=ecr.partition),))

@@ -1,0 +1,60 @@
+"""A repository in another account lets this cluster's pulling role in (repository policy)."""
+
+from __future__ import annotations
+
+import json
+
+from pullmedic.causes import Cause
+from pullmedic.checks.base import CheckMeta, Verdict
+from pullmedic.evidence import Facts, Subject
+from pullmedic.gather.unavailable import Unavailable
+from pullmedic.iampolicy import resource_policy_allows
+
+META = CheckMeta(
+    id="ecr_repository_policy", title="A cross-account repository policy allows the pulling role",
+    causes=frozenset({Cause.AUTH_FAILED}), severity="high",
+    fix="Add a statement to the repository policy (merge it with the existing statements) that "
+        "allows the pulling role ecr:BatchGetImage and ecr:GetDownloadUrlForLayer.",
+    command="aws ecr set-repository-policy --registry-id {account} --region {region} "
+            "--repository-name {repo} --policy-text '{policy}'",
+    permissions=("ecr:GetRepositoryPolicy",),
+)
+ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+
+
+def run(subject: Subject, facts: Facts) -> Verdict | None:
+    """Only for images in another account than the cluster's."""
+    image = subject.image
+    if image is None or image.ecr is None or image.ecr.account == facts.account:
+        return None
+    ecr = image.ecr
+    role_arn = facts.pull_role(subject)
+    if isinstance(role_arn, Unavailable):
+        return Verdict.unavailable(META, role_arn.why)
+    policy = facts.ecr.policy(ecr.account, ecr.region, image.repository)
+    if isinstance(policy, Unavailable):
+        return Verdict.unavailable(META, f"{policy.why} (account {ecr.account} must allow "
+                                         "ecr:GetRepositoryPolicy to pullmedic's role)")
+    where = f"repository {image.repository} in account {ecr.account}"
+    if policy is None:
+        return _fix(META, subject, role_arn, f"{where} has no repository policy, so no other "
+                                             f"account (including {facts.account}) may pull from it")
+    document = policy.get("policyText", "{}")
+    denied = [a for a in ACTIONS if resource_policy_allows(
+        document, principal_arn=role_arn, principal_account=facts.account, action=a).decision
+        != "allowed"]
+    if not denied:
+        return Verdict.passed(META, f"the policy of {where} allows {role_arn}")
+    return _fix(META, subject, role_arn, f"the policy of {where} does not allow {role_arn} "
+                                         f"{', '.join(denied)}")
+
+
+def _fix(meta: CheckMeta, subject: Subject, role_arn: str, evidence: str) -> Verdict:
+    image = subject.image
+    assert image is not None and image.ecr is not None
+    statement = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "PullFromEks", "Effect": "Allow", "Principal": {"AWS": role_arn},
+        "Action": [*ACTIONS, "ecr:BatchCheckLayerAvailability"]}]}
+    return Verdict.confirmed(meta, evidence, commands=(meta.command.format(
+        account=image.ecr.account, region=image.ecr.region, repo=image.repository,
+        policy=json.dumps(statement, separators=(",", ":"))),))

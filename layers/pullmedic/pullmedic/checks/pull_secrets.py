@@ -1,0 +1,53 @@
+"""A private non-ECR image has imagePullSecrets that exist (pod or service account)."""
+
+from __future__ import annotations
+
+import re
+
+from pullmedic.causes import Cause
+from pullmedic.checks.base import CheckMeta, Verdict
+from pullmedic.evidence import Facts, Subject
+from pullmedic.gather.unavailable import Unavailable
+
+META = CheckMeta(
+    id="pull_secrets", title="The pod has pull credentials for its registry",
+    causes=frozenset({Cause.AUTH_FAILED}), severity="high",
+    fix="Create a docker-registry secret for the registry in the pod's namespace and reference it "
+        "from the pod or its service account.",
+    command="kubectl -n {namespace} create secret docker-registry {secret} --docker-server={server} "
+            "--docker-username=<user> --docker-password=<password>",
+    permissions=("serviceaccounts:get",),
+)
+_MISSING = re.compile(r"pull secrets? \(?([^)]+?)\)?;|secrets? \"([^\"]+)\" not found")
+
+
+def run(subject: Subject, facts: Facts) -> Verdict | None:
+    """Only for registries that are not ECR (ECR pulls use the node role, not secrets)."""
+    image, finding, pod = subject.image, subject.finding, subject.finding.pod_sample
+    if image is None or image.ecr is not None or pod is None:
+        return None
+    server = image.registry
+    if finding.secret_warning:
+        match = _MISSING.search(finding.secret_warning)
+        names = next((g for g in (match.groups() if match else ()) if g), "?")
+        return Verdict.confirmed(
+            META, f"the pod references imagePullSecrets {names} that do not exist in namespace "
+                  f"{finding.namespace} (event FailedToRetrieveImagePullSecret)",
+            commands=(META.command.format(namespace=finding.namespace, secret=names.split(",")[0].strip(),
+                                          server=server),))
+    account = facts.service_account(pod.namespace, pod.service_account)
+    from_sa = () if isinstance(account, Unavailable) else tuple(
+        s.get("name", "") for s in account.get("imagePullSecrets") or [])
+    secrets = pod.pull_secrets + from_sa
+    if secrets:
+        return Verdict.passed(META, f"the pod uses imagePullSecrets {', '.join(secrets)}: check that "
+                                    f"they hold valid credentials for {server}")
+    if isinstance(account, Unavailable):
+        return Verdict.unavailable(META, f"the pod has no imagePullSecrets; service account "
+                                         f"{pod.service_account} unreadable: {account.why}")
+    return Verdict.confirmed(
+        META, f"neither the pod nor its service account {pod.service_account} has imagePullSecrets, "
+              f"and {server} requires credentials",
+        commands=(META.command.format(namespace=finding.namespace, secret="regcred", server=server),
+                  f"kubectl -n {finding.namespace} patch serviceaccount {pod.service_account} -p "
+                  "'{\"imagePullSecrets\":[{\"name\":\"regcred\"}]}'"))

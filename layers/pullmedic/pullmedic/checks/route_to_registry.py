@@ -1,0 +1,98 @@
+"""The node's subnet has a working route to the registry (NAT, internet gateway or endpoints)."""
+
+from __future__ import annotations
+
+from pullmedic.causes import Cause
+from pullmedic.checks.base import CheckMeta, Verdict
+from pullmedic.evidence import Facts, Network, Subject
+from pullmedic.gather.unavailable import Unavailable
+from pullmedic.netpath.routes import route_for, routes_from_api
+from pullmedic.netpath.target import endpoint
+
+META = CheckMeta(
+    id="route_to_registry", title="The node's subnet routes to the registry",
+    causes=frozenset({Cause.REGISTRY_UNREACHABLE, Cause.PULL_TIMEOUT}), severity="high",
+    fix="Give the node's subnet a route to the internet through a NAT gateway, or create the ECR "
+        "interface endpoints (ecr.api, ecr.dkr) and the S3 gateway endpoint.",
+    command="aws ec2 create-route --route-table-id {table} --destination-cidr-block 0.0.0.0/0 "
+            "--nat-gateway-id <nat-gateway-id>",
+    permissions=("ec2:DescribeRouteTables", "ec2:DescribeNatGateways", "ec2:DescribeVpcEndpoints",
+                 "ec2:DescribePrefixLists"),
+)
+
+
+def run(subject: Subject, facts: Facts) -> Verdict | None:
+    """Longest-prefix route to the target; NAT state; public IP for IGW routes; S3 for layers."""
+    net = facts.network(subject)
+    if net is None:
+        return None
+    if isinstance(net, Unavailable):
+        return Verdict.unavailable(META, net.why)
+    if net.route_table is None:
+        return Verdict.unavailable(META, f"no route table found for subnet {net.host.subnet_id}")
+    if net.target.kind == "endpoint":
+        return _s3_layers(net, facts)
+    table = net.route_table["RouteTableId"]
+    prefix_lists = facts.ec2.prefix_lists()
+    route = route_for(routes_from_api(net.route_table), net.target.ip,
+                      {} if isinstance(prefix_lists, Unavailable) else prefix_lists)
+    if route is None or route.target_kind in ("local", "vpce"):
+        return Verdict.confirmed(
+            META, f"route table {table} of subnet {net.host.subnet_id} has no route to "
+                  f"{net.target.description}, and the VPC has no ECR interface endpoints",
+            commands=(META.command.format(table=table),
+                      *_endpoint_commands(net, facts.region)))
+    if route.state == "blackhole":
+        return Verdict.confirmed(META, f"{route.describe()}: the route's target is gone",
+                                 commands=(f"aws ec2 replace-route --route-table-id {table} "
+                                           "--destination-cidr-block 0.0.0.0/0 --nat-gateway-id "
+                                           "<nat-gateway-id>",))
+    problem = _gateway_problem(route.target_kind, route.target_id, net)
+    if problem:
+        return Verdict.confirmed(META, f"{route.describe()}: {problem}")
+    return Verdict.passed(META, route.describe())
+
+
+def _gateway_problem(kind: str, target: str, net: Network) -> str | None:
+    if kind == "nat":
+        nats = net.vpc.nat_gateways
+        nat = None if isinstance(nats, Unavailable) else nats.get(target)
+        if nat is not None and nat.get("State") != "available":
+            return f"NAT gateway {target} is {nat.get('State')}"
+        if nat is not None and nat.get("ConnectivityType") == "private":
+            return f"NAT gateway {target} is a private NAT: it gives no internet access"
+    if kind == "igw" and not net.host.public_ip and not net.host.fargate:
+        return (f"the route goes to an internet gateway but instance {net.host.instance_id} has "
+                "no public IP address, so it cannot use it")
+    return None
+
+
+def _s3_layers(net: Network, facts: Facts) -> Verdict:
+    """Through the endpoints, image layers still come from S3: the gateway must serve the table."""
+    table = net.route_table["RouteTableId"] if net.route_table else "?"
+    endpoints = net.vpc.endpoints
+    assert not isinstance(endpoints, Unavailable)
+    s3 = endpoint(endpoints, facts.region, "s3")
+    if s3 is not None and table in (s3.get("RouteTableIds") or []):
+        return Verdict.passed(META, f"route table {table} uses the ECR endpoints and the S3 "
+                                    f"gateway endpoint {s3['VpcEndpointId']}")
+    prefix_lists = facts.ec2.prefix_lists()
+    default = route_for(routes_from_api(net.route_table or {}), "52.94.133.131",
+                        {} if isinstance(prefix_lists, Unavailable) else prefix_lists)
+    if default is not None and default.target_kind in ("nat", "igw"):
+        return Verdict.passed(META, f"layers from S3 leave through {default.describe()}")
+    fix = (f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {s3['VpcEndpointId']} "
+           f"--add-route-table-ids {table}" if s3 else
+           f"aws ec2 create-vpc-endpoint --vpc-id {net.host.vpc_id} --service-name "
+           f"com.amazonaws.{facts.region}.s3 --route-table-ids {table}")
+    return Verdict.confirmed(META, f"route table {table} has no route to S3, where ECR keeps image "
+                                   "layers: no S3 gateway endpoint on it and no internet route",
+                             commands=(fix,))
+
+
+def _endpoint_commands(net: Network, region: str) -> tuple[str, ...]:
+    subnet, vpc = net.host.subnet_id, net.host.vpc_id
+    return tuple(f"aws ec2 create-vpc-endpoint --vpc-id {vpc} --vpc-endpoint-type Interface "
+                 f"--service-name com.amazonaws.{region}.{service} --subnet-ids {subnet} "
+                 "--security-group-ids <endpoint-sg> --private-dns-enabled"
+                 for service in ("ecr.api", "ecr.dkr"))

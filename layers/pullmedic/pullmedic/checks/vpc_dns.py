@@ -1,0 +1,36 @@
+"""DNS resolution is on in the VPC (a name that does not resolve is an unreachable registry)."""
+
+from __future__ import annotations
+
+from pullmedic.causes import Cause
+from pullmedic.checks.base import CheckMeta, Verdict
+from pullmedic.evidence import Facts, Subject
+from pullmedic.gather.unavailable import Unavailable
+
+META = CheckMeta(
+    id="vpc_dns", title="The VPC resolves DNS names",
+    causes=frozenset({Cause.REGISTRY_UNREACHABLE}), severity="high",
+    fix="Turn on DNS support in the VPC (and DNS hostnames, which private endpoints need).",
+    command="aws ec2 modify-vpc-attribute --vpc-id {vpc} --enable-dns-support '{{\"Value\":true}}'",
+    permissions=("ec2:DescribeVpcAttribute",),
+)
+
+
+def run(subject: Subject, facts: Facts) -> Verdict | None:
+    """Only for messages that say the name did not resolve."""
+    if subject.finding.rule_id != "dns_failure":
+        return None
+    host = facts.host(subject)
+    if host is None:
+        return None
+    if isinstance(host, Unavailable):
+        return Verdict.unavailable(META, host.why)
+    support = facts.ec2.vpc(host.vpc_id).dns_support
+    if isinstance(support, Unavailable):
+        return Verdict.unavailable(META, support.why)
+    if support is False:
+        return Verdict.confirmed(META, f"VPC {host.vpc_id} has enableDnsSupport=false: nothing in it "
+                                       "can resolve the registry's name",
+                                 commands=(META.command.format(vpc=host.vpc_id),))
+    return Verdict.passed(META, f"VPC {host.vpc_id} resolves DNS (enableDnsSupport=true); check "
+                                "the registry name and any custom DHCP option set")

@@ -1,0 +1,72 @@
+"""In a subnet without internet access, the ECR and S3 endpoints exist and let the node in."""
+
+from __future__ import annotations
+
+from pullmedic.causes import Cause
+from pullmedic.checks.base import CheckMeta, Verdict
+from pullmedic.evidence import Facts, Network, Subject
+from pullmedic.gather.unavailable import Unavailable
+from pullmedic.netpath.sg import ingress_allows, rules_from_api
+from pullmedic.netpath.target import HTTPS, endpoint
+
+META = CheckMeta(
+    id="vpc_endpoints", title="ECR interface endpoints are usable from the node",
+    causes=frozenset({Cause.REGISTRY_UNREACHABLE, Cause.PULL_TIMEOUT}), severity="high",
+    fix="Create the missing ECR/S3 endpoints, enable private DNS on ecr.dkr, and allow tcp/443 "
+        "from the nodes in the endpoints' security group.",
+    command="aws ec2 authorize-security-group-ingress --group-id {group} --protocol tcp --port 443 "
+            "--source-group {source}",
+    permissions=("ec2:DescribeVpcEndpoints", "ec2:DescribeSecurityGroups"),
+)
+
+
+def run(subject: Subject, facts: Facts) -> Verdict | None:
+    """Only for ECR images pulled through the VPC's ecr.dkr endpoint."""
+    net = facts.network(subject)
+    if net is None or isinstance(net, Unavailable) or net.target.kind != "endpoint":
+        return None if net is None or not isinstance(net, Unavailable) else Verdict.unavailable(META, net.why)
+    problems, commands = _missing(net, facts.region)
+    dkr = net.target.endpoint or {}
+    if dkr.get("PrivateDnsEnabled") is False:
+        problems.append(f"ecr.dkr endpoint {dkr['VpcEndpointId']} has private DNS disabled: the "
+                        "node still resolves the registry to its public address")
+        commands.append(f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {dkr['VpcEndpointId']} "
+                        "--private-dns-enabled")
+    ingress = _ingress(net)
+    if ingress is not None:
+        problems.append(ingress[0])
+        commands.append(ingress[1])
+    if problems:
+        return Verdict.confirmed(META, *problems, commands=tuple(commands))
+    return Verdict.passed(META, f"ECR endpoints present, private DNS on, {dkr.get('VpcEndpointId')} "
+                                "accepts tcp/443 from the node")
+
+
+def _missing(net: Network, region: str) -> tuple[list[str], list[str]]:
+    endpoints = net.vpc.endpoints
+    assert not isinstance(endpoints, Unavailable)
+    problems, commands = [], []
+    for service in ("ecr.api", "ecr.dkr"):
+        found = endpoint(endpoints, region, service)
+        if found is None or found.get("State", "available").lower() != "available":
+            state = "missing" if found is None else f"{found['VpcEndpointId']} is {found.get('State')}"
+            problems.append(f"{service} endpoint {state} in {net.host.vpc_id}")
+            commands.append(f"aws ec2 create-vpc-endpoint --vpc-id {net.host.vpc_id} "
+                            f"--vpc-endpoint-type Interface --service-name com.amazonaws.{region}."
+                            f"{service} --subnet-ids {net.host.subnet_id} --private-dns-enabled")
+    return problems, commands
+
+
+def _ingress(net: Network) -> tuple[str, str] | None:
+    """The endpoint's groups must accept tcp/443 from the node (its groups or its address)."""
+    groups = net.vpc.security_groups
+    if isinstance(groups, Unavailable) or not net.target.groups:
+        return None
+    rules = [r for gid in net.target.groups if gid in groups for r in rules_from_api(groups[gid])]
+    decision = ingress_allows(rules, port=HTTPS, source_ip=net.host.private_ip,
+                              source_groups=net.host.security_groups, group_ids=net.target.groups)
+    if decision.allowed:
+        return None
+    source = net.host.security_groups[0] if net.host.security_groups else "<node-sg>"
+    return (f"{decision.reason}: the ecr.dkr endpoint's security group does not accept the "
+            f"node's HTTPS", META.command.format(group=net.target.groups[0], source=source))

@@ -1,0 +1,173 @@
+"""Facts for the checks, gathered once per cluster scan and shared by every finding."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pullmedic.aws.eks import ClusterAccess
+from pullmedic.gather.ec2 import Ec2Reader, Host, VpcFacts
+from pullmedic.gather.ecr import EcrReader
+from pullmedic.gather.iam import IamReader
+from pullmedic.gather.unavailable import Unavailable, guarded
+from pullmedic.imageref import ImageRef, parse_image
+from pullmedic.kube.reader import KubeReader, KubeReadError
+from pullmedic.model import Finding
+from pullmedic.netpath.routes import table_for_subnet
+from pullmedic.netpath.target import Target, target_for
+
+FARGATE_PROFILE_LABEL = "eks.amazonaws.com/fargate-profile"
+ClientFor = Callable[[str, str | None], Any]
+
+
+@dataclass(frozen=True)
+class Network:
+    """The network a pod's pulls leave from: host, VPC facts, its subnet's table and ACL."""
+
+    host: Host
+    vpc: VpcFacts
+    subnet: dict[str, Any]
+    route_table: dict[str, Any] | None
+    network_acl: dict[str, Any] | None
+    target: Target
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What the checks look at for one finding."""
+
+    finding: Finding
+    image: ImageRef | None
+
+    @property
+    def fargate_profile(self) -> str | None:
+        """The Fargate profile the pod runs under, if any."""
+        pod = self.finding.pod_sample
+        return pod.labels.get(FARGATE_PROFILE_LABEL) if pod else None
+
+
+class Facts:
+    """Lazy, cached facts for one cluster: hosts, VPCs, roles, ECR, service accounts."""
+
+    def __init__(self, client_for: ClientFor, cluster: ClusterAccess, kube: KubeReader | None) -> None:
+        self.cluster, self._kube = cluster, kube
+        self.region = cluster.region
+        self.account = cluster.arn.split(":")[4] if cluster.arn.count(":") >= 5 else ""
+        self.ec2 = Ec2Reader(client_for("ec2", self.region))
+        self.iam = IamReader(client_for("iam", None))
+        self.ecr = EcrReader(lambda region: client_for("ecr", region))
+        self._eks = client_for("eks", self.region)
+        self._ec2_for = lambda region: client_for("ec2", region)
+        self._hosts: dict[str, Host] | Unavailable = {}
+        self._nodes: dict[str, str] | Unavailable = {}
+        self._fargate_roles: dict[str, str | Unavailable] = {}
+        self._service_accounts: dict[tuple[str, str], dict[str, Any] | Unavailable] = {}
+        self._regions: tuple[str, ...] | Unavailable | None = None
+
+    def prepare(self, findings: Iterable[Finding]) -> None:
+        """Batch the host look-ups of every finding: one node list, one EC2 call per kind."""
+        pods = [f.pod_sample for f in findings if f.pod_sample is not None]
+        if not pods:
+            return
+        self._nodes = self._node_instances()
+        instance_ids = [] if isinstance(self._nodes, Unavailable) else sorted(set(self._nodes.values()))
+        host_ips = sorted({p.host_ip for p in pods if p.host_ip})
+        hosts = self.ec2.hosts(instance_ids, host_ips)
+        fargate_ips = sorted({p.pod_ip or p.host_ip or "" for p in pods
+                              if p.labels.get(FARGATE_PROFILE_LABEL)} - {""})
+        if not isinstance(hosts, Unavailable) and fargate_ips:
+            fargate = self.ec2.fargate_hosts(fargate_ips)
+            hosts = hosts if isinstance(fargate, Unavailable) else {**hosts, **fargate}
+        self._hosts = hosts
+
+    def host(self, subject: Subject) -> Host | Unavailable | None:
+        """The instance or Fargate ENI the finding's pod runs on."""
+        pod = subject.finding.pod_sample
+        if pod is None:
+            return None
+        if isinstance(self._hosts, Unavailable):
+            return self._hosts
+        if subject.fargate_profile:
+            return self._hosts.get(pod.pod_ip or "") or self._hosts.get(pod.host_ip or "") \
+                or Unavailable(f"no network interface found for Fargate pod IP {pod.pod_ip}")
+        instance = None if isinstance(self._nodes, Unavailable) else self._nodes.get(pod.node or "")
+        found = self._hosts.get(instance or "") or self._hosts.get(pod.host_ip or "")
+        return found or Unavailable(f"no EC2 instance found for node {pod.node} ({pod.host_ip})")
+
+    def pull_role(self, subject: Subject) -> str | Unavailable:
+        """The role that pulls images for the pod: the node role, or the Fargate execution role."""
+        if subject.fargate_profile:
+            return self._fargate_role(subject.fargate_profile)
+        host = self.host(subject)
+        if host is None or isinstance(host, Unavailable):
+            return host or Unavailable("the pod is not on a node")
+        if not host.profile_arn:
+            return Unavailable(f"instance {host.instance_id} has no instance profile")
+        return self.iam.role_of_profile(host.profile_arn)
+
+    def network(self, subject: Subject) -> Network | Unavailable | None:
+        """The finding's network view (None when the pod has no host)."""
+        host = self.host(subject)
+        if host is None or isinstance(host, Unavailable):
+            return host
+        vpc = self.ec2.vpc(host.vpc_id)
+        for part in (vpc.subnets, vpc.route_tables, vpc.network_acls, vpc.endpoints):
+            if isinstance(part, Unavailable):
+                return part
+        assert not isinstance(vpc.subnets, Unavailable)
+        assert not isinstance(vpc.route_tables, Unavailable)
+        assert not isinstance(vpc.network_acls, Unavailable)
+        assert not isinstance(vpc.endpoints, Unavailable)
+        acl = next((a for a in vpc.network_acls for assoc in a.get("Associations", [])
+                    if assoc.get("SubnetId") == host.subnet_id), None)
+        return Network(host, vpc, vpc.subnets.get(host.subnet_id, {}),
+                       table_for_subnet(vpc.route_tables, host.subnet_id, host.vpc_id), acl,
+                       target_for(subject.image, vpc.endpoints, vpc.subnets, self.region))
+
+    def service_account(self, namespace: str, name: str) -> dict[str, Any] | Unavailable:
+        """A service account (for its imagePullSecrets)."""
+        key = (namespace, name)
+        if key not in self._service_accounts:
+            if self._kube is None:
+                self._service_accounts[key] = Unavailable("no Kubernetes access")
+            else:
+                try:
+                    self._service_accounts[key] = self._kube.service_account(namespace, name)
+                except KubeReadError as err:  # a missing account has no pull secrets either
+                    self._service_accounts[key] = {} if err.status == 404 else Unavailable(str(err))
+        return self._service_accounts[key]
+
+    def regions(self) -> tuple[str, ...] | Unavailable:
+        """The account's enabled regions (to find an image pushed elsewhere)."""
+        if self._regions is None:
+            result = guarded("ec2:DescribeRegions", lambda: self._ec2_for(self.region).describe_regions())
+            self._regions = result if isinstance(result, Unavailable) else tuple(
+                sorted(r["RegionName"] for r in result["Regions"]))
+        return self._regions
+
+    def _node_instances(self) -> dict[str, str] | Unavailable:
+        """node name -> EC2 instance id, from the nodes' providerID (needs RBAC on nodes)."""
+        if self._kube is None:
+            return Unavailable("no Kubernetes access")
+        try:
+            nodes = [n for page in self._kube.nodes() for n in page]
+        except KubeReadError as err:
+            return Unavailable(f"cannot list nodes ({err}); matched pods to instances by host IP")
+        return {n["metadata"]["name"]: n["spec"]["providerID"].rsplit("/", 1)[-1]
+                for n in nodes if (n.get("spec") or {}).get("providerID", "").startswith("aws://")
+                and n["spec"]["providerID"].rsplit("/", 1)[-1].startswith("i-")}
+
+    def _fargate_role(self, profile: str) -> str | Unavailable:
+        if profile not in self._fargate_roles:
+            result = guarded("eks:DescribeFargateProfile", lambda: self._eks.describe_fargate_profile(
+                clusterName=self.cluster.name, fargateProfileName=profile))
+            self._fargate_roles[profile] = result if isinstance(result, Unavailable) else \
+                result["fargateProfile"]["podExecutionRoleArn"]
+        return self._fargate_roles[profile]
+
+
+def subject_of(finding: Finding) -> Subject:
+    """The finding plus its parsed image."""
+    parsed = parse_image(finding.image) if finding.image else None
+    return Subject(finding, parsed if isinstance(parsed, ImageRef) else None)

@@ -1,0 +1,160 @@
+"""EC2 reads: instances, and per VPC the subnets, routes, ACLs, groups, endpoints and NATs.
+
+Every list is one call per VPC (or one for all instances), cached for the scan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pullmedic.gather.unavailable import Unavailable, guarded
+
+
+@dataclass(frozen=True)
+class Host:
+    """The EC2 instance (or Fargate ENI) a pod runs on, with what the network checks need."""
+
+    instance_id: str | None
+    private_ip: str
+    public_ip: str | None
+    subnet_id: str
+    vpc_id: str
+    security_groups: tuple[str, ...]
+    architecture: str | None = None
+    instance_type: str | None = None
+    profile_arn: str | None = None
+    fargate: bool = False
+
+
+@dataclass
+class VpcFacts:
+    """Everything about one VPC's network, read once per scan."""
+
+    vpc_id: str
+    cidrs: tuple[str, ...] = ()
+    subnets: dict[str, dict[str, Any]] | Unavailable = field(default_factory=dict)
+    route_tables: list[dict[str, Any]] | Unavailable = field(default_factory=list)
+    network_acls: list[dict[str, Any]] | Unavailable = field(default_factory=list)
+    security_groups: dict[str, dict[str, Any]] | Unavailable = field(default_factory=dict)
+    endpoints: list[dict[str, Any]] | Unavailable = field(default_factory=list)
+    nat_gateways: dict[str, dict[str, Any]] | Unavailable = field(default_factory=dict)
+    dns_support: bool | Unavailable | None = None
+
+
+class Ec2Reader:
+    """Cached EC2 reads for one region."""
+
+    def __init__(self, client: Any) -> None:
+        self._ec2 = client
+        self._vpcs: dict[str, VpcFacts] = {}
+        self._prefix_lists: dict[str, tuple[str, ...]] | Unavailable | None = None
+        self._instance_types: dict[str, dict[str, Any]] = {}
+
+    def hosts(self, instance_ids: list[str], private_ips: list[str]) -> dict[str, Host] | Unavailable:
+        """Hosts keyed by instance id and by private IP; one paginated call for each kind of key."""
+        found: dict[str, Host] = {}
+        for key, values in (("instance-id", instance_ids), ("private-ip-address", private_ips)):
+            for chunk in _chunks(sorted(set(values)), 200):
+                pages = guarded("ec2:DescribeInstances", lambda c=chunk, k=key: list(
+                    self._ec2.get_paginator("describe_instances").paginate(
+                        Filters=[{"Name": k, "Values": c}])))
+                if isinstance(pages, Unavailable):
+                    return pages
+                for page in pages:
+                    for reservation in page.get("Reservations", []):
+                        for instance in reservation.get("Instances", []):
+                            host = _host(instance)
+                            found[host.instance_id or ""] = host
+                            found[host.private_ip] = host
+        return found
+
+    def fargate_hosts(self, pod_ips: list[str]) -> dict[str, Host] | Unavailable:
+        """Fargate pods' ENIs keyed by the pod IP (one call)."""
+        if not pod_ips:
+            return {}
+        result = guarded("ec2:DescribeNetworkInterfaces", lambda: self._ec2.describe_network_interfaces(
+            Filters=[{"Name": "addresses.private-ip-address", "Values": sorted(set(pod_ips))}]))
+        if isinstance(result, Unavailable):
+            return result
+        return {eni["PrivateIpAddress"]: Host(None, eni["PrivateIpAddress"],
+                                              (eni.get("Association") or {}).get("PublicIp"),
+                                              eni["SubnetId"], eni["VpcId"],
+                                              tuple(g["GroupId"] for g in eni.get("Groups", [])),
+                                              fargate=True)
+                for eni in result.get("NetworkInterfaces", [])}
+
+    def vpc(self, vpc_id: str) -> VpcFacts:
+        """The network facts of `vpc_id` (read on first use, then cached)."""
+        if vpc_id not in self._vpcs:
+            self._vpcs[vpc_id] = self._read_vpc(vpc_id)
+        return self._vpcs[vpc_id]
+
+    def prefix_lists(self) -> dict[str, tuple[str, ...]] | Unavailable:
+        """AWS-managed prefix lists (S3, DynamoDB) id -> CIDRs."""
+        if self._prefix_lists is None:
+            result = guarded("ec2:DescribePrefixLists", lambda: self._ec2.describe_prefix_lists())
+            self._prefix_lists = result if isinstance(result, Unavailable) else {
+                p["PrefixListId"]: tuple(p.get("Cidrs", [])) for p in result.get("PrefixLists", [])}
+        return self._prefix_lists
+
+    def instance_type(self, name: str) -> dict[str, Any] | Unavailable:
+        """The instance type's network limits."""
+        if name not in self._instance_types:
+            result = guarded("ec2:DescribeInstanceTypes",
+                             lambda: self._ec2.describe_instance_types(InstanceTypes=[name]))
+            if isinstance(result, Unavailable):
+                return result
+            self._instance_types[name] = (result.get("InstanceTypes") or [{}])[0]
+        return self._instance_types[name]
+
+    def _read_vpc(self, vpc_id: str) -> VpcFacts:
+        ec2, by_vpc = self._ec2, [{"Name": "vpc-id", "Values": [vpc_id]}]
+        facts = VpcFacts(vpc_id)
+        vpcs = guarded("ec2:DescribeVpcs", lambda: ec2.describe_vpcs(VpcIds=[vpc_id]))
+        if not isinstance(vpcs, Unavailable) and vpcs.get("Vpcs"):
+            facts.cidrs = tuple(a["CidrBlock"] for a in vpcs["Vpcs"][0].get("CidrBlockAssociationSet", []))
+        facts.subnets = _keyed(guarded("ec2:DescribeSubnets", lambda: _all(
+            ec2, "describe_subnets", "Subnets", Filters=by_vpc)), "SubnetId")
+        facts.route_tables = guarded("ec2:DescribeRouteTables", lambda: _all(
+            ec2, "describe_route_tables", "RouteTables", Filters=by_vpc))
+        facts.network_acls = guarded("ec2:DescribeNetworkAcls", lambda: _all(
+            ec2, "describe_network_acls", "NetworkAcls", Filters=by_vpc))
+        facts.security_groups = _keyed(guarded("ec2:DescribeSecurityGroups", lambda: _all(
+            ec2, "describe_security_groups", "SecurityGroups", Filters=by_vpc)), "GroupId")
+        facts.endpoints = guarded("ec2:DescribeVpcEndpoints", lambda: _all(
+            ec2, "describe_vpc_endpoints", "VpcEndpoints", Filters=by_vpc))
+        facts.nat_gateways = _keyed(guarded("ec2:DescribeNatGateways", lambda: _all(
+            ec2, "describe_nat_gateways", "NatGateways", Filter=by_vpc)), "NatGatewayId")
+        dns = guarded("ec2:DescribeVpcAttribute", lambda: ec2.describe_vpc_attribute(
+            VpcId=vpc_id, Attribute="enableDnsSupport"))
+        facts.dns_support = dns if isinstance(dns, Unavailable) else dns["EnableDnsSupport"]["Value"]
+        return facts
+
+
+def _all(client: Any, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for page in client.get_paginator(operation).paginate(**params):
+        items.extend(page.get(key, []))
+    return items
+
+
+def _keyed(items: list[dict[str, Any]] | Unavailable, key: str) -> dict[str, dict[str, Any]] | Unavailable:
+    return items if isinstance(items, Unavailable) else {item[key]: item for item in items}
+
+
+def _chunks(values: list[str], size: int) -> list[list[str]]:
+    return [values[i:i + size] for i in range(0, len(values), size)]
+
+
+def _host(instance: dict[str, Any]) -> Host:
+    primary = next((eni for eni in instance.get("NetworkInterfaces", [])
+                    if (eni.get("Attachment") or {}).get("DeviceIndex") == 0), None)
+    groups = (primary or instance).get("Groups") or instance.get("SecurityGroups") or []
+    return Host(
+        instance_id=instance.get("InstanceId"), private_ip=instance.get("PrivateIpAddress", ""),
+        public_ip=instance.get("PublicIpAddress"), subnet_id=instance.get("SubnetId", ""),
+        vpc_id=instance.get("VpcId", ""), security_groups=tuple(g["GroupId"] for g in groups),
+        architecture=instance.get("Architecture"), instance_type=instance.get("InstanceType"),
+        profile_arn=(instance.get("IamInstanceProfile") or {}).get("Arn"),
+    )

@@ -1,0 +1,133 @@
+"""ECR reads: repositories, the requested tags or digests, close matches, policies, caches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pullmedic.gather.unavailable import Unavailable, guarded
+
+MAX_TAG_PAGES = 5  # "did you mean" reads at most this many pages of a repository's tags
+
+
+@dataclass(frozen=True)
+class RepoImages:
+    """What one repository holds of the versions asked for."""
+
+    exists: bool
+    found: dict[str, dict[str, Any]]  # tag or digest -> imageDetail
+    tags: tuple[str, ...] = ()  # a sample of existing tags (for suggestions), newest first
+
+
+class EcrReader:
+    """ECR reads across regions and accounts, cached for one scan."""
+
+    def __init__(self, client_for: Any) -> None:
+        self._client_for = client_for  # region -> boto3 ECR client
+        self._images: dict[tuple[str, str, str, tuple[str, ...]], RepoImages | Unavailable] = {}
+        self._repos: dict[tuple[str, str], tuple[str, ...] | Unavailable] = {}
+        self._policies: dict[tuple[str, str, str], dict[str, Any] | None | Unavailable] = {}
+        self._ptc: dict[str, list[dict[str, Any]] | Unavailable] = {}
+
+    def images(self, account: str, region: str, repo: str, versions: tuple[str, ...]) -> RepoImages | Unavailable:
+        """One describe_images for all the tags/digests a scan asks of `repo`."""
+        key = (account, region, repo, tuple(sorted(set(versions))))
+        if key not in self._images:
+            self._images[key] = self._read_images(account, region, repo, key[3])
+        return self._images[key]
+
+    def repositories(self, account: str, region: str) -> tuple[str, ...] | Unavailable:
+        """Every repository name in a registry (for "did you mean" and other-region checks)."""
+        key = (account, region)
+        if key not in self._repos:
+            client = self._client_for(region)
+            self._repos[key] = guarded("ecr:DescribeRepositories", lambda: tuple(
+                r["repositoryName"]
+                for page in client.get_paginator("describe_repositories").paginate(registryId=account)
+                for r in page["repositories"]))
+        return self._repos[key]
+
+    def policy(self, account: str, region: str, repo: str) -> dict[str, Any] | None | Unavailable:
+        """The repository policy text (None when the repository has none)."""
+        key = (account, region, repo)
+        if key not in self._policies:
+            client = self._client_for(region)
+
+            def read() -> dict[str, Any] | None:
+                try:
+                    return client.get_repository_policy(registryId=account, repositoryName=repo)
+                except client.exceptions.RepositoryPolicyNotFoundException:
+                    return None
+            self._policies[key] = guarded("ecr:GetRepositoryPolicy", read)
+        return self._policies[key]
+
+    def pull_through_rules(self, region: str) -> list[dict[str, Any]] | Unavailable:
+        """Existing pull-through cache rules of the region."""
+        if region not in self._ptc:
+            client = self._client_for(region)
+            self._ptc[region] = guarded("ecr:DescribePullThroughCacheRules", lambda: [
+                r for page in client.get_paginator("describe_pull_through_cache_rules").paginate()
+                for r in page["pullThroughCacheRules"]])
+        return self._ptc[region]
+
+    def manifest(self, account: str, region: str, repo: str, version: str) -> dict[str, Any] | Unavailable:
+        """The image's manifest (an index lists its platforms)."""
+        client = self._client_for(region)
+        image_id = {"imageDigest": version} if version.startswith("sha256:") else {"imageTag": version}
+        result = guarded("ecr:BatchGetImage", lambda: client.batch_get_image(
+            registryId=account, repositoryName=repo, imageIds=[image_id], acceptedMediaTypes=[
+                "application/vnd.oci.image.index.v1+json",
+                "application/vnd.docker.distribution.manifest.list.v2+json",
+                "application/vnd.oci.image.manifest.v1+json",
+                "application/vnd.docker.distribution.manifest.v2+json"]))
+        if isinstance(result, Unavailable):
+            return result
+        images = result.get("images") or []
+        if not images:
+            return Unavailable(f"ecr:BatchGetImage: {version} not returned")
+        return images[0]
+
+    def _read_images(self, account: str, region: str, repo: str,
+                     versions: tuple[str, ...]) -> RepoImages | Unavailable:
+        """One describe_images for all ids; when some are missing, one bounded tag listing."""
+        client = self._client_for(region)
+        ids = [{"imageDigest": v} if v.startswith("sha256:") else {"imageTag": v} for v in versions]
+        try:
+            details = client.describe_images(registryId=account, repositoryName=repo,
+                                              imageIds=ids)["imageDetails"]
+            return RepoImages(True, _match(details, versions))
+        except client.exceptions.RepositoryNotFoundException:
+            return RepoImages(False, {})
+        except client.exceptions.ImageNotFoundException:
+            pass
+        except (ClientError, BotoCoreError) as err:
+            return Unavailable(f"ecr:DescribeImages: {err}")
+        listed = guarded("ecr:DescribeImages", lambda: self._recent(client, account, repo))
+        if isinstance(listed, Unavailable):
+            return listed
+        return RepoImages(True, _match(listed, versions),
+                          tuple(t for d in listed for t in d.get("imageTags", [])))
+
+    @staticmethod
+    def _recent(client: Any, account: str, repo: str) -> list[dict[str, Any]]:
+        """The repository's images, newest push first (at most MAX_TAG_PAGES pages)."""
+        details: list[dict[str, Any]] = []
+        pages = client.get_paginator("describe_images").paginate(registryId=account,
+                                                                  repositoryName=repo)
+        for number, page in enumerate(pages):
+            details.extend(page.get("imageDetails", []))
+            if number + 1 >= MAX_TAG_PAGES:
+                break
+        return sorted(details, key=lambda d: d.get("imagePushedAt") or 0, reverse=True)
+
+
+def _match(details: list[dict[str, Any]], versions: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """version (tag or digest) -> the image detail that carries it."""
+    found: dict[str, dict[str, Any]] = {}
+    for detail in details:
+        for version in versions:
+            if version == detail.get("imageDigest") or version in detail.get("imageTags", []):
+                found[version] = detail
+    return found

@@ -1,0 +1,36 @@
+"""A fact that could not be read becomes data (with the reason), never an exception."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """Why a fact is missing: denied, not supported by the endpoint, throttled, ..."""
+
+    why: str
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def guarded(what: str, read: Callable[[], T]) -> T | Unavailable:
+    """Run one AWS read; a denied, failing or unsupported call becomes Unavailable."""
+    try:
+        return read()
+    except ClientError as err:
+        error = err.response.get("Error", {})
+        message = str(error.get("Message") or "")
+        if message.lstrip().startswith("<") or not message:  # an HTML error page, not an AWS error
+            status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
+            message = f"the endpoint does not support this call (HTTP {status})"
+        return Unavailable(f"{what}: {error.get('Code', 'error')}: {message[:300]}")
+    except BotoCoreError as err:
+        return Unavailable(f"{what}: {type(err).__name__}: {err}")
