@@ -1,0 +1,40 @@
+"""Every check is registered, named after its file, and declares permissions the bot has."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pullmedic.causes import Cause
+from pullmedic.checks import CHECKS
+from pullmedic.permissions import READ_ACTIONS
+
+CHECK_DIR = Path(__file__).resolve().parents[2] / "layers" / "pullmedic" / "pullmedic" / "checks"
+NOT_CHECKS = {"__init__", "base"}
+
+
+def test_every_check_file_is_registered() -> None:
+    stems = {p.stem for p in CHECK_DIR.glob("*.py")} - NOT_CHECKS
+    assert set(CHECKS) == stems
+
+
+@pytest.mark.parametrize("check_id", sorted(CHECKS))
+def test_metadata(check_id: str) -> None:
+    meta = CHECKS[check_id].META
+    assert meta.id == check_id == CHECKS[check_id].__name__.rsplit(".", 1)[-1]
+    assert meta.causes and all(isinstance(c, Cause) for c in meta.causes)
+    assert meta.severity in {"low", "medium", "high"}
+    assert meta.title and meta.fix and meta.command and meta.permissions
+
+
+@pytest.mark.parametrize("check_id", sorted(CHECKS))
+def test_aws_permissions_are_granted_to_the_function(check_id: str) -> None:
+    aws = {p for p in CHECKS[check_id].META.permissions if ":" in p and not p.endswith(":get")}
+    assert aws <= READ_ACTIONS, f"missing from permissions.READ_ACTIONS: {aws - READ_ACTIONS}"
+
+
+def test_every_cause_but_never_pull_and_invalid_names_has_a_check() -> None:
+    covered = {c for module in CHECKS.values() for c in module.META.causes}
+    assert set(Cause) - covered == {Cause.INVALID_IMAGE_NAME, Cause.NEVER_PULL, Cause.NODE_DISK_FULL,
+                                    Cause.TLS_ERROR, Cause.REGISTRY_SERVER_ERROR}
