@@ -33,3 +33,41 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .venv-ekstoken .pytest_cache
+
+# --- Deployment: template, layer build, offline checks -----------------------------------------
+# The SAM CLI pins its own boto3, so it lives in a venv of its own (with the cfn-lint it accepts).
+SAM_VENV := .venv-sam
+SAM_BIN := $(SAM_VENV)/bin
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM_PINS := aws-sam-cli==1.170.0 cfn-lint==1.58.0
+# Any Region will do for the offline checks; nothing is called in it.
+CHECK_REGION := us-east-2
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: deploy-check clean-deploy
+
+$(SAM_STAMP):
+	test -x $(SAM_BIN)/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_BIN)/python -m pip install --quiet --disable-pip-version-check $(SAM_PINS)
+	touch $@
+
+# tests/deploy runs the same checks (and more) as part of `make test`; it also transforms the
+# template with the SAM translator of this venv (it needs a pydantic older than .venv's).
+test: $(SAM_STAMP)
+
+deploy-check: $(SAM_STAMP)
+	$(SAM_BIN)/cfn-lint template.yaml
+	$(SAM_BIN)/sam validate --lint --region $(CHECK_REGION)
+	$(SAM_BIN)/sam build --region $(CHECK_REGION)
+	@echo "built layer (unzipped): $$(du -sb .aws-sam/build/PullmedicLayer | awk '{printf "%.1f MB", $$1 / 1048576}')"
+
+clean: clean-deploy
+
+clean-deploy:
+	rm -rf $(SAM_VENV) .aws-sam
+
+# --- Performance: large sandbox worlds against the scan's budgets (not part of `make test`) ----
+.PHONY: bench
+
+bench: $(STAMP)
+	$(BIN)/python tests/perf/bench.py

@@ -38,3 +38,9 @@ def test_every_cause_but_never_pull_and_invalid_names_has_a_check() -> None:
     covered = {c for module in CHECKS.values() for c in module.META.causes}
     assert set(Cause) - covered == {Cause.INVALID_IMAGE_NAME, Cause.NEVER_PULL, Cause.NODE_DISK_FULL,
                                     Cause.TLS_ERROR, Cause.REGISTRY_SERVER_ERROR}
+
+
+def test_the_function_is_granted_only_what_the_scan_and_checks_call() -> None:
+    needed = {"eks:ListClusters", "eks:DescribeCluster"}  # the scan itself (scan.py)
+    needed |= {p for m in CHECKS.values() for p in m.META.permissions if not p.endswith(":get")}
+    assert needed == READ_ACTIONS

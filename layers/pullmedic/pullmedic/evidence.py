@@ -18,6 +18,15 @@ from pullmedic.netpath.routes import table_for_subnet
 from pullmedic.netpath.target import Target, target_for
 
 FARGATE_PROFILE_LABEL = "eks.amazonaws.com/fargate-profile"
+# What finding a pod's host costs (nodes are matched by providerID, else by host IP; Fargate by ENI).
+HOST_READS = ("ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces")
+# What reading one VPC's network costs (once per VPC per scan; see Ec2Reader.vpc).
+NETWORK_READS = HOST_READS + (
+    "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeRouteTables", "ec2:DescribeNetworkAcls",
+    "ec2:DescribeSecurityGroups", "ec2:DescribeVpcEndpoints", "ec2:DescribeNatGateways",
+    "ec2:DescribeVpcAttribute", "ec2:DescribePrefixLists")
+# The role that pulls: instance profile -> role, or the Fargate profile's execution role.
+ROLE_READS = HOST_READS + ("iam:GetInstanceProfile", "eks:DescribeFargateProfile")
 ClientFor = Callable[[str, str | None], Any]
 
 

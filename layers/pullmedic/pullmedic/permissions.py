@@ -12,18 +12,13 @@ from __future__ import annotations
 EKS_READ_ACTIONS: frozenset[str] = frozenset({
     "eks:ListClusters",  # scan: every cluster of the region when no cluster list is configured
     "eks:DescribeCluster",  # scan: API endpoint and CA; auth mode, VPC, Auto Mode node role
-    "eks:ListNodegroups",  # node role: the managed node groups of a cluster
-    "eks:DescribeNodegroup",  # node role: nodeRole, subnets and amiType (arm64) of a node group
-    "eks:ListFargateProfiles",  # Fargate: the profiles of a cluster
     "eks:DescribeFargateProfile",  # Fargate: the pod execution role that pulls, its subnets
-    "eks:ListAccessEntries",  # node access: is there an access entry for the node role
-    "eks:DescribeAccessEntry",  # node access: type and groups of the node role's entry
-    "eks:ListAssociatedAccessPolicies",  # node access: policies bound to the node role's entry
 })
 
 # EC2: the node behind a pod and the network path from it to the registry.
 EC2_READ_ACTIONS: frozenset[str] = frozenset({
     "ec2:DescribeInstances",  # node: architecture, subnet, security groups, instance profile
+    "ec2:DescribeRegions",  # wrong region: the account's Regions, to look for the image elsewhere
     "ec2:DescribeInstanceTypes",  # IP exhaustion: ENIs and IPs per ENI of the instance type
     "ec2:DescribeNetworkInterfaces",  # IP exhaustion and Fargate: ENIs, pod ENI subnet and SGs
     "ec2:DescribeSubnets",  # IP exhaustion: free IPs left in the node's subnet
@@ -32,23 +27,19 @@ EC2_READ_ACTIONS: frozenset[str] = frozenset({
     "ec2:DescribeSecurityGroups",  # network path: node egress and endpoint ingress on 443
     "ec2:DescribeVpcEndpoints",  # network path: ecr.api, ecr.dkr and s3 endpoints, policies
     "ec2:DescribeNatGateways",  # network path and rate limit: NAT state and shared public IP
-    "ec2:DescribeInternetGateways",  # network path: internet gateway attached to the VPC
     "ec2:DescribeVpcs",  # network path: the VPC's DHCP options set
     "ec2:DescribeVpcAttribute",  # network path: enableDnsSupport / enableDnsHostnames
-    "ec2:DescribeDhcpOptions",  # network path: custom DNS servers
     "ec2:DescribePrefixLists",  # network path: the S3 prefix list in security group rules
 })
 
 # IAM: what the node role (or Fargate pod execution role) is allowed to pull.
 IAM_READ_ACTIONS: frozenset[str] = frozenset({
     "iam:GetInstanceProfile",  # node role: instance profile of the node -> its role
-    "iam:GetRole",  # node role: the role and its trust policy (Fargate principal)
     "iam:ListAttachedRolePolicies",  # ECR auth: managed policies of the node role
     "iam:ListRolePolicies",  # ECR auth: inline policy names of the node role
     "iam:GetRolePolicy",  # ECR auth: inline policy documents of the node role
     "iam:GetPolicy",  # ECR auth: default version of an attached policy
     "iam:GetPolicyVersion",  # ECR auth: the document of that version
-    "iam:SimulatePrincipalPolicy",  # ECR auth: does the node role allow the ECR pull actions
 })
 
 # ECR: does the image exist, where, and may the node pull it.
@@ -57,17 +48,9 @@ ECR_READ_ACTIONS: frozenset[str] = frozenset({
     "ecr:DescribeImages",  # not found / archived: tag or digest present, imageStatus
     "ecr:BatchGetImage",  # platform mismatch: the manifest list's platforms
     "ecr:GetRepositoryPolicy",  # cross-account auth: the repository policy names the node role
-    "ecr:GetLifecyclePolicy",  # not found: a lifecycle rule may have expired the tag
-    "ecr:DescribeRegistry",  # wrong region: replication rules of the registry
-    "ecr:DescribeImageReplicationStatus",  # wrong region: did the image replicate here
     "ecr:DescribePullThroughCacheRules",  # rate limit / PTC: the cache rules and upstreams
 })
 
-# KMS: a repository encrypted with a key that no longer works.
-KMS_READ_ACTIONS: frozenset[str] = frozenset({
-    "kms:DescribeKey",  # ECR KMS: state of the repository's customer managed key
-})
-
 READ_ACTIONS: frozenset[str] = (
-    EKS_READ_ACTIONS | EC2_READ_ACTIONS | IAM_READ_ACTIONS | ECR_READ_ACTIONS | KMS_READ_ACTIONS
+    EKS_READ_ACTIONS | EC2_READ_ACTIONS | IAM_READ_ACTIONS | ECR_READ_ACTIONS
 )

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import Facts, Subject
+from pullmedic.evidence import ROLE_READS, Facts, Subject
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.iampolicy import evaluate
 
 PULL_ONLY = "AmazonEC2ContainerRegistryPullOnly"
+FARGATE_POLICY = "AmazonEKSFargatePodExecutionRolePolicy"  # what EKS documents for Fargate
 META = CheckMeta(
     id="ecr_pull_permission", title="The pulling role may pull from ECR",
     causes=frozenset({Cause.AUTH_FAILED}), severity="high",
-    fix=f"Attach the AWS managed policy {PULL_ONLY} to the role that pulls images.",
+    fix=f"Attach the AWS managed policy {PULL_ONLY} to the node role ({FARGATE_POLICY} to a "
+        "Fargate pod execution role).",
     command="aws iam attach-role-policy --role-name {role} --policy-arn "
-            "arn:{partition}:iam::aws:policy/" + PULL_ONLY,
-    permissions=("iam:GetInstanceProfile", "iam:ListAttachedRolePolicies", "iam:GetPolicy",
-                 "iam:GetPolicyVersion", "iam:ListRolePolicies", "iam:GetRolePolicy",
-                 "eks:DescribeFargateProfile", "ec2:DescribeInstances"),
+            "arn:{partition}:iam::aws:policy/{policy}",
+    permissions=ROLE_READS + ("iam:ListAttachedRolePolicies", "iam:GetPolicy", "iam:GetPolicyVersion",
+                              "iam:ListRolePolicies", "iam:GetRolePolicy"),
 )
 ACTIONS = ("ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 
@@ -47,4 +48,5 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
         return Verdict.passed(META, f"{kind} {role} allows the ECR pull actions ({names})")
     return Verdict.confirmed(
         META, f"{kind} {role} ({role_arn}) is not allowed " + "; ".join(denied),
-        commands=(META.command.format(role=role, partition=ecr.partition),))
+        commands=(META.command.format(role=role, partition=ecr.partition,
+                                      policy=FARGATE_POLICY if subject.fargate_profile else PULL_ONLY),))

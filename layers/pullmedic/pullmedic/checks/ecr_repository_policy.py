@@ -6,7 +6,7 @@ import json
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import Facts, Subject
+from pullmedic.evidence import ROLE_READS, Facts, Subject
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.iampolicy import resource_policy_allows
 
@@ -17,7 +17,7 @@ META = CheckMeta(
         "allows the pulling role ecr:BatchGetImage and ecr:GetDownloadUrlForLayer.",
     command="aws ecr set-repository-policy --registry-id {account} --region {region} "
             "--repository-name {repo} --policy-text '{policy}'",
-    permissions=("ecr:GetRepositoryPolicy",),
+    permissions=ROLE_READS + ("ecr:GetRepositoryPolicy",),
 )
 ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 

@@ -6,7 +6,7 @@ import json
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import Facts, Subject
+from pullmedic.evidence import HOST_READS, Facts, Subject
 from pullmedic.gather.unavailable import Unavailable
 
 META = CheckMeta(
@@ -15,7 +15,7 @@ META = CheckMeta(
     fix="Build and push a multi-architecture image, or schedule the pod on nodes of the image's "
         "architecture.",
     command="docker buildx build --platform linux/amd64,linux/arm64 -t {uri} --push .",
-    permissions=("ecr:BatchGetImage", "ec2:DescribeInstances"),
+    permissions=HOST_READS + ("ecr:BatchGetImage",),
 )
 _ARCH = {"x86_64": "amd64", "arm64": "arm64", "aarch64": "arm64"}
 _INDEXES = ("application/vnd.oci.image.index.v1+json",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import Facts, Subject
+from pullmedic.evidence import NETWORK_READS, Facts, Subject
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.netpath.nacl import connection_allowed, entries_from_api
 from pullmedic.netpath.target import HTTPS
@@ -17,7 +17,7 @@ META = CheckMeta(
     command="aws ec2 create-network-acl-entry --network-acl-id {acl} {direction} --rule-number "
             "{number} --protocol tcp --port-range From={low},To={high} --cidr-block 0.0.0.0/0 "
             "--rule-action allow",
-    permissions=("ec2:DescribeNetworkAcls",),
+    permissions=NETWORK_READS,
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import Facts, Subject
+from pullmedic.evidence import NETWORK_READS, Facts, Subject
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.netpath.routes import route_for, routes_from_api
 from pullmedic.netpath.target import INTERNET_STAND_IN
@@ -17,8 +17,7 @@ META = CheckMeta(
     command="aws ecr create-pull-through-cache-rule --region {region} --ecr-repository-prefix "
             "docker-hub --upstream-registry-url registry-1.docker.io --credential-arn "
             "arn:aws:secretsmanager:{region}:{account}:secret:ecr-pullthroughcache/docker-hub",
-    permissions=("ecr:DescribePullThroughCacheRules", "ec2:DescribeNatGateways",
-                 "ec2:DescribeRouteTables"),
+    permissions=NETWORK_READS + ("ecr:DescribePullThroughCacheRules",),
 )
 
 

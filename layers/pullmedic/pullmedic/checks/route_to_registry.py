@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import Facts, Network, Subject
+from pullmedic.evidence import NETWORK_READS, Facts, Network, Subject
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.netpath.routes import route_for, routes_from_api
 from pullmedic.netpath.target import endpoint
@@ -16,8 +16,7 @@ META = CheckMeta(
         "interface endpoints (ecr.api, ecr.dkr) and the S3 gateway endpoint.",
     command="aws ec2 create-route --route-table-id {table} --destination-cidr-block 0.0.0.0/0 "
             "--nat-gateway-id <nat-gateway-id>",
-    permissions=("ec2:DescribeRouteTables", "ec2:DescribeNatGateways", "ec2:DescribeVpcEndpoints",
-                 "ec2:DescribePrefixLists"),
+    permissions=NETWORK_READS,
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import Facts, Subject
+from pullmedic.evidence import NETWORK_READS, Facts, Subject
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.netpath.sg import egress_allows, rules_from_api
 from pullmedic.netpath.target import HTTPS
@@ -15,7 +15,7 @@ META = CheckMeta(
     fix="Allow outbound tcp/443 from the node's security group to the registry.",
     command="aws ec2 authorize-security-group-egress --group-id {group} --ip-permissions "
             "IpProtocol=tcp,FromPort=443,ToPort=443,IpRanges=[{{CidrIp={cidr}}}]",
-    permissions=("ec2:DescribeSecurityGroups", "ec2:DescribeInstances"),
+    permissions=NETWORK_READS,
 )
 
 

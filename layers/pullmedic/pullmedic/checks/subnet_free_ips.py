@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import Facts, Subject
+from pullmedic.evidence import NETWORK_READS, Facts, Subject
 from pullmedic.gather.unavailable import Unavailable
 
 META = CheckMeta(
@@ -13,7 +13,7 @@ META = CheckMeta(
     fix="Add subnets (or a secondary CIDR with custom networking), or turn on prefix delegation "
         "so each ENI slot carries a /28.",
     command="kubectl -n kube-system set env daemonset aws-node ENABLE_PREFIX_DELEGATION=true",
-    permissions=("ec2:DescribeSubnets", "ec2:DescribeInstanceTypes"),
+    permissions=NETWORK_READS + ("ec2:DescribeInstanceTypes",),
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import Facts, Subject
+from pullmedic.evidence import NETWORK_READS, Facts, Subject
 from pullmedic.gather.unavailable import Unavailable
 
 META = CheckMeta(
@@ -12,7 +12,7 @@ META = CheckMeta(
     causes=frozenset({Cause.REGISTRY_UNREACHABLE}), severity="high",
     fix="Turn on DNS support in the VPC (and DNS hostnames, which private endpoints need).",
     command="aws ec2 modify-vpc-attribute --vpc-id {vpc} --enable-dns-support '{{\"Value\":true}}'",
-    permissions=("ec2:DescribeVpcAttribute",),
+    permissions=NETWORK_READS,
 )
 
 

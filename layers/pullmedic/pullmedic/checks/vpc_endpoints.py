@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import Facts, Network, Subject
+from pullmedic.evidence import NETWORK_READS, Facts, Network, Subject
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.netpath.sg import ingress_allows, rules_from_api
 from pullmedic.netpath.target import HTTPS, endpoint
@@ -16,7 +16,7 @@ META = CheckMeta(
         "from the nodes in the endpoints' security group.",
     command="aws ec2 authorize-security-group-ingress --group-id {group} --protocol tcp --port 443 "
             "--source-group {source}",
-    permissions=("ec2:DescribeVpcEndpoints", "ec2:DescribeSecurityGroups"),
+    permissions=NETWORK_READS,
 )
 
 
