@@ -18,6 +18,7 @@ from urllib.request import Request, urlopen
 import boto3
 from moto.server import ThreadedMotoServer
 
+from pullmedic_sandbox.aws_seed import Refs, seed, seed_fargate_profiles, substitute
 from pullmedic_sandbox.kubeapi import SimulatedCluster
 from pullmedic_sandbox.scenario import Scenario
 
@@ -38,11 +39,14 @@ class Sandbox:
         self.region = "us-east-2"
         self.topic_arn = ""
         self.queue_url = ""
+        self.refs = Refs()
 
     def start(self) -> None:
         """Start the moto server (about half a second)."""
         os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        # moto answers APIs it lacks with HTTP 500 and werkzeug prints their tracebacks; the
+        # code under test turns those into "unavailable" facts, so keep the output clean.
+        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
@@ -77,21 +81,27 @@ class Sandbox:
                 else:
                     os.environ[key] = value
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, region: str | None = None) -> Any:
         """A boto3 client for the sandbox (for seeding and for reading results back)."""
-        return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url,
+        return boto3.client(service, region_name=region or self.region, endpoint_url=self.endpoint_url,
                             aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
 
     def load(self, scenario: Scenario) -> None:
-        """Reset AWS and Kubernetes state and seed `scenario`."""
+        """Reset AWS and Kubernetes state and seed `scenario` (its AWS resources first).
+
+        `refs` then maps the scenario's symbolic AWS names to real ids; `${name}` in the
+        Kubernetes objects is replaced by them before the clusters start.
+        """
         self._reset()
         self.region = scenario.region
-        subnets = self._network()
+        self.refs = seed(scenario.aws, self.client, self.region, ACCOUNT)
+        objects = {spec.name: substitute(spec.objects, self.refs) for spec in scenario.clusters}
+        subnets = self.refs.named("subnet") if "vpc" in scenario.aws else self._network()
         eks = self.client("eks")
         for spec in scenario.clusters:
             cluster = SimulatedCluster(spec.name, {ACCESS_KEY: SECRET_KEY})
             cluster.start()
-            cluster.load(spec.objects)
+            cluster.load(objects[spec.name])
             if spec.deny:
                 cluster.inject(spec.deny)
             self.clusters[spec.name] = cluster
@@ -99,6 +109,7 @@ class Sandbox:
                                roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster",
                                resourcesVpcConfig={"subnetIds": subnets})
             self._point_at(spec.name, cluster)
+        seed_fargate_profiles(scenario.aws, self.client, self.refs)
         self._alerts()
 
     def messages(self) -> list[dict[str, Any]]:

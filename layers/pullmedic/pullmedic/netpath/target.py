@@ -50,4 +50,4 @@ def _sample_ip(cidr: str | None) -> str | None:
     if not cidr:
         return None
     network = ipaddress.ip_network(cidr)
-    return str(network.network_address + min(10, network.num_addresses - 1))
+    return str(network.network_address + network.num_addresses // 2)
