@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from pullmedic.checks import (ecr_image_exists, ecr_pull_permission, ecr_repository_policy,
-                              image_platform, nacl_path, pull_secrets, rate_limit_cache,
-                              route_to_registry, sg_egress, subnet_free_ips, vpc_dns,
-                              vpc_endpoints)
+from pullmedic.checks import (
+                              ecr_image_exists,
+                              ecr_pull_permission,
+                              ecr_repository_policy,
+                              image_platform,
+                              nacl_path,
+                              pull_secrets,
+                              rate_limit_cache,
+                              route_to_registry,
+                              sg_egress,
+                              subnet_free_ips,
+                              vpc_dns,
+                              vpc_endpoints,
+)
 
 CHECKS: dict[str, ModuleType] = {module.META.id: module for module in (
     ecr_image_exists, ecr_pull_permission, ecr_repository_policy, route_to_registry, sg_egress,

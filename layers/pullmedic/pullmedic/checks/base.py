@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pullmedic.causes import Cause
+from pullmedic.gather.unavailable import Unavailable
 
 CONFIRMED, CONTRADICTED, PASSED, UNAVAILABLE = "confirmed", "contradicted", "passed", "unavailable"
 
@@ -53,3 +54,8 @@ class Verdict:
     def unavailable(cls, meta: CheckMeta, why: str) -> Verdict:
         """The facts could not be read; the finding stays `likely`."""
         return cls(meta.id, UNAVAILABLE, (f"unavailable: {why}",))
+
+
+def missing(meta: CheckMeta, fact: Unavailable | None) -> Verdict | None:
+    """The verdict for a fact the check needs but does not have: skip (None) or unavailable."""
+    return None if fact is None else Verdict.unavailable(meta, fact.why)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from pullmedic.causes import Cause
-from pullmedic.checks.base import CheckMeta, Verdict
+from pullmedic.checks.base import CheckMeta, Verdict, missing
 from pullmedic.evidence import HOST_READS, Facts, Subject
+from pullmedic.gather.ec2 import Host
 from pullmedic.gather.unavailable import Unavailable
 
 META = CheckMeta(
@@ -28,8 +29,8 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
     if image is None or image.ecr is None:
         return None
     host = facts.host(subject)
-    if host is None or isinstance(host, Unavailable):
-        return Verdict.unavailable(META, host.why) if host is not None else None
+    if not isinstance(host, Host):
+        return missing(META, host)
     arch = _ARCH.get(host.architecture or "", host.architecture)
     manifest = facts.ecr.manifest(image.ecr.account, image.ecr.region, image.repository,
                                   image.digest or image.tag or "latest")
@@ -45,14 +46,12 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
            f"(instance {host.instance_id}) is linux/{arch}"
     if f"linux/{arch}" in platforms:
         return Verdict.contradicted(META, f"{node} and the image lists {', '.join(platforms)}")
-    return Verdict.confirmed(META, f"{node}; the image {image.repository}{image.version} only has "
-                                   f"{', '.join(platforms) or 'no platforms'}",
-                             commands=(META.command.format(uri=f"{image.registry}/{image.repository}"
-                                                                f":{image.tag or 'latest'}"),
-                                       "kubectl -n {0} patch {1} -p '{{\"spec\":{{\"template\":"
-                                       "{{\"spec\":{{\"nodeSelector\":{{\"kubernetes.io/arch\":"
-                                       "\"{2}\"}}}}}}}}}}'".format(
-                                           subject.finding.namespace,
-                                           f"{subject.finding.workload.kind.lower()}/"
-                                           f"{subject.finding.workload.name}",
-                                           platforms[0].split("/")[1] if platforms else "amd64")))
+    finding = subject.finding
+    arch_wanted = platforms[0].split("/")[1] if platforms else "amd64"
+    selector = {"spec": {"template": {"spec": {"nodeSelector": {"kubernetes.io/arch": arch_wanted}}}}}
+    return Verdict.confirmed(
+        META, f"{node}; the image {image.repository}{image.version} only has "
+              f"{', '.join(platforms) or 'no platforms'}",
+        commands=(META.command.format(uri=f"{image.registry}/{image.repository}:{image.tag or 'latest'}"),
+                  f"kubectl -n {finding.namespace} patch {finding.workload.kind.lower()}/"
+                  f"{finding.workload.name} -p '{json.dumps(selector, separators=(',', ':'))}'"))

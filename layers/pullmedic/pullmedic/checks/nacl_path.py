@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pullmedic.causes import Cause
-from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import NETWORK_READS, Facts, Subject
-from pullmedic.gather.unavailable import Unavailable
+from pullmedic.checks.base import CheckMeta, Verdict, missing
+from pullmedic.evidence import NETWORK_READS, Facts, Network, Subject
 from pullmedic.netpath.nacl import connection_allowed, entries_from_api
 from pullmedic.netpath.target import HTTPS
 
@@ -24,10 +23,8 @@ META = CheckMeta(
 def run(subject: Subject, facts: Facts) -> Verdict | None:
     """First match wins, both directions, return traffic on the Linux ephemeral ports."""
     net = facts.network(subject)
-    if net is None:
-        return None
-    if isinstance(net, Unavailable):
-        return Verdict.unavailable(META, net.why)
+    if not isinstance(net, Network):
+        return missing(META, net)
     if net.network_acl is None:
         return Verdict.unavailable(META, f"no network ACL found for subnet {net.host.subnet_id}")
     acl = net.network_acl["NetworkAclId"]

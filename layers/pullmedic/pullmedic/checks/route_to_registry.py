@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pullmedic.causes import Cause
-from pullmedic.checks.base import CheckMeta, Verdict
+from pullmedic.checks.base import CheckMeta, Verdict, missing
 from pullmedic.evidence import NETWORK_READS, Facts, Network, Subject
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.netpath.routes import route_for, routes_from_api
@@ -23,10 +23,8 @@ META = CheckMeta(
 def run(subject: Subject, facts: Facts) -> Verdict | None:
     """Longest-prefix route to the target; NAT state; public IP for IGW routes; S3 for layers."""
     net = facts.network(subject)
-    if net is None:
-        return None
-    if isinstance(net, Unavailable):
-        return Verdict.unavailable(META, net.why)
+    if not isinstance(net, Network):
+        return missing(META, net)
     if net.route_table is None:
         return Verdict.unavailable(META, f"no route table found for subnet {net.host.subnet_id}")
     if net.target.kind == "endpoint":

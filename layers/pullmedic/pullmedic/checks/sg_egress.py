@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pullmedic.causes import Cause
-from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import NETWORK_READS, Facts, Subject
+from pullmedic.checks.base import CheckMeta, Verdict, missing
+from pullmedic.evidence import NETWORK_READS, Facts, Network, Subject
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.netpath.sg import egress_allows, rules_from_api
 from pullmedic.netpath.target import HTTPS
@@ -22,10 +22,8 @@ META = CheckMeta(
 def run(subject: Subject, facts: Facts) -> Verdict | None:
     """Evaluate egress tcp/443 to the target (CIDR, prefix list or the endpoint's groups)."""
     net = facts.network(subject)
-    if net is None:
-        return None
-    if isinstance(net, Unavailable):
-        return Verdict.unavailable(META, net.why)
+    if not isinstance(net, Network):
+        return missing(META, net)
     groups = net.vpc.security_groups
     if isinstance(groups, Unavailable):
         return Verdict.unavailable(META, groups.why)

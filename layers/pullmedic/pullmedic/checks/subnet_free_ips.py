@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pullmedic.causes import Cause
-from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import NETWORK_READS, Facts, Subject
+from pullmedic.checks.base import CheckMeta, Verdict, missing
+from pullmedic.evidence import NETWORK_READS, Facts, Network, Subject
 from pullmedic.gather.unavailable import Unavailable
 
 META = CheckMeta(
@@ -20,10 +20,8 @@ META = CheckMeta(
 def run(subject: Subject, facts: Facts) -> Verdict | None:
     """Subnet free addresses first; otherwise the instance type's per-node IP ceiling."""
     net = facts.network(subject)
-    if net is None:
-        return None
-    if isinstance(net, Unavailable):
-        return Verdict.unavailable(META, net.why)
+    if not isinstance(net, Network):
+        return missing(META, net)
     subnet = net.host.subnet_id
     free = net.subnet.get("AvailableIpAddressCount")
     cidr = net.subnet.get("CidrBlock", "?")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pullmedic.causes import Cause
-from pullmedic.checks.base import CheckMeta, Verdict
+from pullmedic.checks.base import CheckMeta, Verdict, missing
 from pullmedic.evidence import NETWORK_READS, Facts, Subject
+from pullmedic.gather.ec2 import Host
 from pullmedic.gather.unavailable import Unavailable
 
 META = CheckMeta(
@@ -21,10 +22,8 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
     if subject.finding.rule_id != "dns_failure":
         return None
     host = facts.host(subject)
-    if host is None:
-        return None
-    if isinstance(host, Unavailable):
-        return Verdict.unavailable(META, host.why)
+    if not isinstance(host, Host):
+        return missing(META, host)
     support = facts.ec2.vpc(host.vpc_id).dns_support
     if isinstance(support, Unavailable):
         return Verdict.unavailable(META, support.why)

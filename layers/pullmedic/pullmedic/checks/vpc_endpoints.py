@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pullmedic.causes import Cause
-from pullmedic.checks.base import CheckMeta, Verdict
+from pullmedic.checks.base import CheckMeta, Verdict, missing
 from pullmedic.evidence import NETWORK_READS, Facts, Network, Subject
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.netpath.sg import ingress_allows, rules_from_api
@@ -23,8 +23,10 @@ META = CheckMeta(
 def run(subject: Subject, facts: Facts) -> Verdict | None:
     """Only for ECR images pulled through the VPC's ecr.dkr endpoint."""
     net = facts.network(subject)
-    if net is None or isinstance(net, Unavailable) or net.target.kind != "endpoint":
-        return None if net is None or not isinstance(net, Unavailable) else Verdict.unavailable(META, net.why)
+    if not isinstance(net, Network):
+        return missing(META, net)
+    if net.target.kind != "endpoint":
+        return None
     problems, commands = _missing(net, facts.region)
     dkr = net.target.endpoint or {}
     if dkr.get("PrivateDnsEnabled") is False:

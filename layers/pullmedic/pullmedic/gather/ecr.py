@@ -31,7 +31,8 @@ class EcrReader:
         self._policies: dict[tuple[str, str, str], dict[str, Any] | None | Unavailable] = {}
         self._ptc: dict[str, list[dict[str, Any]] | Unavailable] = {}
 
-    def images(self, account: str, region: str, repo: str, versions: tuple[str, ...]) -> RepoImages | Unavailable:
+    def images(self, account: str, region: str, repo: str,
+               versions: tuple[str, ...]) -> RepoImages | Unavailable:
         """One describe_images for all the tags/digests a scan asks of `repo`."""
         key = (account, region, repo, tuple(sorted(set(versions))))
         if key not in self._images:
