@@ -1,18 +1,23 @@
-"""Lambda entry point: parse the event, scan, publish, return a summary. Logic lives in the layer."""
+"""Lambda entry point: parse the event, scan and announce (or silence), return a summary.
+
+Logic lives in the layer; log lines are redacted as they are written.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import EphemeralMetrics
 
 from pullmedic.bootstrap import bootstrap
-from pullmedic.event import parse_event
-from pullmedic.service import run_scan
+from pullmedic.event import SilenceOrder, parse_event
+from pullmedic.metrics import Dimensions, Metric, scan_metrics
+from pullmedic.redact import redacted_json
+from pullmedic.service import add_silence, run_scan
 from pullmedic.settings import load
 
-logger = Logger(service="pullmedic")
+logger = Logger(service="pullmedic", json_serializer=redacted_json)
 metrics = Metrics(namespace="pullmedic", service="pullmedic")
 tracer = Tracer(service="pullmedic")
 
@@ -24,12 +29,30 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     """Scan the clusters the event (or the deployment) names and report what cannot pull."""
     order = parse_event(event)
     settings = load()
-    result, summary = run_scan(order, settings, bootstrap(settings))
-    metrics.add_metric(name="FailingWorkloads", unit=MetricUnit.Count, value=len(result.findings))
-    metrics.add_metric(name="FailingPods", unit=MetricUnit.Count, value=summary["failing_pods"])
-    metrics.add_metric(name="ScanErrors", unit=MetricUnit.Count, value=len(result.errors))
+    app = bootstrap(settings)
+    if isinstance(order, SilenceOrder):
+        written = add_silence(order, settings, app)
+        logger.info("silence written", extra=written)
+        return written
+    result, summary = run_scan(order, settings, app)
+    emit(scan_metrics(result, summary))
     for error in summary["errors"]:
         logger.warning("cluster not scanned", extra={"scan_error": error})
-    logger.info("scan finished", extra={k: summary[k] for k in
-                                        ("clusters_scanned", "finding_count", "by_cause")})
+    logger.info("scan finished", extra={k: summary[k] for k in (
+        "clusters_scanned", "finding_count", "by_cause", "announced", "silenced", "duration_ms")})
     return summary
+
+
+def emit(groups: dict[Dimensions, list[Metric]]) -> None:
+    """Service-wide metrics go out with the invocation; each dimensioned group as its own line."""
+    for dimensions, values in groups.items():
+        if not dimensions:
+            for name, unit, value in values:
+                metrics.add_metric(name=name, unit=unit, value=value)
+            continue
+        line = EphemeralMetrics(namespace=metrics.namespace, service=metrics.service)
+        for name, value in dimensions:
+            line.add_dimension(name=name, value=value)
+        for name, unit, value in values:
+            line.add_metric(name=name, unit=unit, value=value)
+        line.flush_metrics()

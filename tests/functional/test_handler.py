@@ -44,7 +44,7 @@ def test_reference_cases_named_and_alert_read_back_through_sqs(world, sandbox, h
     assert envelope["Type"] == "Notification" and len(envelope["Subject"]) < 100
     assert envelope["Subject"].isascii()
     document = json.loads(envelope["Message"])
-    assert document["schema"] == "pullmedic.findings/v1"
+    assert document["schema"] == "pullmedic.findings/v2"
     assert {f["cause"] for f in document["findings"]} == set(expected.values())
     attributes = {k: v["Value"] for k, v in envelope["MessageAttributes"].items()}
     assert json.loads(attributes["cluster"]) == ["demo"]

@@ -1,4 +1,4 @@
-"""The `pullmedic` command: scan from a laptop, explain one message, or run the demo."""
+"""The `pullmedic` command: scan from a laptop, silence alerts, explain a message, run the demo."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, TextIO
 
 from pullmedic.causes import ADVICE
@@ -37,6 +38,18 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--json", action="store_true", help="print the JSON summary")
     scan.set_defaults(run=_scan)
 
+    silence = commands.add_parser("silence", help="hold back alerts for a problem, workload or "
+                                  "namespace (written to the state table)")
+    target = silence.add_mutually_exclusive_group(required=True)
+    target.add_argument("--fingerprint", help="the problem's fingerprint (from the alert)")
+    target.add_argument("--workload", help="cluster/namespace/Kind/name")
+    target.add_argument("--namespace", help="cluster/namespace")
+    silence.add_argument("--hours", type=float, default=24, help="how long (default: 24)")
+    silence.add_argument("--reason", default="", help="why, for whoever reads the table")
+    silence.add_argument("--table", help="the state table (default: $PULLMEDIC_TABLE)")
+    silence.add_argument("--region", help="AWS region (default: your configuration's)")
+    silence.set_defaults(run=_silence)
+
     explain = commands.add_parser("explain", help="classify one failure message")
     explain.add_argument("message", nargs="?", help="the kubelet message (quote it)")
     explain.add_argument("--image", help="the image reference the message is about")
@@ -54,13 +67,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _scan(args: argparse.Namespace) -> int:
+    """A dry run without state: every finding is shown (as new), nothing is published."""
     from pullmedic.bootstrap import bootstrap
     from pullmedic.event import ScanOrder
-    from pullmedic.render import text
+    from pullmedic.render import Announcement, text
     from pullmedic.service import run_scan
     from pullmedic.settings import load
 
-    settings = load()
+    settings = replace(load(), table=None)
     app = bootstrap(settings, region=args.region)
     order = ScanOrder("cli", tuple(args.cluster), frozenset(args.namespace or ()) or None, True)
     result, summary = run_scan(order, settings, app)
@@ -71,8 +85,27 @@ def _scan(args: argparse.Namespace) -> int:
         print(table(summary))
         if result.findings or result.errors:
             print()
-            print(text(result.findings, result.errors), end="")
+            print(text([Announcement("new", f) for f in result.findings], result.errors), end="")
     return 1 if result.errors else 0
+
+
+def _silence(args: argparse.Namespace) -> int:
+    """Write a silence to the state table (the same checks as the console event)."""
+    from pullmedic.bootstrap import bootstrap
+    from pullmedic.event import SILENCE_SCOPES, parse_silence
+    from pullmedic.service import add_silence
+    from pullmedic.settings import load
+
+    scope = next(s for s in SILENCE_SCOPES if getattr(args, s))
+    order = parse_silence({"silence": {scope: getattr(args, scope), "hours": args.hours,
+                                       "reason": args.reason}})
+    settings = load()
+    settings = replace(settings, table=args.table or settings.table)
+    written = add_silence(order, settings, bootstrap(settings, region=args.region))
+    done = written["silenced"]
+    print(f"Silenced {done['scope']} {done['value']} until {done['expires_at']} "
+          f"(table {written['table']}).")
+    return 0
 
 
 def table(summary: dict[str, Any]) -> str:

@@ -1,12 +1,23 @@
-"""Read the handler's input: an EventBridge schedule or an on-demand (console) event."""
+"""Read the handler's input: an EventBridge schedule, an on-demand scan or a silence event."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 ON_DEMAND_FIELDS = frozenset({"clusters", "namespaces", "dry_run"})
+SILENCE_SCOPES = ("fingerprint", "workload", "namespace")
+SILENCE_FIELDS = frozenset({*SILENCE_SCOPES, "hours", "reason"})
+SILENCE_MAX_HOURS = 90 * 24
+REASON_MAX = 500
+# What each scope names: a fingerprint, cluster/namespace/Kind/name, or cluster/namespace.
+_SCOPE_FORMS = {
+    "fingerprint": (re.compile(r"^[0-9a-f]{16}$"), "16 hex digits (from the alert)"),
+    "workload": (re.compile(r"^[^/\s]+/[^/\s]+/[A-Za-z]+/[^/\s]+$"), "cluster/namespace/Kind/name"),
+    "namespace": (re.compile(r"^[^/\s]+/[^/\s]+$"), "cluster/namespace"),
+}
 
 
 class InvalidEvent(ValueError):
@@ -19,20 +30,32 @@ class InvalidEvent(ValueError):
 
 @dataclass(frozen=True)
 class ScanOrder:
-    """What one invocation should do."""
+    """What one scan should do."""
 
-    source: str  # "schedule" or "on-demand"
+    source: str  # "schedule", "on-demand" or "cli"
     clusters: tuple[str, ...] | None
     namespaces: frozenset[str] | None
     dry_run: bool
 
 
-def parse_event(event: Any) -> ScanOrder:
+@dataclass(frozen=True)
+class SilenceOrder:
+    """Hold back alerts for one problem, workload or namespace for `hours`."""
+
+    scope: str  # one of SILENCE_SCOPES
+    value: str
+    hours: float
+    reason: str
+
+
+def parse_event(event: Any) -> ScanOrder | SilenceOrder:
     """Validate `event`; raise InvalidEvent listing each problem."""
     if not isinstance(event, Mapping):
         raise InvalidEvent([f"the event must be a JSON object, not {type(event).__name__}"])
     if event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event":
         return ScanOrder("schedule", None, None, False)
+    if "silence" in event:
+        return parse_silence(event)
     problems = [f"unknown field {key!r} (expected one of: {', '.join(sorted(ON_DEMAND_FIELDS))})"
                 for key in event if key not in ON_DEMAND_FIELDS]
     clusters = _names(event, "clusters", problems)
@@ -54,3 +77,34 @@ def _names(event: Mapping[str, Any], key: str, problems: list[str]) -> list[str]
         problems.append(f"{key!r} must be a list of non-empty names, not {value!r}")
         return []
     return [v.strip() for v in value]
+
+
+def parse_silence(event: Mapping[str, Any]) -> SilenceOrder:
+    """Validate `{"silence": {"fingerprint"|"workload"|"namespace": ..., "hours": 24,
+    "reason": ...}}`; raise InvalidEvent listing each problem."""
+    problems = [f"unknown field {key!r} next to 'silence'" for key in event if key != "silence"]
+    body = event["silence"]
+    if not isinstance(body, Mapping):
+        raise InvalidEvent([*problems, f"'silence' must be an object, not {body!r}"])
+    problems += [f"unknown field 'silence.{key}' (expected one of: "
+                 f"{', '.join(sorted(SILENCE_FIELDS))})" for key in body if key not in SILENCE_FIELDS]
+    scopes = [scope for scope in SILENCE_SCOPES if scope in body]
+    if len(scopes) != 1:
+        problems.append("'silence' needs exactly one of 'silence.fingerprint', 'silence.workload' "
+                        f"or 'silence.namespace' (got {len(scopes)})")
+    for scope in scopes:
+        pattern, form = _SCOPE_FORMS[scope]
+        value = body[scope]
+        if not isinstance(value, str) or not pattern.match(value.strip()):
+            problems.append(f"'silence.{scope}' must be {form}, not {value!r}")
+    hours = body.get("hours", 24)
+    if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= SILENCE_MAX_HOURS:
+        problems.append(f"'silence.hours' must be a number of hours above 0 and at most "
+                        f"{SILENCE_MAX_HOURS}, not {hours!r}")
+    reason = body.get("reason", "")
+    if not isinstance(reason, str) or len(reason) > REASON_MAX:
+        problems.append(f"'silence.reason' must be text of at most {REASON_MAX} characters")
+    if problems:
+        raise InvalidEvent(problems)
+    scope = scopes[0]
+    return SilenceOrder(scope, body[scope].strip(), float(hours), reason.strip())

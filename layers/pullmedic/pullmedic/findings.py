@@ -26,8 +26,12 @@ def severity(cause: Cause) -> str:
 
 
 def fingerprint(finding: Finding) -> str:
-    """A stable id for the problem: the same (cluster, ns, workload, container, image, cause)."""
-    return hashlib.sha256("\x1f".join(finding.key).encode()).hexdigest()[:16]
+    """A stable id for the problem: the same (cluster, ns, workload, container, image).
+
+    The cause is left out so that a problem whose cause changes keeps its id (and its alert
+    history); findings of one container that fail for different causes share it.
+    """
+    return hashlib.sha256("\x1f".join(finding.key[:-1]).encode()).hexdigest()[:16]
 
 
 def group(failures: Iterable[ContainerFailure],

@@ -1,21 +1,89 @@
-"""Publish a scan's findings to SNS: one message per scan, none when there is nothing to say."""
+"""Publish a scan's announcements to SNS: one message per scan, split only to fit SNS's limit."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from pullmedic.model import Finding, ScanError
-from pullmedic.render import attributes, sns_message
+from pullmedic.chat import notification
+from pullmedic.model import ScanError
+from pullmedic.render import Announcement, attributes, document, ordered, subject, text
+
+SNS_MESSAGE_MAX = 262_144  # bytes of message and attributes
 
 
-def publish(sns: Any, topic_arn: str, findings: Sequence[Finding], errors: Sequence[ScanError],
-            clusters: Sequence[str]) -> str | None:
-    """Publish when there are findings or errors; return the SNS MessageId (None: nothing sent)."""
-    if not findings and not errors:
-        return None
-    subject, message = sns_message(findings, errors, clusters)
-    response = sns.publish(TopicArn=topic_arn, Subject=subject, Message=message,
-                           MessageStructure="json",
-                           MessageAttributes=attributes(findings, errors))
-    return response["MessageId"]
+class Outgoing(NamedTuple):
+    """One SNS publish and how many announcements it shows and only counts."""
+
+    subject: str
+    message: str  # MessageStructure=json: default, email, sqs, lambda, https
+    attributes: dict[str, Any]
+    shown: int
+    omitted: int
+
+
+def size(item: Outgoing) -> int:
+    """Bytes SNS counts against its limit (the subject counted too, to be safe)."""
+    parts = [item.subject, item.message] + [part for name, value in item.attributes.items()
+                                            for part in (name, value["DataType"], value["StringValue"])]
+    return sum(len(part.encode()) for part in parts)
+
+
+def sns_messages(announcements: Sequence[Announcement], errors: Sequence[ScanError],
+                 clusters: Sequence[str], cli_flags: str = "") -> list[Outgoing]:
+    """One message, or one per cluster when one would be too big.
+
+    A message that is still too big shows its most important announcements and counts the
+    rest ("N more"): every announcement is either shown or counted.
+    """
+    items = ordered(announcements)
+    whole = _fit(items, errors, clusters, cli_flags)
+    involved = list(dict.fromkeys(a.finding.cluster for a in items))
+    if not whole.omitted or len(involved) < 2:
+        return [whole]
+    out = []
+    for number, cluster in enumerate(involved):
+        own = [e for e in errors if e.cluster == cluster]
+        if number == 0:  # errors of clusters without announcements ride in the first message
+            own += [e for e in errors if e.cluster not in involved]
+        out.append(_fit([a for a in items if a.finding.cluster == cluster], own, [cluster], cli_flags))
+    return out
+
+
+def _fit(items: list[Announcement], errors: Sequence[ScanError], clusters: Sequence[str],
+         cli_flags: str) -> Outgoing:
+    """The message showing as many of `items` (in order) as fit; the rest are counted."""
+    low, high = 1, len(items)
+    best = _render(items, 0, errors, clusters, cli_flags)
+    while low <= high:
+        middle = (low + high) // 2
+        candidate = _render(items, middle, errors, clusters, cli_flags)
+        if size(candidate) <= SNS_MESSAGE_MAX:
+            best, low = candidate, middle + 1
+        else:
+            high = middle - 1
+    return best
+
+
+def _render(items: list[Announcement], shown: int, errors: Sequence[ScanError],
+            clusters: Sequence[str], cli_flags: str) -> Outgoing:
+    visible, omitted = items[:shown], len(items) - shown
+    body = text(visible, errors, omitted, cli_flags)
+    doc = json.dumps(document(visible, errors, clusters, omitted), sort_keys=True)
+    chat = json.dumps(notification(visible, errors, omitted, cli_flags))
+    message = json.dumps({"default": body, "email": body, "sqs": doc, "lambda": doc, "https": chat})
+    return Outgoing(subject(items, errors), message, attributes(items, errors), shown, omitted)
+
+
+def publish(sns: Any, topic_arn: str, announcements: Sequence[Announcement],
+            errors: Sequence[ScanError], clusters: Sequence[str], cli_flags: str = "") -> list[str]:
+    """Publish the announcements (and errors); return the SNS MessageIds ([]: nothing sent)."""
+    if not announcements and not errors:
+        return []
+    ids = []
+    for item in sns_messages(announcements, errors, clusters, cli_flags):
+        response = sns.publish(TopicArn=topic_arn, Subject=item.subject, Message=item.message,
+                               MessageStructure="json", MessageAttributes=item.attributes)
+        ids.append(response["MessageId"])
+    return ids

@@ -1,39 +1,107 @@
-"""The use case shared by the Lambda handler and the CLI: scan, publish, summarise."""
+"""The use cases shared by the Lambda handler and the CLI: scan and announce, silence."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from pullmedic.bootstrap import App
-from pullmedic.event import ScanOrder
+from pullmedic.event import ScanOrder, SilenceOrder
+from pullmedic.findings import fingerprint
+from pullmedic.lifecycle import Plan, Scope, Silence, plan
 from pullmedic.notify import publish
-from pullmedic.render import error_doc, finding_doc
+from pullmedic.render import Announcement, announcement_doc, error_doc, finding_doc
 from pullmedic.scan import ScanRequest, ScanResult, scan
 from pullmedic.settings import Settings
+from pullmedic.state import StateStore
 
 
 def run_scan(order: ScanOrder, settings: Settings, app: App) -> tuple[ScanResult, dict[str, Any]]:
-    """Scan what `order` asks (or the deployer's defaults), publish unless dry run."""
+    """Scan what `order` asks (or the deployer's defaults) and announce what changed.
+
+    With a state table, each problem is announced when new, changed, due for a reminder or
+    resolved; without one, every finding is new. A dry run (or no topic) decides but neither
+    writes the state nor publishes.
+    """
+    started = time.monotonic()
     request = ScanRequest(clusters=order.clusters or settings.clusters,
                           namespaces=order.namespaces or settings.namespaces)
     result = scan(request, app.deps)
-    message_id = None
-    if not order.dry_run and settings.topic_arn:
-        message_id = publish(app.sns, settings.topic_arn, result.findings, result.errors,
-                             result.clusters)
-    return result, summary(result, order, message_id)
+    failed = {e.cluster for e in result.errors}
+    scope = Scope(frozenset(result.clusters) - failed, request.namespaces)
+    store = _store(settings, app)
+    decided = plan(store.records(scope.clusters) if store else {}, result.findings, scope,
+                   app.deps.now(), settings.reminder, store.silences() if store else [])
+    announce = not order.dry_run and bool(settings.topic_arn)
+    changes = list(decided.changes)
+    if announce and store:
+        changes = store.commit(changes)
+    claimed = [c for c in changes if c.announcements]
+    announcements = [a for c in claimed for a in c.announcements]
+    message_ids: list[str] = []
+    if announce and (announcements or (result.errors and store is None)):
+        try:
+            message_ids = publish(app.sns, settings.topic_arn or "", announcements, result.errors,
+                                  result.clusters, _cli_flags(settings, app))
+        except Exception:
+            if store:
+                store.release(claimed)
+            raise
+    elapsed = (time.monotonic() - started) * 1000
+    return result, summary(result, order, decided, announcements if announce else decided.announcements,
+                           message_ids, store is not None, elapsed)
 
 
-def summary(result: ScanResult, order: ScanOrder, message_id: str | None) -> dict[str, Any]:
-    """The JSON the handler returns: short counts first, then the findings and errors."""
+def add_silence(order: SilenceOrder, settings: Settings, app: App) -> dict[str, Any]:
+    """Store a silence in the state table; return what was written."""
+    store = _store(settings, app)
+    if store is None:
+        raise ValueError("silences live in the state table: set PULLMEDIC_TABLE (or pass --table)")
+    now = app.deps.now()
+    silence = Silence(order.scope, order.value, now + timedelta(hours=order.hours), order.reason, now)
+    store.add_silence(silence)
+    return {"silenced": {"scope": silence.scope, "value": silence.value, "hours": order.hours,
+                         "reason": silence.reason,
+                         "expires_at": silence.expires.strftime("%Y-%m-%dT%H:%M:%SZ")},
+            "table": settings.table}
+
+
+def _store(settings: Settings, app: App) -> StateStore | None:
+    if not settings.table:
+        return None
+    return StateStore(app.deps.client_for("dynamodb", None), settings.table)
+
+
+def _cli_flags(settings: Settings, app: App) -> str:
+    """What the silence command in an alert needs to find the table."""
+    return f"--table {settings.table} --region {app.deps.region}" if settings.table else ""
+
+
+def summary(result: ScanResult, order: ScanOrder, decided: Plan, events: Sequence[Announcement],
+            message_ids: list[str], stateful: bool, elapsed_ms: float) -> dict[str, Any]:
+    """The JSON the handler returns: short counts first, then the findings and errors.
+
+    `events` are the announcements made (or, on a dry run, the ones that would be made); each
+    finding carries its event, or null when there was nothing new to say about it.
+    """
+    event_of = {fingerprint(a.finding): a.event for a in events if a.event != "resolved"}
     return {
         "clusters_scanned": result.clusters,
         "finding_count": len(result.findings),
         "failing_pods": sum(f.pod_count for f in result.findings),
         "by_cause": dict(sorted(Counter(f.cause.value for f in result.findings).items())),
         "errors": [error_doc(e) for e in result.errors],
-        "published_message_id": message_id,
+        "state": "dynamodb" if stateful else "off",
+        "announced": dict(Counter(a.event for a in events)) if message_ids else {},
+        "silenced": decided.silenced,
+        "published_message_id": message_ids[0] if message_ids else None,
+        "published_message_ids": message_ids,
         "dry_run": order.dry_run,
-        "findings": [finding_doc(f) for f in result.findings],
+        "duration_ms": round(elapsed_ms),
+        "findings": [{**finding_doc(f), "event": event_of.get(fingerprint(f))}
+                     for f in result.findings],
+        "resolved": [announcement_doc(a) for a in events if a.event == "resolved"],
     }

@@ -18,6 +18,8 @@ class Settings:
     namespaces: frozenset[str] | None
     grace: timedelta
     page_size: int
+    table: str | None = None  # the state table; None: no state, every finding is new
+    reminder: timedelta | None = timedelta(hours=24)  # None: no reminders
 
 
 def load(env: Mapping[str, str] = os.environ) -> Settings:
@@ -31,6 +33,8 @@ def load(env: Mapping[str, str] = os.environ) -> Settings:
         namespaces=frozenset(namespaces) or None,
         grace=timedelta(seconds=_int(env, "PULLMEDIC_GRACE_SECONDS", 120)),
         page_size=_int(env, "PULLMEDIC_PAGE_SIZE", 500),
+        table=env.get("PULLMEDIC_TABLE", "").strip() or None,
+        reminder=timedelta(hours=_int(env, "PULLMEDIC_REMINDER_HOURS", 24)) or None,
     )
 
 

@@ -1,0 +1,180 @@
+"""Decide what to announce, from the stored state and this scan (pure: no I/O, no clock).
+
+A problem is one fingerprint (cluster, namespace, workload, container, image). Its events:
+    new       first seen, or first seen outside a silence
+    changed   its causes, evidence or confidence (the digest) differ from the last announcement
+    reminder  still failing `reminder` after the last announcement
+    resolved  announced before, and absent from a successful scan that covered its cluster and
+              namespace (a cluster that could not be scanned never resolves anything)
+A silenced problem is still tracked but not announced; once the silence expires, what it held
+back is announced. Every announcement rides on one conditional write (a Change): only the
+invocation whose write lands announces it, so overlapping scans cannot both announce it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from pullmedic.findings import SEVERITY_ORDER, fingerprint
+from pullmedic.model import Finding
+from pullmedic.render import Announcement, finding_doc, finding_from_doc
+
+TOUCH = timedelta(hours=1)  # refresh last_seen (and the TTL) of quiet problems this often
+RETENTION = timedelta(days=30)  # a record expires this long after its problem was last seen
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the state table keeps about one open problem (state.py has the item layout)."""
+
+    fingerprint: str
+    cluster: str
+    namespace: str
+    workload: str  # Kind/name
+    container: str
+    image: str
+    cause: str  # the primary cause, as last announced
+    digest: str  # the evidence digest, as last announced
+    first_seen: datetime
+    last_seen: datetime
+    last_announced: datetime | None
+    announced_event: str | None  # None: never announced (silenced since it was first seen)
+    docs: tuple[dict, ...]  # finding docs as last seen, for the resolved message
+    version: int = 1
+
+    @property
+    def expires(self) -> datetime:
+        """When the table's TTL may remove the record."""
+        return self.last_seen + RETENTION
+
+
+@dataclass(frozen=True)
+class Silence:
+    """Hold back announcements for a fingerprint, a workload or a namespace until `expires`."""
+
+    scope: str  # fingerprint | workload (cluster/namespace/Kind/name) | namespace (cluster/namespace)
+    value: str
+    expires: datetime
+    reason: str = ""
+    created: datetime | None = None
+
+    def covers(self, record: Record, now: datetime) -> bool:
+        """Whether this silence is active and names the record's problem."""
+        names = {"fingerprint": record.fingerprint,
+                 "workload": f"{record.cluster}/{record.namespace}/{record.workload}",
+                 "namespace": f"{record.cluster}/{record.namespace}"}
+        return self.expires > now and names.get(self.scope) == self.value
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a scan read successfully: these clusters, in these namespaces (None: all)."""
+
+    clusters: frozenset[str]
+    namespaces: frozenset[str] | None = None
+
+    def covers(self, record: Record) -> bool:
+        """Whether the scan would have seen the record's problem if it were still failing."""
+        return record.cluster in self.clusters and (
+            self.namespaces is None or record.namespace in self.namespaces)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One conditional write, and the announcements it claims.
+
+    `record` replaces `previous` (no previous: creates it; no record: deletes previous), only
+    while the stored item is still at `previous.version` (or, to create, does not exist).
+    """
+
+    record: Record | None
+    previous: Record | None
+    announcements: tuple[Announcement, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The writes of one scan, with the announcements they carry."""
+
+    changes: tuple[Change, ...]
+    silenced: int  # problems whose announcement a silence held back
+
+    @property
+    def announcements(self) -> list[Announcement]:
+        """Everything the plan would announce, in write order."""
+        return [a for change in self.changes for a in change.announcements]
+
+
+def digest(findings: Sequence[Finding]) -> str:
+    """A hash of each finding's cause, confidence and sorted evidence lines."""
+    parts = sorted(json.dumps([f.cause.value, f.confidence, sorted(f.evidence)]) for f in findings)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def plan(records: Mapping[str, Record], findings: Sequence[Finding], scope: Scope, now: datetime,
+         reminder: timedelta | None, silences: Sequence[Silence]) -> Plan:
+    """The changes (and announcements) that take the stored state to this scan's."""
+    problems: dict[str, list[Finding]] = {}
+    for finding in sorted(findings, key=lambda f: (-SEVERITY_ORDER.index(f.severity), f.key)):
+        problems.setdefault(fingerprint(finding), []).append(finding)
+    changes: list[Change] = []
+    silenced = 0
+    for fp, group in problems.items():
+        change, held = _open(fp, group, records.get(fp), now, reminder, silences)
+        silenced += held
+        if change is not None:
+            changes.append(change)
+    for fp, stored in records.items():
+        if fp not in problems and scope.covers(stored):
+            quiet = any(s.covers(stored, now) for s in silences)
+            announce = stored.announced_event is not None and not quiet
+            silenced += stored.announced_event is not None and quiet
+            changes.append(Change(None, stored, tuple(
+                Announcement("resolved", finding_from_doc(doc), stored.first_seen)
+                for doc in stored.docs) if announce else ()))
+    return Plan(tuple(changes), silenced)
+
+
+def _open(fp: str, group: list[Finding], stored: Record | None, now: datetime,
+          reminder: timedelta | None, silences: Sequence[Silence]) -> tuple[Change | None, int]:
+    """The change for a problem this scan found, and whether a silence held it back."""
+    seen = _record(fp, group, stored, now)
+    quiet = any(s.covers(seen, now) for s in silences)
+    event = _event(stored, seen, now, reminder)
+    if event is not None and not quiet:
+        record = replace(seen, last_announced=now, announced_event=event)
+        was = stored.cause if event == "changed" and stored and stored.cause != seen.cause else None
+        return Change(record, stored, tuple(Announcement(event, f, seen.first_seen, was)
+                                            for f in group)), 0
+    if stored is None or now - stored.last_seen >= TOUCH:
+        kept = seen if stored is None or stored.announced_event is None else replace(
+            seen, cause=stored.cause, digest=stored.digest)
+        return Change(kept, stored), int(event is not None)
+    return None, int(event is not None)
+
+
+def _record(fp: str, group: list[Finding], stored: Record | None, now: datetime) -> Record:
+    """The record as this scan sees the problem (not yet announced); the worst finding leads."""
+    primary = group[0]
+    return Record(
+        fingerprint=fp, cluster=primary.cluster, namespace=primary.namespace,
+        workload=f"{primary.workload.kind}/{primary.workload.name}", container=primary.container,
+        image=primary.image, cause=primary.cause.value, digest=digest(group),
+        first_seen=stored.first_seen if stored else now, last_seen=now,
+        last_announced=stored.last_announced if stored else None,
+        announced_event=stored.announced_event if stored else None,
+        docs=tuple(finding_doc(f) for f in group), version=stored.version + 1 if stored else 1)
+
+
+def _event(stored: Record | None, seen: Record, now: datetime, reminder: timedelta | None) -> str | None:
+    if stored is None or stored.announced_event is None:
+        return "new"
+    if stored.digest != seen.digest:
+        return "changed"
+    if reminder and stored.last_announced and now - stored.last_announced >= reminder:
+        return "reminder"
+    return None

@@ -1,0 +1,166 @@
+"""The state table in DynamoDB: open problems and silences (the client is injected).
+
+Items (table key pk (S) + sk (S); TTL attribute expires_at, epoch seconds):
+
+    open problem   pk "cluster#<cluster>"   sk "finding#<fingerprint>"
+                   fingerprint, cluster, namespace, workload (Kind/name), container, image,
+                   cause and digest (as last announced), first_seen, last_seen,
+                   last_announced, announced_event (ISO 8601 / event name; absent until
+                   announced), docs (compact JSON list of the finding documents, redacted),
+                   version (N, +1 per write), expires_at (last_seen + 30 days)
+    silence        pk "silence#<scope>"     sk "<value>" (scope: fingerprint, workload, namespace)
+                   scope, value, reason, created_at, expires_at (the end of the silence)
+
+One query per scanned cluster reads its open problems; three queries read the silences.
+Every write of a problem is conditional on the version read (or on the item not existing),
+so of two overlapping scans only one claims, and announces, a change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from pullmedic.event import SILENCE_SCOPES
+from pullmedic.lifecycle import Change, Record, Silence
+
+_VERSION = {"#version": "version"}
+
+
+class StateStore:
+    """Reads and conditionally writes the state table."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def records(self, clusters: Iterable[str]) -> dict[str, Record]:
+        """The open problems of `clusters`, by fingerprint."""
+        found: dict[str, Record] = {}
+        for cluster in sorted(clusters):
+            for item in self._query(f"cluster#{cluster}", "finding#"):
+                record = _record(item)
+                found[record.fingerprint] = record
+        return found
+
+    def silences(self) -> list[Silence]:
+        """Every stored silence, expired ones included (the TTL removes them late)."""
+        return [_silence(item) for scope in SILENCE_SCOPES for item in self._query(f"silence#{scope}")]
+
+    def commit(self, changes: Iterable[Change]) -> list[Change]:
+        """Apply each change if the stored item is still the one it was planned from.
+
+        Returns the changes that were applied; a lost race drops the change (and so its
+        announcements): another invocation has already written that problem.
+        """
+        return [change for change in changes
+                if self._write(change.record, change.previous, _guard(change.previous))]
+
+    def release(self, changes: Iterable[Change]) -> None:
+        """Undo applied changes (after a failed publish) unless the items moved on since."""
+        for change in changes:
+            self._write(change.previous, change.record, _guard(change.record))
+
+    def add_silence(self, silence: Silence) -> None:
+        """Store (or replace) a silence."""
+        item = {"pk": _s(f"silence#{silence.scope}"), "sk": _s(silence.value),
+                "scope": _s(silence.scope), "value": _s(silence.value),
+                "reason": _s(silence.reason), "expires_at": _n(int(silence.expires.timestamp()))}
+        if silence.created is not None:
+            item["created_at"] = _s(_iso(silence.created))
+        self._client.put_item(TableName=self._table, Item=item)
+
+    def _write(self, record: Record | None, replacing: Record | None,
+               guard: dict[str, Any]) -> bool:
+        """Put `record` (or delete `replacing` when record is None) under `guard`."""
+        try:
+            if record is not None:
+                self._client.put_item(TableName=self._table, Item=_item(record), **guard)
+            elif replacing is not None:
+                self._client.delete_item(TableName=self._table, Key=_key(replacing), **guard)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _query(self, pk: str, prefix: str | None = None) -> Iterator[dict[str, Any]]:
+        condition = "pk = :pk" + (" AND begins_with(sk, :prefix)" if prefix else "")
+        values = {":pk": _s(pk), **({":prefix": _s(prefix)} if prefix else {})}
+        request: dict[str, Any] = {"TableName": self._table, "KeyConditionExpression": condition,
+                                   "ExpressionAttributeValues": values}
+        while True:
+            page = self._client.query(**request)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _guard(expected: Record | None) -> dict[str, Any]:
+    """The condition: the stored item is `expected` (same version), or there is none."""
+    if expected is None:
+        return {"ConditionExpression": "attribute_not_exists(pk)"}
+    return {"ConditionExpression": "#version = :version", "ExpressionAttributeNames": _VERSION,
+            "ExpressionAttributeValues": {":version": _n(expected.version)}}
+
+
+def _key(record: Record) -> dict[str, Any]:
+    return {"pk": _s(f"cluster#{record.cluster}"), "sk": _s(f"finding#{record.fingerprint}")}
+
+
+def _item(record: Record) -> dict[str, Any]:
+    item = {
+        **_key(record), "fingerprint": _s(record.fingerprint), "cluster": _s(record.cluster),
+        "namespace": _s(record.namespace), "workload": _s(record.workload),
+        "container": _s(record.container), "image": _s(record.image), "cause": _s(record.cause),
+        "digest": _s(record.digest), "first_seen": _s(_iso(record.first_seen)),
+        "last_seen": _s(_iso(record.last_seen)),
+        "docs": _s(json.dumps(list(record.docs), separators=(",", ":"))),
+        "version": _n(record.version), "expires_at": _n(int(record.expires.timestamp())),
+    }
+    if record.last_announced is not None:
+        item["last_announced"] = _s(_iso(record.last_announced))
+    if record.announced_event is not None:
+        item["announced_event"] = _s(record.announced_event)
+    return item
+
+
+def _record(item: dict[str, Any]) -> Record:
+    text = {k: v["S"] for k, v in item.items() if "S" in v}
+    return Record(
+        fingerprint=text["fingerprint"], cluster=text["cluster"], namespace=text["namespace"],
+        workload=text["workload"], container=text["container"], image=text["image"],
+        cause=text["cause"], digest=text["digest"], first_seen=_time(text["first_seen"]),
+        last_seen=_time(text["last_seen"]),
+        last_announced=_time(text["last_announced"]) if "last_announced" in text else None,
+        announced_event=text.get("announced_event"), docs=tuple(json.loads(text["docs"])),
+        version=int(item["version"]["N"]),
+    )
+
+
+def _silence(item: dict[str, Any]) -> Silence:
+    return Silence(scope=item["scope"]["S"], value=item["value"]["S"],
+                   expires=datetime.fromtimestamp(int(item["expires_at"]["N"]), UTC),
+                   reason=item.get("reason", {}).get("S", ""),
+                   created=_time(item["created_at"]["S"]) if "created_at" in item else None)
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text)

@@ -1,0 +1,74 @@
+"""The state layer against DynamoDB (moto): conditional writes decide who announces."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pullmedic.causes import Cause
+from pullmedic.findings import fingerprint
+from pullmedic.lifecycle import Scope, Silence, plan
+from pullmedic.model import Finding, Workload
+from pullmedic.state import StateStore
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+DAY = timedelta(hours=24)
+SCOPE = Scope(frozenset({"prod"}))
+
+
+def finding(name: str, cause: Cause = Cause.IMAGE_NOT_FOUND) -> Finding:
+    return Finding(cluster="prod", namespace="shop", workload=Workload("Deployment", name),
+                   container=name, container_type="regular", image=f"ghcr.io/acme/{name}:v9",
+                   cause=cause, rule_id="not_found", summary="No such tag.", alternatives=(),
+                   message="not found", message_source="waiting", reasons=("ErrImagePull",),
+                   pods=(f"{name}-a",), pod_count=1, nodes=(), severity="high")
+
+
+@pytest.fixture
+def store(sandbox, new_table) -> StateStore:
+    return StateStore(sandbox.client("dynamodb"), new_table())
+
+
+def test_two_invocations_with_one_snapshot_announce_a_new_problem_once(store) -> None:
+    found = [finding("api"), finding("web")]
+    snapshot = store.records(SCOPE.clusters)
+    decided = plan(snapshot, found, SCOPE, NOW, DAY, store.silences())
+    first = store.commit(decided.changes)
+    second = store.commit(decided.changes)
+    assert [a.event for c in first for a in c.announcements] == ["new", "new"]
+    assert second == []
+    stored = store.records(["prod"])
+    assert {r.fingerprint for r in stored.values()} == {fingerprint(f) for f in found}
+    assert all(r.version == 1 and r.announced_event == "new" for r in stored.values())
+
+
+def test_two_invocations_race_for_a_change_and_a_resolution(store) -> None:
+    store.commit(plan({}, [finding("api"), finding("web")], SCOPE, NOW, DAY, []).changes)
+    snapshot = store.records(["prod"])
+    later = NOW + timedelta(minutes=5)
+    decided = plan(snapshot, [finding("api", Cause.AUTH_FAILED)], SCOPE, later, DAY, [])
+    assert sorted(a.event for a in decided.announcements) == ["changed", "resolved"]
+    assert len(store.commit(decided.changes)) == 2
+    assert store.commit(decided.changes) == []
+    (api,) = store.records(["prod"]).values()
+    assert (api.version, api.cause, api.announced_event) == (2, "auth_failed", "changed")
+
+
+def test_release_gives_the_claim_back_after_a_failed_publish(store) -> None:
+    store.commit(plan({}, [finding("api")], SCOPE, NOW, DAY, []).changes)
+    before = store.records(["prod"])
+    decided = plan(before, [finding("web")], SCOPE, NOW + DAY, DAY, [])
+    claimed = store.commit(decided.changes)
+    store.release(claimed)
+    assert store.records(["prod"]) == before
+    retried = plan(store.records(["prod"]), [finding("web")], SCOPE, NOW + DAY, DAY, [])
+    assert sorted(a.event for a in retried.announcements) == ["new", "resolved"]
+
+
+def test_silences_round_trip(store) -> None:
+    active = Silence("namespace", "prod/shop", NOW + DAY, "maintenance", NOW)
+    expired = Silence("fingerprint", "0123456789abcdef", NOW - DAY, "", NOW - 2 * DAY)
+    store.add_silence(active)
+    store.add_silence(expired)
+    assert sorted(store.silences(), key=lambda s: s.scope) == [expired, active]

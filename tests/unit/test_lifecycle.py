@@ -1,0 +1,160 @@
+"""What a scan announces, given what the state table remembers (table-driven, pure)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from pullmedic.causes import Cause
+from pullmedic.findings import fingerprint
+from pullmedic.lifecycle import RETENTION, TOUCH, Plan, Record, Scope, Silence, digest, plan
+from pullmedic.model import Finding, Workload
+
+T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+NOW = T0 + timedelta(hours=2)
+DAY = timedelta(hours=24)
+ALL = Scope(frozenset({"prod"}))
+
+
+def finding(name: str = "api", cause: Cause = Cause.IMAGE_NOT_FOUND, namespace: str = "shop",
+            evidence: tuple[str, ...] = (), confidence: str = "likely") -> Finding:
+    return Finding(
+        cluster="prod", namespace=namespace, workload=Workload("Deployment", name),
+        container=name, container_type="regular", image=f"ghcr.io/acme/{name}:v9", cause=cause,
+        rule_id="not_found", summary="The tag does not exist.", alternatives=(),
+        message=f'Failed to pull image "ghcr.io/acme/{name}:v9": not found', message_source="waiting",
+        reasons=("ErrImagePull",), pods=(f"{name}-7f9c-a",), pod_count=1, nodes=("node-1",),
+        severity="high", confidence=confidence, evidence=evidence,
+        fix_commands=(f"kubectl -n {namespace} set image deployment/{name} {name}=ghcr.io/acme/{name}:v8",))
+
+
+def announced(f: Finding, at: datetime = T0, **changes: Any) -> Record:
+    """The record the table holds after `f` was announced as new at `at`."""
+    (change,) = plan({}, [f], ALL, at, DAY, []).changes
+    assert change.record is not None
+    return replace(change.record, **changes)
+
+
+def events(result: Plan) -> list[tuple[str, str]]:
+    return [(a.event, a.finding.workload.name) for a in result.announcements]
+
+
+API, WEB = finding("api"), finding("web")
+HOUR = timedelta(hours=1)
+CASES: list[tuple[str, dict[str, Record], list[Finding], dict[str, Any], list[tuple[str, str]], int]] = [
+    # name, stored, found, plan() overrides, expected announcements, expected silenced
+    ("first seen is new", {}, [API], {}, [("new", "api")], 0),
+    ("unchanged and recent says nothing", {fingerprint(API): announced(API)}, [API], {}, [], 0),
+    ("new evidence is a change",
+     {fingerprint(API): announced(API)}, [finding(evidence=("confirmed [ecr]: no tag v9",))], {},
+     [("changed", "api")], 0),
+    ("new confidence is a change",
+     {fingerprint(API): announced(API)}, [finding(confidence="confirmed")], {}, [("changed", "api")], 0),
+    ("new cause is a change", {fingerprint(API): announced(API)}, [finding(cause=Cause.AUTH_FAILED)], {},
+     [("changed", "api")], 0),
+    ("a day later is a reminder", {fingerprint(API): announced(API, T0 - DAY)}, [API], {},
+     [("reminder", "api")], 0),
+    ("no reminders when they are off", {fingerprint(API): announced(API, T0 - DAY)}, [API],
+     {"reminder": None}, [], 0),
+    ("gone from a scanned cluster is resolved", {fingerprint(API): announced(API)}, [], {},
+     [("resolved", "api")], 0),
+    ("a cluster that was not scanned resolves nothing", {fingerprint(API): announced(API)}, [],
+     {"scope": Scope(frozenset())}, [], 0),
+    ("a namespace the scan skipped resolves nothing", {fingerprint(API): announced(API)}, [],
+     {"scope": Scope(frozenset({"prod"}), frozenset({"ops"}))}, [], 0),
+    ("silenced by fingerprint", {}, [API, WEB],
+     {"silences": [Silence("fingerprint", fingerprint(API), NOW + HOUR)]}, [("new", "web")], 1),
+    ("silenced by workload", {}, [API, WEB],
+     {"silences": [Silence("workload", "prod/shop/Deployment/api", NOW + HOUR)]}, [("new", "web")], 1),
+    ("silenced by namespace", {}, [API, finding("job", namespace="ops")],
+     {"silences": [Silence("namespace", "prod/shop", NOW + HOUR)]}, [("new", "job")], 1),
+    ("an expired silence holds nothing back", {}, [API],
+     {"silences": [Silence("workload", "prod/shop/Deployment/api", NOW - HOUR)]}, [("new", "api")], 0),
+    ("a silence of another cluster holds nothing back", {}, [API],
+     {"silences": [Silence("namespace", "dev/shop", NOW + HOUR)]}, [("new", "api")], 0),
+    ("silenced since first seen, silence over: new",
+     {fingerprint(API): announced(API, last_announced=None, announced_event=None)}, [API], {},
+     [("new", "api")], 0),
+    ("changed while silenced: held back", {fingerprint(API): announced(API)},
+     [finding(cause=Cause.RATE_LIMITED)],
+     {"silences": [Silence("fingerprint", fingerprint(API), NOW + HOUR)]}, [], 1),
+    ("resolved while silenced: held back", {fingerprint(API): announced(API)}, [],
+     {"silences": [Silence("namespace", "prod/shop", NOW + HOUR)]}, [], 1),
+    ("never announced and gone: nothing to say",
+     {fingerprint(API): announced(API, last_announced=None, announced_event=None)}, [], {}, [], 0),
+]
+
+
+@pytest.mark.parametrize(("stored", "found", "overrides", "expected", "held"),
+                         [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+def test_announcements(stored, found, overrides, expected, held) -> None:
+    arguments = {"scope": ALL, "reminder": DAY, "silences": [], **overrides}
+    result = plan(stored, found, arguments["scope"], NOW, arguments["reminder"], arguments["silences"])
+    assert events(result) == expected
+    assert result.silenced == held
+
+
+def test_new_record_starts_the_history() -> None:
+    (change,) = plan({}, [API], ALL, NOW, DAY, []).changes
+    record = change.record
+    assert change.previous is None and record is not None
+    assert (record.first_seen, record.last_seen, record.last_announced) == (NOW, NOW, NOW)
+    assert (record.announced_event, record.version, record.expires) == ("new", 1, NOW + RETENTION)
+    assert (record.workload, record.cause, record.digest) == ("Deployment/api", "image_not_found",
+                                                             digest([API]))
+    assert record.docs[0]["fingerprint"] == fingerprint(API) == record.fingerprint
+    assert change.announcements[0].since == NOW
+
+
+def test_changed_keeps_first_seen_and_names_the_old_cause() -> None:
+    stored = announced(API)
+    (change,) = plan({fingerprint(API): stored}, [finding(cause=Cause.AUTH_FAILED)], ALL, NOW, DAY,
+                     []).changes
+    assert change.previous == stored and change.record is not None
+    assert change.record.version == stored.version + 1 and change.record.first_seen == T0
+    (item,) = change.announcements
+    assert (item.event, item.previous_cause, item.since) == ("changed", "image_not_found", T0)
+
+
+def test_quiet_problems_are_touched_hourly_only() -> None:
+    stored = announced(API, NOW - TOUCH / 2)
+    assert plan({fingerprint(API): stored}, [API], ALL, NOW, DAY, []).changes == ()
+    stale = announced(API, NOW - TOUCH)
+    (touch,) = plan({fingerprint(API): stale}, [API], ALL, NOW, DAY, []).changes
+    assert touch.announcements == () and touch.record is not None
+    assert touch.record.last_seen == NOW and touch.record.last_announced == NOW - TOUCH
+
+
+def test_held_back_change_keeps_what_was_announced() -> None:
+    stored = announced(API, NOW - TOUCH)
+    silence = Silence("fingerprint", fingerprint(API), NOW + HOUR)
+    (touch,) = plan({fingerprint(API): stored}, [finding(cause=Cause.RATE_LIMITED)], ALL, NOW, DAY,
+                    [silence]).changes
+    assert touch.record is not None and touch.announcements == ()
+    assert (touch.record.cause, touch.record.digest) == (stored.cause, stored.digest)
+    later = plan({fingerprint(API): touch.record}, [finding(cause=Cause.RATE_LIMITED)], ALL,
+                 NOW + 2 * HOUR, DAY, [silence])
+    assert events(later) == [("changed", "api")]
+
+
+def test_resolved_deletes_and_announces_the_last_known_finding() -> None:
+    stored = announced(API)
+    (change,) = plan({fingerprint(API): stored}, [], ALL, NOW, DAY, []).changes
+    assert change.record is None and change.previous == stored
+    (item,) = change.announcements
+    assert item.finding.image == API.image and item.finding.cause is Cause.IMAGE_NOT_FOUND
+    assert item.since == T0 and fingerprint(item.finding) == fingerprint(API)
+
+
+def test_one_container_failing_two_ways_is_one_problem() -> None:
+    rate = finding(cause=Cause.RATE_LIMITED)
+    (change,) = plan({}, [API, rate], ALL, NOW, DAY, []).changes
+    assert [a.finding.cause for a in change.announcements] == [Cause.IMAGE_NOT_FOUND, Cause.RATE_LIMITED]
+    assert change.record is not None and len(change.record.docs) == 2
+    stored = change.record
+    assert plan({fingerprint(API): stored}, [rate, API], ALL, NOW + HOUR / 2, DAY, []).changes == ()
+    assert events(plan({fingerprint(API): stored}, [API], ALL, NOW + HOUR / 2, DAY, [])) == [
+        ("changed", "api")]
