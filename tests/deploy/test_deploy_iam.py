@@ -16,9 +16,8 @@ from pullmedic.permissions import READ_ACTIONS
 OWN_WRITES: dict[str, frozenset[str]] = {
     "AlertTopic": frozenset({"sns:Publish"}),
     "AlertKey": frozenset({"kms:GenerateDataKey", "kms:Decrypt"}),  # publishing to the topic
-    "StateTable": frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                             "dynamodb:Query", "dynamodb:DeleteItem",
-                             "dynamodb:BatchWriteItem"}),
+    # state.py: Query per cluster and for silences, conditional PutItem, DeleteItem of resolved.
+    "StateTable": frozenset({"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}),
     "FailureQueue": frozenset({"sqs:SendMessage"}),  # the on-failure destination
 }
 MANAGED_POLICIES = {"service-role/AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"}
