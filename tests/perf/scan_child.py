@@ -1,0 +1,76 @@
+"""Run one real dry-run scan in this process and print what it cost as one JSON line.
+
+Started by bench.py with the sandbox's environment, so that the peak RSS is the scan's own. The
+peak is VmHWM of /proc/self/status: ru_maxrss survives exec, so a child started by a big parent
+would report the parent's size.
+With `--profile FILE` the scan runs under cProfile and the stats are written to FILE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from typing import Any
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident set size since exec, in KiB."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1])
+
+
+def main() -> None:
+    """Scan every cluster the environment names; print wall time, RSS and request counts."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--profile", help="write cProfile stats of the scan to this file")
+    args = parser.parse_args()
+
+    import boto3
+
+    from pullmedic.bootstrap import bootstrap
+    from pullmedic.event import ScanOrder
+    from pullmedic.service import run_scan
+    from pullmedic.settings import load
+
+    calls: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        calls[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    session = boto3.session.Session()
+    session.events.register("before-call", count)
+    order = ScanOrder("on-demand", None, None, dry_run=True)
+
+    def scan() -> Any:
+        settings = load()
+        return run_scan(order, settings, bootstrap(settings, session=session))
+
+    started = time.perf_counter()
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        result, _ = profiler.runcall(scan)
+        profiler.dump_stats(args.profile)
+    else:
+        result, _ = scan()
+    wall = time.perf_counter() - started
+    json.dump({
+        "wall_s": wall,
+        "peak_rss_kb": peak_rss_kb(),
+        "aws_calls": dict(calls.most_common()),
+        "findings": len(result.findings),
+        "failing_pods": sum(f.pod_count for f in result.findings),
+        "errors": [f"{e.cluster}: {e.message}" for e in result.errors],
+        "kube_requests": result.kube_requests,
+        "by_cause": dict(Counter(f.cause.value for f in result.findings)),
+    }, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
