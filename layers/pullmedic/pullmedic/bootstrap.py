@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from pullmedic.evidence import Readers
 from pullmedic.kube.client import api_client
 from pullmedic.scan import ScanDeps
 from pullmedic.settings import Settings
@@ -43,7 +44,7 @@ def bootstrap(settings: Settings, *, region: str | None = None,
 
     deps = ScanDeps(
         session=session, region=region, eks=client_for("eks", region),
-        connect=api_client, client_for=client_for, grace=settings.grace,
+        connect=api_client, client_for=client_for, readers=Readers(client_for), grace=settings.grace,
         now=lambda: datetime.now(UTC),
         page_size=settings.page_size,
     )

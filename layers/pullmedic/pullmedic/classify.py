@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from pullmedic.causes import Cause
 from pullmedic.imageref import ImageRef, InvalidReference, parse_image
@@ -33,6 +33,7 @@ def _compiled() -> tuple[tuple[Rule, re.Pattern[str] | None], ...]:
     return tuple((rule, rule.compiled()) for rule in RULES)
 
 
+@lru_cache(maxsize=4096)  # pure: a scan sees the same few messages on many pods
 def classify(message: str, *, reason: str | None = None, image: str | None = None) -> Classification:
     """Classify a kubelet message (event or waiting message) for `image`.
 

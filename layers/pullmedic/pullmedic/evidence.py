@@ -8,7 +8,7 @@ from typing import Any
 
 from pullmedic.aws.eks import ClusterAccess
 from pullmedic.gather.ec2 import Ec2Reader, Host, VpcFacts
-from pullmedic.gather.ecr import EcrReader
+from pullmedic.gather.ecr import EcrReader, RepoImages
 from pullmedic.gather.iam import IamReader
 from pullmedic.gather.unavailable import Unavailable, guarded
 from pullmedic.imageref import ImageRef, parse_image
@@ -56,18 +56,34 @@ class Subject:
         return pod.labels.get(FARGATE_PROFILE_LABEL) if pod else None
 
 
+class Readers:
+    """The AWS readers of one scan, shared by all its clusters: a VPC, role or repository that
+    several clusters use is read once."""
+
+    def __init__(self, client_for: ClientFor) -> None:
+        self.client_for = client_for
+        self.iam = IamReader(client_for("iam", None))
+        self.ecr = EcrReader(lambda region: client_for("ecr", region))
+        self._ec2: dict[str, Ec2Reader] = {}
+
+    def ec2(self, region: str) -> Ec2Reader:
+        """The EC2 reader of `region`."""
+        if region not in self._ec2:
+            self._ec2[region] = Ec2Reader(self.client_for("ec2", region))
+        return self._ec2[region]
+
+
 class Facts:
     """Lazy, cached facts for one cluster: hosts, VPCs, roles, ECR, service accounts."""
 
-    def __init__(self, client_for: ClientFor, cluster: ClusterAccess, kube: KubeReader | None) -> None:
+    def __init__(self, readers: Readers, cluster: ClusterAccess, kube: KubeReader | None) -> None:
         self.cluster, self._kube = cluster, kube
         self.region = cluster.region
         self.account = cluster.arn.split(":")[4] if cluster.arn.count(":") >= 5 else ""
-        self.ec2 = Ec2Reader(client_for("ec2", self.region))
-        self.iam = IamReader(client_for("iam", None))
-        self.ecr = EcrReader(lambda region: client_for("ecr", region))
-        self._eks = client_for("eks", self.region)
-        self._ec2_for = lambda region: client_for("ec2", region)
+        self.ec2, self.iam, self.ecr = readers.ec2(self.region), readers.iam, readers.ecr
+        self._eks = readers.client_for("eks", self.region)
+        self._ec2_for = lambda region: readers.client_for("ec2", region)
+        self._versions: dict[tuple[str, str, str], tuple[str, ...]] = {}
         self._hosts: dict[str, Host] | Unavailable = {}
         self._nodes: dict[str, str] | Unavailable = {}
         self._fargate_roles: dict[str, str | Unavailable] = {}
@@ -75,7 +91,15 @@ class Facts:
         self._regions: tuple[str, ...] | Unavailable | None = None
 
     def prepare(self, findings: Iterable[Finding]) -> None:
-        """Batch the host look-ups of every finding: one node list, one EC2 call per kind."""
+        """Batch the look-ups of every finding: one node list, one EC2 call per kind of key,
+        and every tag the findings ask of an ECR repository in one request."""
+        findings = list(findings)
+        for finding in findings:
+            image = subject_of(finding).image
+            if image is not None and image.ecr is not None:
+                key = (image.ecr.account, image.ecr.region, image.repository)
+                version = image.digest or image.tag or "latest"
+                self._versions[key] = tuple(sorted({*self._versions.get(key, ()), version}))
         pods = [f.pod_sample for f in findings if f.pod_sample is not None]
         if not pods:
             return
@@ -114,6 +138,13 @@ class Facts:
         if not host.profile_arn:
             return Unavailable(f"instance {host.instance_id} has no instance profile")
         return self.iam.role_of_profile(host.profile_arn)
+
+    def ecr_images(self, image: ImageRef) -> RepoImages | Unavailable:
+        """What the image's repository holds of every version this scan asks of it."""
+        assert image.ecr is not None
+        key = (image.ecr.account, image.ecr.region, image.repository)
+        versions = self._versions.get(key) or (image.digest or image.tag or "latest",)
+        return self.ecr.images(*key, versions)
 
     def network(self, subject: Subject) -> Network | Unavailable | None:
         """The finding's network view (None when the pod has no host)."""

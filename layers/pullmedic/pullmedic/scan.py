@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pullmedic.aws.eks import ClusterAccess, describe, list_clusters
 from pullmedic.aws.token import eks_token
 from pullmedic.diagnose import diagnose
-from pullmedic.evidence import Facts
+from pullmedic.evidence import Facts, Readers
 from pullmedic.findings import group
 from pullmedic.kube.pods import (
     EVENT_FIELD_SELECTOR,
@@ -30,6 +30,8 @@ from pullmedic.kube.workloads import controller_index, needs_jobs, replicaset_se
 from pullmedic.model import FailureEvent, Finding, ScanError, Workload
 
 Connect = Callable[[str, str, str], AbstractContextManager[Any]]
+# Runs inside each cluster's Kubernetes client context, after its findings are diagnosed.
+Hook = Callable[[ClusterAccess, list[Finding], Facts, KubeReader], None]
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class ScanDeps:
     eks: Any
     connect: Connect
     client_for: Callable[[str, str | None], Any]
+    readers: Readers
     grace: timedelta
     now: Callable[[], datetime]
     page_size: int = 500
@@ -64,8 +67,12 @@ class ScanResult:
     kube_requests: dict[str, int] = field(default_factory=dict)
 
 
-def scan(request: ScanRequest, deps: ScanDeps) -> ScanResult:
-    """Scan every requested cluster; one failing cluster never hides the others."""
+def scan(request: ScanRequest, deps: ScanDeps, hook: Hook | None = None) -> ScanResult:
+    """Scan every requested cluster; one failing cluster never hides the others.
+
+    `hook`, if given, sees each cluster's findings with the facts and the Kubernetes
+    client they were diagnosed with (remediation plans from live evidence).
+    """
     result = ScanResult()
     try:
         names = list(request.clusters) if request.clusters else list_clusters(deps.eks)
@@ -73,11 +80,12 @@ def scan(request: ScanRequest, deps: ScanDeps) -> ScanResult:
         result.errors.append(ScanError("*", "list-clusters", f"cannot list EKS clusters: {err}"))
         return result
     for name in names:
-        _scan_one(name, request, deps, result)
+        _scan_one(name, request, deps, result, hook)
     return result
 
 
-def _scan_one(name: str, request: ScanRequest, deps: ScanDeps, result: ScanResult) -> None:
+def _scan_one(name: str, request: ScanRequest, deps: ScanDeps, result: ScanResult,
+              hook: Hook | None) -> None:
     try:
         access = describe(deps.eks, name)
     except (ClientError, BotoCoreError) as err:
@@ -88,7 +96,10 @@ def _scan_one(name: str, request: ScanRequest, deps: ScanDeps, result: ScanResul
         token = eks_token(deps.session, access.name, deps.region)
         with deps.connect(access.endpoint, access.ca_data, token) as client:
             reader = KubeReader(client, page_size=deps.page_size)
-            result.findings.extend(_findings(access, request, deps, reader))
+            findings, facts = _findings(access, request, deps, reader)
+            if hook is not None:
+                hook(access, findings, facts or Facts(deps.readers, access, reader), reader)
+            result.findings.extend(findings)
         result.clusters.append(name)
     except KubeReadError as err:
         result.errors.append(ScanError(name, err.what, _explain(access, err)))
@@ -100,7 +111,8 @@ def _scan_one(name: str, request: ScanRequest, deps: ScanDeps, result: ScanResul
 
 
 def _findings(access: ClusterAccess, request: ScanRequest, deps: ScanDeps,
-              reader: KubeReader) -> list[Finding]:
+              reader: KubeReader) -> tuple[list[Finding], Facts | None]:
+    """The cluster's diagnosed findings and the facts they were proven with (None: no failures)."""
     now, found = deps.now(), []
     for page in reader.pods(POD_FIELD_SELECTOR):
         for pod in page:
@@ -108,11 +120,12 @@ def _findings(access: ClusterAccess, request: ScanRequest, deps: ScanDeps,
             if request.namespaces is None or namespace in request.namespaces:
                 found.extend(candidates(pod, now, deps.grace))
     if not found:
-        return []
+        return [], None
     failed = failures(access.name, found, _events(reader, found))
     owners = _owners(reader, [c.pod for c in found])
     grouped = group(failed, lambda f: workload_of(f.pod, owners.get(f.pod.owner_kind or "")))
-    return diagnose(grouped, Facts(deps.client_for, access, reader))
+    facts = Facts(deps.readers, access, reader)
+    return diagnose(grouped, facts), facts
 
 
 def _events(reader: KubeReader, found: list[Candidate]) -> dict[tuple[str, str, str], FailureEvent]:

@@ -24,7 +24,7 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
     if image is None or image.ecr is None:
         return None
     ecr, version = image.ecr, image.digest or image.tag or "latest"
-    found = facts.ecr.images(ecr.account, ecr.region, image.repository, (version,))
+    found = facts.ecr_images(image)
     if isinstance(found, Unavailable):
         return Verdict.unavailable(META, found.why)
     where = f"{ecr.account}/{ecr.region}"

@@ -30,6 +30,7 @@ class EcrReader:
         self._repos: dict[tuple[str, str], tuple[str, ...] | Unavailable] = {}
         self._policies: dict[tuple[str, str, str], dict[str, Any] | None | Unavailable] = {}
         self._ptc: dict[str, list[dict[str, Any]] | Unavailable] = {}
+        self._manifests: dict[tuple[str, str, str, str], dict[str, Any] | Unavailable] = {}
 
     def images(self, account: str, region: str, repo: str,
                versions: tuple[str, ...]) -> RepoImages | Unavailable:
@@ -74,7 +75,14 @@ class EcrReader:
         return self._ptc[region]
 
     def manifest(self, account: str, region: str, repo: str, version: str) -> dict[str, Any] | Unavailable:
-        """The image's manifest (an index lists its platforms)."""
+        """The image's manifest (an index lists its platforms), read once per image."""
+        key = (account, region, repo, version)
+        if key not in self._manifests:
+            self._manifests[key] = self._read_manifest(*key)
+        return self._manifests[key]
+
+    def _read_manifest(self, account: str, region: str, repo: str,
+                       version: str) -> dict[str, Any] | Unavailable:
         client = self._client_for(region)
         image_id = {"imageDigest": version} if version.startswith("sha256:") else {"imageTag": version}
         result = guarded("ecr:BatchGetImage", lambda: client.batch_get_image(

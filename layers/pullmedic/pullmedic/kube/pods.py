@@ -71,27 +71,34 @@ def pod_info(pod: Mapping[str, Any]) -> PodInfo:
 
 
 def candidates(pod: Mapping[str, Any], now: datetime, grace: timedelta) -> list[Candidate]:
-    """The containers of `pod` waiting on their image, once the pod is older than `grace`."""
-    info = pod_info(pod)
-    if info.created is not None and now - info.created < grace:
-        return []
+    """The containers of `pod` waiting on their image, once the pod is older than `grace`.
+
+    Most pods are healthy: their statuses are looked at first, and the pod's other fields
+    are read only for the few that match.
+    """
     status = pod.get("status", {})
-    found: list[Candidate] = []
-    creating = True
-    any_status = False
+    waiting: list[tuple[dict[str, Any], str, dict[str, Any]]] = []
+    creating, any_status = True, False
     for key, ctype in _STATUS_KEYS:
         for cs in status.get(key) or []:
             any_status = True
-            waiting = (cs.get("state") or {}).get("waiting") or {}
-            reason = waiting.get("reason", "")
+            state = (cs.get("state") or {}).get("waiting") or {}
+            reason = state.get("reason", "")
             if reason in PULL_REASONS:
-                found.append(Candidate(info, cs.get("name", ""), ctype, cs.get("image", ""),
-                                       reason, waiting.get("message", "")))
+                waiting.append((cs, ctype, state))
             if reason not in _SANDBOX_WAITING:
                 creating = False
-    if not found and status.get("phase") == "Pending" and info.node and (creating or not any_status):
-        found.append(Candidate(info, SANDBOX, "sandbox", "", "ContainerCreating", ""))
-    return found
+    node = (pod.get("spec") or {}).get("nodeName")
+    stuck = not waiting and status.get("phase") == "Pending" and node and (creating or not any_status)
+    if not waiting and not stuck:
+        return []
+    info = pod_info(pod)
+    if info.created is not None and now - info.created < grace:
+        return []
+    if stuck:
+        return [Candidate(info, SANDBOX, "sandbox", "", "ContainerCreating", "")]
+    return [Candidate(info, cs.get("name", ""), ctype, cs.get("image", ""), state.get("reason", ""),
+                      state.get("message", "")) for cs, ctype, state in waiting]
 
 
 def event_key(event: Mapping[str, Any]) -> tuple[str, str, str] | None:
