@@ -55,7 +55,8 @@ class Ec2Reader:
         """Hosts keyed by instance id and by private IP; one paginated call for each kind of key."""
         found: dict[str, Host] = {}
         for key, values in (("instance-id", instance_ids), ("private-ip-address", private_ips)):
-            for chunk in _chunks(sorted(set(values)), 200):
+            # host IPs are the fallback: only those the instance ids did not already cover
+            for chunk in _chunks(sorted(set(values) - set(found)), 200):
                 pages = guarded("ec2:DescribeInstances", lambda c=chunk, k=key: list(
                     self._ec2.get_paginator("describe_instances").paginate(
                         Filters=[{"Name": k, "Values": c}])))
