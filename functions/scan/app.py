@@ -1,4 +1,4 @@
-"""Lambda entry point: parse the event, scan and announce (or silence), return a summary.
+"""Lambda entry point: parse the event, scan and announce (silence, remediate), return a summary.
 
 Logic lives in the layer; log lines are redacted as they are written.
 """
@@ -11,9 +11,10 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics
 
 from pullmedic.bootstrap import bootstrap
-from pullmedic.event import SilenceOrder, parse_event
+from pullmedic.event import RemediateOrder, SilenceOrder, parse_event
 from pullmedic.metrics import Dimensions, Metric, scan_metrics
 from pullmedic.redact import redacted_json
+from pullmedic.remediate import remediate
 from pullmedic.service import add_silence, run_scan
 from pullmedic.settings import load
 
@@ -34,6 +35,10 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         written = add_silence(order, settings, app)
         logger.info("silence written", extra=written)
         return written
+    if isinstance(order, RemediateOrder):
+        done = remediate(order, settings, app)
+        logger.info("remediation", extra=done)
+        return done
     result, summary = run_scan(order, settings, app)
     emit(scan_metrics(result, summary))
     for error in summary["errors"]:

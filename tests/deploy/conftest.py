@@ -10,10 +10,12 @@ from deploy_support import (
     BUILD_DIR,
     LISTED_CLUSTERS,
     REGION,
+    REMEDIATION,
     default_parameters,
     expand_foreach,
     for_translation,
     load_template,
+    resolve_ifs,
     sam,
     translate,
 )
@@ -27,18 +29,24 @@ def template() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def parameter_sets(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The defaults (every cluster of the Region) and a deployment that lists its clusters."""
+    """The defaults (every cluster of the Region), a deployment that lists its clusters, and
+    one with every remediation parameter given, per RemediationMode."""
     defaults = default_parameters(template)
-    return {"default": defaults, "listed": defaults | {"ClusterNames": LISTED_CLUSTERS}}
+    remediation = defaults | REMEDIATION
+    return {"default": defaults, "listed": defaults | {"ClusterNames": LISTED_CLUSTERS},
+            "off": remediation, "approve": remediation | {"RemediationMode": "approve"},
+            "auto": remediation | {"RemediationMode": "auto"}}
 
 
 @pytest.fixture(scope="session")
 def translated(template: dict[str, Any],
                parameter_sets: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The CloudFormation that the two transforms make of the template, per parameter set."""
+    """The CloudFormation that the two transforms make of the template, per parameter set,
+    with each Fn::If resolved for that set's values."""
     names = list(parameter_sets)
     sources = [for_translation(expand_foreach(template, parameter_sets[n])) for n in names]
-    return dict(zip(names, translate(sources), strict=True))
+    return {name: resolve_ifs(cfn, template, parameter_sets[name])
+            for name, cfn in zip(names, translate(sources), strict=True)}
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,14 @@ LAYER_ID = "PullmedicLayer"
 PLACEHOLDER_CODE = "s3://pullmedic-placeholder/code.zip"
 # Cluster names with the characters EKS allows besides letters and digits.
 LISTED_CLUSTERS = ["prod-eu-1", "staging_2"]
+# What a deployer who turns remediation on passes (with RemediationMode approve or auto).
+REMEDIATION = {
+    "RemediationRoleArnPattern": f"arn:aws:iam::{ACCOUNT}:role/eks-node-*",
+    "DockerHubSecretArn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:"
+                          "ecr-pullthroughcache/docker-hub-AbCdEf",
+    "RemediationNamespaces": ["team", "web"],
+    "ChatbotCustomActions": "true",
+}
 
 # ---------------------------------------------------------------------------------------------
 # Reading the template (CloudFormation short-form tags become their long form)
@@ -161,6 +169,25 @@ def _evaluate(template: dict[str, Any], node: Any, parameters: dict[str, Any]) -
     if fn == "Fn::Join":
         return args[0].join(_evaluate(template, args[1], parameters))
     raise AssertionError(f"condition function {fn} is not understood by this test")
+
+
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def resolve_ifs(node: Any, template: dict[str, Any], parameters: dict[str, Any]) -> Any:
+    """`node` with every Fn::If replaced by the branch its condition picks for these parameter
+    values, and AWS::NoValue removed, as CloudFormation does (resource Conditions are kept)."""
+    if isinstance(node, dict):
+        if set(node) == {"Fn::If"}:
+            name, when_true, when_false = node["Fn::If"]
+            chosen = when_true if condition_true(template, name, parameters) else when_false
+            return resolve_ifs(chosen, template, parameters)
+        resolved = {key: resolve_ifs(value, template, parameters) for key, value in node.items()}
+        return {key: value for key, value in resolved.items() if value != NO_VALUE}
+    if isinstance(node, list):
+        return [value for value in (resolve_ifs(v, template, parameters) for v in node)
+                if value != NO_VALUE]
+    return node
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,7 +10,17 @@ import pytest
 
 from pullmedic.causes import Cause
 from pullmedic.findings import fingerprint
-from pullmedic.lifecycle import RETENTION, TOUCH, Plan, Record, Scope, Silence, digest, plan
+from pullmedic.lifecycle import (
+    CONFIRMED_STREAK,
+    RETENTION,
+    TOUCH,
+    Plan,
+    Record,
+    Scope,
+    Silence,
+    digest,
+    plan,
+)
 from pullmedic.model import Finding, Workload
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -158,3 +168,15 @@ def test_one_container_failing_two_ways_is_one_problem() -> None:
     assert plan({fingerprint(API): stored}, [rate, API], ALL, NOW + HOUR / 2, DAY, []).changes == ()
     assert events(plan({fingerprint(API): stored}, [API], ALL, NOW + HOUR / 2, DAY, [])) == [
         ("changed", "api")]
+
+
+def test_proven_scans_in_a_row_are_counted_up_to_the_streak() -> None:
+    proven = finding(confidence="confirmed")
+    (first,) = plan({}, [proven], ALL, NOW, DAY, []).changes
+    assert first.record is not None and first.record.confirmed_scans == 1
+    (second,) = plan({fingerprint(API): first.record}, [proven], ALL, NOW + HOUR / 2, DAY, []).changes
+    assert second.announcements == () and second.record is not None  # written for the count alone
+    assert second.record.confirmed_scans == CONFIRMED_STREAK
+    assert plan({fingerprint(API): second.record}, [proven], ALL, NOW + HOUR, DAY, []).changes == ()
+    (unproven,) = plan({fingerprint(API): second.record}, [finding()], ALL, NOW + HOUR, DAY, []).changes
+    assert unproven.record is not None and unproven.record.confirmed_scans == 0

@@ -13,6 +13,10 @@ JSON of this form (anything else is not shown):
 that format as a JSON schema, with the length bounds pullmedic keeps to (kept small so that
 chat clients show them whole). `threadId` is the narrowest cluster/namespace/Kind/name path
 covering every finding in the publish: one workload's alerts thread together.
+
+When a finding offers remediation actions, `additionalContext` names the first such finding's
+`fingerprint` and `action` and `enableCustomActions` is true: the stack's optional custom
+actions ("Show fix plan", "Apply fix") read those two values from the notification.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 from pullmedic.findings import fingerprint
 from pullmedic.model import ScanError
 from pullmedic.redact import redact
-from pullmedic.render import Announcement, counts, silence_command
+from pullmedic.render import Announcement, counts, fix_command, silence_command
 
 TITLE_MAX = 250
 DESCRIPTION_MAX = 4000
@@ -53,8 +57,11 @@ def notification(announcements: Sequence[Announcement], errors: Sequence[ScanErr
         "title": _cut(headline, TITLE_MAX),
         "description": _description(announcements, errors, omitted, cli_flags),
     }
+    offered = [(fingerprint(a.finding), action) for a in announcements for action in a.actions]
+    approvals = [command for fp, action in offered for command in (
+        fix_command(fp, action, cli_flags), fix_command(fp, action, cli_flags, apply=True))]
     commands = (redact(c) for a in announcements if a.event != "resolved" for c in a.finding.fix_commands)
-    steps = [c for c in dict.fromkeys(commands) if len(c) <= STEP_MAX][:STEPS]
+    steps = [c for c in dict.fromkeys([*approvals, *commands]) if len(c) <= STEP_MAX][:STEPS]
     if steps:
         content["nextSteps"] = steps
     content["keywords"] = [_cut(k, KEYWORD_MAX) for k in
@@ -63,13 +70,17 @@ def notification(announcements: Sequence[Announcement], errors: Sequence[ScanErr
     context = {"clusters": ",".join(clusters), "events": counts(announcements) or "none",
                "fingerprints": ",".join(dict.fromkeys(fingerprint(a.finding) for a in announcements)),
                "omitted": str(omitted)}
-    metadata = {
+    if offered:
+        context["fingerprint"], context["action"] = offered[0]
+    metadata: dict[str, Any] = {
         "threadId": _thread(paths, clusters),
         "summary": _cut(headline, SUMMARY_MAX),
-        "eventType": f"pullmedic-{events[0] if events else 'scan-error'}",
+        "eventType": f"pullmedic-{events[0].replace('_', '-') if events else 'scan-error'}",
         "relatedResources": [_cut(p, RESOURCE_MAX) for p in dict.fromkeys(paths)][:RESOURCES],
         "additionalContext": {k: _cut(v, CONTEXT_MAX) for k, v in context.items()},
     }
+    if offered:
+        metadata["enableCustomActions"] = True
     return {"version": "1.0", "source": "custom", "content": content, "metadata": metadata}
 
 
@@ -130,8 +141,13 @@ def _block(item: Announcement, cli_flags: str) -> str:
     f = item.finding
     head = f"**{item.event.upper()}** `{f.cause.value}` {_path(item)}"
     where = f"image `{f.image or '?'}`, container `{f.container}`"
+    fix = item.remediation
+    done = f"\n**Remediation:** `{fix.action}`: {_cut(fix.summary, QUOTE_MAX)}" if fix else ""
     if item.event == "resolved":
-        return f"{head}\nResolved: {where} pulls again."
+        return f"{head}\nResolved: {where} pulls again.{done}"
+    if fix:
+        undo = "".join(f"\n**Undo:** `{_cut(c, QUOTE_MAX)}`" for c in fix.undo)
+        return f"{head}\n{where}.{done}{undo}"
     lines = [head, f"{where}, {f.pod_count} pod(s), severity {f.severity}, "
                    f"confidence {f.confidence}."]
     if item.previous_cause:
@@ -140,6 +156,8 @@ def _block(item: Announcement, cli_flags: str) -> str:
         lines.append(f"> {_cut(f.message, QUOTE_MAX)}")
     lines += [f"• {_cut(e, QUOTE_MAX)}" for e in f.evidence[:EVIDENCE_LINES]]
     lines.append(f"**Fix:** {_cut(f.advice, QUOTE_MAX)}")
+    lines += [f"**Remediate:** see the plan with `{fix_command(fingerprint(f), action, cli_flags)}`, "
+              "then approve it with `--yes`" for action in item.actions]
     lines.append(f"**Silence:** `{silence_command(fingerprint(f), cli_flags)}`")
     return "\n".join(lines)
 

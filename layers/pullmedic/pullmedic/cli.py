@@ -1,9 +1,11 @@
-"""The `pullmedic` command: scan from a laptop, silence alerts, explain a message, run the demo."""
+"""The `pullmedic` command: scan from a laptop, silence alerts, fix a problem, explain a message,
+run the demo."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -49,6 +51,17 @@ def _parser() -> argparse.ArgumentParser:
     silence.add_argument("--table", help="the state table (default: $PULLMEDIC_TABLE)")
     silence.add_argument("--region", help="AWS region (default: your configuration's)")
     silence.set_defaults(run=_silence)
+
+    fix = commands.add_parser("fix", help="show the remediation plan of a problem; with --yes, "
+                              "apply it (needs PULLMEDIC_REMEDIATION=approve or auto)")
+    fix.add_argument("fingerprint", help="the problem's fingerprint (from the alert)")
+    fix.add_argument("--action", help="the action (default: every action the evidence calls for)")
+    fix.add_argument("--yes", action="store_true", help="apply the plan shown before")
+    fix.add_argument("--cluster", help="the problem's cluster (default: from the state table)")
+    fix.add_argument("--by", default=os.environ.get("USER", ""), help="who approves (default: $USER)")
+    fix.add_argument("--table", help="the state table (default: $PULLMEDIC_TABLE)")
+    fix.add_argument("--region", help="AWS region (default: your configuration's)")
+    fix.set_defaults(run=_fix)
 
     explain = commands.add_parser("explain", help="classify one failure message")
     explain.add_argument("message", nargs="?", help="the kubelet message (quote it)")
@@ -106,6 +119,47 @@ def _silence(args: argparse.Namespace) -> int:
     print(f"Silenced {done['scope']} {done['value']} until {done['expires_at']} "
           f"(table {written['table']}).")
     return 0
+
+
+def _fix(args: argparse.Namespace) -> int:
+    """Plan (or, with --yes, apply) a remediation: the same checks as the console event."""
+    from pullmedic.bootstrap import bootstrap
+    from pullmedic.event import parse_remediate
+    from pullmedic.remediate import remediate
+    from pullmedic.settings import load
+
+    body = {"fingerprint": args.fingerprint, "confirm": args.yes, "approved_by": args.by,
+            **({"action": args.action} if args.action else {}),
+            **({"cluster": args.cluster} if args.cluster else {})}
+    order = parse_remediate({"remediate": body})
+    settings = load()
+    settings = replace(settings, table=args.table or settings.table)
+    done = remediate(order, settings, bootstrap(settings, region=args.region))["remediation"]
+    print(fix_report(done))
+    return 0 if done["results"] and all(r["status"] in FIX_OK for r in done["results"]) else 1
+
+
+FIX_OK = frozenset({"planned", "already_done", "remediated"})
+
+
+def fix_report(done: dict[str, Any]) -> str:
+    """The plans (or what applying them did) as text."""
+    lines = [f"Problem {done['fingerprint']} in cluster {done['cluster']} "
+             f"(remediation mode {done['mode']}):"]
+    lines += [f"  could not scan: {e['message']}" for e in done["errors"]]
+    for result in done["results"]:
+        lines += ["", f"{result['action']}: {result['status']} - {result['detail']}"]
+        plan = result["plan"]
+        if plan:
+            lines += [f"  call:  {c['api']} {json.dumps(c['params'], sort_keys=True)}" for c in plan["calls"]]
+            lines += [f"  note:  {n}" for n in plan["notes"]]
+            lines += [f"  undo:  $ {u}" for u in plan["undo"]]
+        lines += [f"  step:  {s['outcome']} {s['target']}: {s['detail']}" for s in result.get("steps", [])]
+        if "approve" in result:
+            lines.append(f"  approve: $ {result['approve']['command']}")
+    if not done["results"]:
+        lines.append("  no action applies to it")
+    return "\n".join(lines)
 
 
 def table(summary: dict[str, Any]) -> str:

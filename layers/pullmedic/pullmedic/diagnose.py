@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -13,6 +14,7 @@ from pullmedic.findings import severity
 from pullmedic.model import Finding
 
 _MARK = {CONFIRMED: "confirmed", CONTRADICTED: "contradicts the message", PASSED: "ok"}
+_MARKED = re.compile(r"^(" + "|".join(map(re.escape, _MARK.values())) + r") \[([a-z0-9_]+)\]: ")
 
 
 def diagnose(findings: list[Finding], facts: Facts) -> list[Finding]:
@@ -63,3 +65,10 @@ def _evidence(verdicts: list[Verdict]) -> tuple[str, ...]:
             else:
                 lines[f"{_MARK.get(verdict.status, verdict.status)} [{verdict.check}]: {line}"] = []
     return tuple(f"[{', '.join(checks)}] {line}" if checks else line for line, checks in lines.items())
+
+
+def marks(finding: Finding) -> frozenset[tuple[str, str]]:
+    """(check id, status) of every verdict the finding's evidence lines record."""
+    status_of = {mark: status for status, mark in _MARK.items()}
+    return frozenset((match[2], status_of[match[1]])
+                     for line in finding.evidence if (match := _MARKED.match(line)))

@@ -1,4 +1,4 @@
-"""Read the handler's input: an EventBridge schedule, an on-demand scan or a silence event."""
+"""Read the handler's input: an EventBridge schedule, an on-demand scan, a silence or a remediation."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ SILENCE_SCOPES = ("fingerprint", "workload", "namespace")
 SILENCE_FIELDS = frozenset({*SILENCE_SCOPES, "hours", "reason"})
 SILENCE_MAX_HOURS = 90 * 24
 REASON_MAX = 500
+REMEDIATE_FIELDS = frozenset({"fingerprint", "action", "confirm", "approved_by", "cluster"})
+APPROVER_MAX = 100
 # What each scope names: a fingerprint, cluster/namespace/Kind/name, or cluster/namespace.
 _SCOPE_FORMS = {
     "fingerprint": (re.compile(r"^[0-9a-f]{16}$"), "16 hex digits (from the alert)"),
@@ -48,7 +50,18 @@ class SilenceOrder:
     reason: str
 
 
-def parse_event(event: Any) -> ScanOrder | SilenceOrder:
+@dataclass(frozen=True)
+class RemediateOrder:
+    """Plan (and, confirmed, apply) the remediation of one problem."""
+
+    fingerprint: str
+    action: str | None  # None: every action the evidence calls for
+    confirm: bool  # False: show the plan, change nothing
+    approved_by: str
+    cluster: str | None  # None: the cluster of the problem's state record
+
+
+def parse_event(event: Any) -> ScanOrder | SilenceOrder | RemediateOrder:
     """Validate `event`; raise InvalidEvent listing each problem."""
     if not isinstance(event, Mapping):
         raise InvalidEvent([f"the event must be a JSON object, not {type(event).__name__}"])
@@ -56,6 +69,8 @@ def parse_event(event: Any) -> ScanOrder | SilenceOrder:
         return ScanOrder("schedule", None, None, False)
     if "silence" in event:
         return parse_silence(event)
+    if "remediate" in event:
+        return parse_remediate(event)
     problems = [f"unknown field {key!r} (expected one of: {', '.join(sorted(ON_DEMAND_FIELDS))})"
                 for key in event if key not in ON_DEMAND_FIELDS]
     clusters = _names(event, "clusters", problems)
@@ -108,3 +123,36 @@ def parse_silence(event: Mapping[str, Any]) -> SilenceOrder:
         raise InvalidEvent(problems)
     scope = scopes[0]
     return SilenceOrder(scope, body[scope].strip(), float(hours), reason.strip())
+
+
+def parse_remediate(event: Mapping[str, Any]) -> RemediateOrder:
+    """Validate `{"remediate": {"fingerprint": ..., "action": ..., "confirm": true,
+    "approved_by": ..., "cluster": ...}}`; raise InvalidEvent listing each problem."""
+    from pullmedic.actions import ACTIONS  # deferred: the actions import the checks
+
+    problems = [f"unknown field {key!r} next to 'remediate'" for key in event if key != "remediate"]
+    body = event["remediate"]
+    if not isinstance(body, Mapping):
+        raise InvalidEvent([*problems, f"'remediate' must be an object, not {body!r}"])
+    problems += [f"unknown field 'remediate.{key}' (expected one of: "
+                 f"{', '.join(sorted(REMEDIATE_FIELDS))})" for key in body if key not in REMEDIATE_FIELDS]
+    fp = body.get("fingerprint")
+    pattern, form = _SCOPE_FORMS["fingerprint"]
+    if not isinstance(fp, str) or not pattern.match(fp.strip()):
+        problems.append(f"'remediate.fingerprint' must be {form}, not {fp!r}")
+    action = body.get("action")
+    if action is not None and action not in ACTIONS:
+        problems.append(f"'remediate.action' must be one of {', '.join(ACTIONS)}, not {action!r}")
+    confirm = body.get("confirm", False)
+    if not isinstance(confirm, bool):
+        problems.append(f"'remediate.confirm' must be true or false, not {confirm!r}")
+    who = body.get("approved_by", "")
+    if not isinstance(who, str) or len(who) > APPROVER_MAX or (confirm is True and not who.strip()):
+        problems.append(f"'remediate.approved_by' must name who approves (at most {APPROVER_MAX} "
+                        "characters; required with confirm)")
+    cluster = body.get("cluster")
+    if cluster is not None and (not isinstance(cluster, str) or not cluster.strip()):
+        problems.append(f"'remediate.cluster' must be a cluster name, not {cluster!r}")
+    if problems:
+        raise InvalidEvent(problems)
+    return RemediateOrder(fp.strip(), action, confirm, who.strip(), cluster.strip() if cluster else None)

@@ -7,8 +7,10 @@ A problem is one fingerprint (cluster, namespace, workload, container, image). I
     resolved  announced before, and absent from a successful scan that covered its cluster and
               namespace (a cluster that could not be scanned never resolves anything)
 A silenced problem is still tracked but not announced; once the silence expires, what it held
-back is announced. Every announcement rides on one conditional write (a Change): only the
-invocation whose write lands announces it, so overlapping scans cannot both announce it.
+back is announced. Each record counts the scans in a row whose evidence proved the cause
+(confirmed_scans, up to CONFIRMED_STREAK): auto remediation waits for the streak.
+Every announcement rides on one conditional write (a Change): only the invocation whose
+write lands announces it, so overlapping scans cannot both announce it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pullmedic.render import Announcement, finding_doc, finding_from_doc
 
 TOUCH = timedelta(hours=1)  # refresh last_seen (and the TTL) of quiet problems this often
 RETENTION = timedelta(days=30)  # a record expires this long after its problem was last seen
+CONFIRMED_STREAK = 2  # confirmed_scans counts up to this (auto remediation waits for it)
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Record:
     announced_event: str | None  # None: never announced (silenced since it was first seen)
     docs: tuple[dict, ...]  # finding docs as last seen, for the resolved message
     version: int = 1
+    confirmed_scans: int = 0  # scans in a row whose evidence proved the cause (up to CONFIRMED_STREAK)
 
     @property
     def expires(self) -> datetime:
@@ -150,7 +154,7 @@ def _open(fp: str, group: list[Finding], stored: Record | None, now: datetime,
         was = stored.cause if event == "changed" and stored and stored.cause != seen.cause else None
         return Change(record, stored, tuple(Announcement(event, f, seen.first_seen, was)
                                             for f in group)), 0
-    if stored is None or now - stored.last_seen >= TOUCH:
+    if stored is None or now - stored.last_seen >= TOUCH or seen.confirmed_scans != stored.confirmed_scans:
         kept = seen if stored is None or stored.announced_event is None else replace(
             seen, cause=stored.cause, digest=stored.digest)
         return Change(kept, stored), int(event is not None)
@@ -167,7 +171,15 @@ def _record(fp: str, group: list[Finding], stored: Record | None, now: datetime)
         first_seen=stored.first_seen if stored else now, last_seen=now,
         last_announced=stored.last_announced if stored else None,
         announced_event=stored.announced_event if stored else None,
-        docs=tuple(finding_doc(f) for f in group), version=stored.version + 1 if stored else 1)
+        docs=tuple(finding_doc(f) for f in group), version=stored.version + 1 if stored else 1,
+        confirmed_scans=_streak(group, stored))
+
+
+def _streak(group: list[Finding], stored: Record | None) -> int:
+    """Consecutive scans whose evidence proved (confirmed or disproved) the message's cause."""
+    if all(f.confidence == "likely" for f in group):
+        return 0
+    return min((stored.confirmed_scans if stored else 0) + 1, CONFIRMED_STREAK)
 
 
 def _event(stored: Record | None, seen: Record, now: datetime, reminder: timedelta | None) -> str | None:

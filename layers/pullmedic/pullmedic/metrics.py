@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from pullmedic.render import EVENTS
+from pullmedic.render import LIFECYCLE_EVENTS
 from pullmedic.scan import ScanResult
 
 Dimensions = tuple[tuple[str, str], ...]
@@ -34,6 +34,6 @@ def scan_metrics(result: ScanResult, summary: Mapping[str, Any]) -> dict[Dimensi
     for (cluster, cause), count in sorted(workloads.items()):
         groups[(("cluster", cluster), ("cause", cause))] = [
             ("FailingWorkloads", "Count", count), ("FailingPods", "Count", pods[(cluster, cause)])]
-    for event in EVENTS:
+    for event in LIFECYCLE_EVENTS:
         groups[(("event", event),)] = [("AnnouncedEvents", "Count", summary["announced"].get(event, 0))]
     return groups

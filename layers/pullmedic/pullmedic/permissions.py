@@ -2,8 +2,10 @@
 
 Every action here only reads. The function's write actions (publish to its own topic, use
 its own state table and failure queue) are scoped to those resources in template.yaml and
-are not listed here. A check that starts calling a new AWS API adds the action here and in
-the template's read statements; tests/deploy compares the two.
+are not listed here; nor are the opt-in remediation writes, which each action declares in
+its META.permissions (granted only when RemediationMode is not off). A check that starts
+calling a new AWS API adds the action here and in the template's read statements;
+tests/deploy compares the two.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ The document, schema "pullmedic.findings/v2" (DOCUMENT_SCHEMA is its JSON schema
     schema            "pullmedic.findings/v2"
     clusters          the clusters the scan read
     findings[]        one per announced finding, in the order of EVENTS, worst first:
-      event           new | changed | reminder | resolved
+      event           new | changed | reminder | resolved | remediated | remediation_failed
       first_seen      when pullmedic first saw the problem (ISO 8601, UTC)
       previous_cause  the cause announced before, for `changed` (else null)
       fingerprint     the problem's stable id: one (cluster, namespace, workload, container,
@@ -17,6 +17,8 @@ The document, schema "pullmedic.findings/v2" (DOCUMENT_SCHEMA is its JSON schema
       container_type, image, cause, alternatives, confidence, severity, summary, rule,
       message (redacted), message_source, reasons, pod_count, pods, nodes,
       evidence (redacted), advice, fix_commands, message_cause
+      actions         remediation actions available for it (empty unless remediation is on)
+      remediation     {action, summary, by, undo} of a fix applied (or that did not help), else null
     errors[]          {cluster, stage, message}: clusters that could not be scanned
     omitted_findings  announced findings left out of this message to fit SNS's size limit
 """
@@ -35,9 +37,19 @@ from pullmedic.model import Finding, ScanError, Workload
 from pullmedic.redact import redact, redact_tree
 
 SCHEMA = "pullmedic.findings/v2"
-EVENTS = ("new", "changed", "reminder", "resolved")
+LIFECYCLE_EVENTS = ("new", "changed", "reminder", "resolved")  # what a scan's state change announces
+EVENTS = (*LIFECYCLE_EVENTS, "remediated", "remediation_failed")
 SUBJECT_MAX = 99
 SILENCE_HOURS = 24
+
+
+class Remediation(NamedTuple):
+    """A fix applied to a finding: what it did (or why it did not help), who, how to undo it."""
+
+    action: str
+    summary: str
+    by: str = ""
+    undo: tuple[str, ...] = ()
 
 
 class Announcement(NamedTuple):
@@ -47,6 +59,8 @@ class Announcement(NamedTuple):
     finding: Finding
     since: datetime | None = None  # first seen
     previous_cause: str | None = None  # for `changed`: the cause announced before
+    actions: tuple[str, ...] = ()  # remediation actions that may be approved for it
+    remediation: Remediation | None = None  # the fix applied to it, if any
 
 
 def finding_doc(finding: Finding) -> dict[str, Any]:
@@ -102,8 +116,12 @@ def error_doc(error: ScanError) -> dict[str, str]:
 
 def announcement_doc(item: Announcement) -> dict[str, Any]:
     """A finding's document entry: its lifecycle event first, then the finding."""
+    fix = item.remediation
     return {"event": item.event, "first_seen": _iso(item.since),
-            "previous_cause": item.previous_cause, **finding_doc(item.finding)}
+            "previous_cause": item.previous_cause, **finding_doc(item.finding),
+            "actions": list(item.actions),
+            "remediation": redact_tree({"action": fix.action, "summary": fix.summary, "by": fix.by,
+                                        "undo": list(fix.undo)}) if fix else None}
 
 
 def document(announcements: Sequence[Announcement], errors: Sequence[ScanError],
@@ -159,6 +177,18 @@ def silence_event(fp: str) -> str:
     return json.dumps({"silence": {"fingerprint": fp, "hours": SILENCE_HOURS, "reason": "why"}})
 
 
+def fix_command(fp: str, action: str, flags: str = "", apply: bool = False) -> str:
+    """The CLI command that shows (with `apply`: applies) the plan of `action` for problem `fp`."""
+    extra = f" {flags}" if flags else ""
+    return f"pullmedic fix {fp} --action {action}{' --yes' if apply else ''}{extra}"
+
+
+def fix_event(fp: str, action: str) -> str:
+    """The console test event that approves the plan of `action` for problem `fp`."""
+    return json.dumps({"remediate": {"fingerprint": fp, "action": action, "confirm": True,
+                                     "approved_by": "your-name"}})
+
+
 def text(announcements: Sequence[Announcement], errors: Sequence[ScanError], omitted: int = 0,
          cli_flags: str = "") -> str:
     """A plain-text body a person can read on a phone."""
@@ -187,7 +217,11 @@ def _announcement_lines(number: int, item: Announcement, cli_flags: str) -> list
              f"   Image:     {f.image or '(unknown)'}"]
     if item.event == "resolved":
         first = f", first seen {_when(item.since)}" if item.since else ""
-        return [*lines, f"   Resolved:  none of its pods fails to pull any more (problem {fp}{first})."]
+        lines.append(f"   Resolved:  none of its pods fails to pull any more (problem {fp}{first}).")
+        return lines + _fix_lines(item)
+    if item.remediation:
+        return [*lines, *_fix_lines(item), *(f"   Evidence:  {e}" for e in f.evidence),
+                f"   Problem:   {fp}{since}"]
     if item.previous_cause:
         lines.append(f"   Changed:   the cause was {item.previous_cause}.")
     pods = ", ".join(f.pods) + (f", ... ({f.pod_count} in all)" if f.pod_count > len(f.pods) else "")
@@ -200,10 +234,24 @@ def _announcement_lines(number: int, item: Announcement, cli_flags: str) -> list
     lines += [f"   Evidence:  {e}" for e in f.evidence]
     lines.append(f"   Fix:       {f.advice}")
     lines += [f"     $ {command}" for command in f.fix_commands]
+    for action in item.actions:
+        lines += [f"   Remediate: {action}: see the plan with $ {fix_command(fp, action, cli_flags)}",
+                  f"              approve it with $ {fix_command(fp, action, cli_flags, apply=True)}",
+                  f"              or run the function with the test event {fix_event(fp, action)}"]
     lines += [f"   Problem:   {fp}{since}",
               f"   Silence:   $ {silence_command(fp, cli_flags)}",
               f"              or run the function with the test event {silence_event(fp)}"]
     return lines
+
+
+def _fix_lines(item: Announcement) -> list[str]:
+    """What the fix applied to the finding did, who approved it, and how to undo it."""
+    fix = item.remediation
+    if fix is None:
+        return []
+    by = f" (approved by {fix.by})" if fix.by else ""
+    return [f"   Action:    {fix.action}{by}: {fix.summary}",
+            *(f"   Undo:      $ {command}" for command in fix.undo)]
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -251,7 +299,7 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
                          "container_type", "image", "cause", "alternatives", "confidence",
                          "severity", "summary", "rule", "message", "message_source", "reasons",
                          "pod_count", "pods", "nodes", "evidence", "advice", "fix_commands",
-                         "message_cause"],
+                         "message_cause", "actions", "remediation"],
             "properties": {
                 "event": {"enum": list(EVENTS)},
                 "first_seen": {"type": ["string", "null"], "format": "date-time"},
@@ -266,6 +314,13 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
                 "severity": {"enum": list(SEVERITY_ORDER)},
                 "pod_count": {"type": "integer", "minimum": 0},
                 "message_cause": {"enum": [None, *(c.value for c in Cause)]},
+                "actions": {"type": "array", "items": {"type": "string"}},
+                "remediation": {"oneOf": [{"type": "null"}, {
+                    "type": "object", "required": ["action", "summary", "by", "undo"],
+                    "additionalProperties": False,
+                    "properties": {"action": {"type": "string"}, "summary": {"type": "string"},
+                                   "by": {"type": "string"},
+                                   "undo": {"type": "array", "items": {"type": "string"}}}}]},
                 **{k: {"type": "string"} for k in ("cluster", "namespace", "container", "image",
                                                    "summary", "rule", "message",
                                                    "message_source", "advice")},

@@ -1,4 +1,9 @@
-"""The use cases shared by the Lambda handler and the CLI: scan and announce, silence."""
+"""The use cases shared by the Lambda handler and the CLI: scan and announce, silence.
+
+Remediation (remediate.py) rides on a scan when it is turned on and there is a state table:
+alerts offer the allowed actions, applied fixes are verified, and in auto mode proven
+findings are fixed during the scan.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from pullmedic.event import ScanOrder, SilenceOrder
 from pullmedic.findings import fingerprint
 from pullmedic.lifecycle import Plan, Scope, Silence, plan
 from pullmedic.notify import publish
+from pullmedic.remediate import AUTO, Run, auto_hook, offers, start, verify
 from pullmedic.render import Announcement, announcement_doc, error_doc, finding_doc
 from pullmedic.scan import ScanRequest, ScanResult, scan
 from pullmedic.settings import Settings
@@ -29,10 +35,12 @@ def run_scan(order: ScanOrder, settings: Settings, app: App) -> tuple[ScanResult
     started = time.monotonic()
     request = ScanRequest(clusters=order.clusters or settings.clusters,
                           namespaces=order.namespaces or settings.namespaces)
-    result = scan(request, app.deps)
+    store = _store(settings, app)
+    run = start(settings, app, AUTO) if store and settings.remediation != "off" else None
+    auto = run is not None and store is not None and run.allowed.mode == "auto" and not order.dry_run
+    result = scan(request, app.deps, auto_hook(run, store) if run and store and auto else None)
     failed = {e.cluster for e in result.errors}
     scope = Scope(frozenset(result.clusters) - failed, request.namespaces)
-    store = _store(settings, app)
     decided = plan(store.records(scope.clusters) if store else {}, result.findings, scope,
                    app.deps.now(), settings.reminder, store.silences() if store else [])
     announce = not order.dry_run and bool(settings.topic_arn)
@@ -41,6 +49,8 @@ def run_scan(order: ScanOrder, settings: Settings, app: App) -> tuple[ScanResult
         changes = store.commit(changes)
     claimed = [c for c in changes if c.announcements]
     announcements = [a for c in claimed for a in c.announcements]
+    if announce and run is not None:
+        announcements = _with_remediation(run, announcements, result, scope)
     message_ids: list[str] = []
     if announce and (announcements or (result.errors and store is None)):
         try:
@@ -52,7 +62,8 @@ def run_scan(order: ScanOrder, settings: Settings, app: App) -> tuple[ScanResult
             raise
     elapsed = (time.monotonic() - started) * 1000
     return result, summary(result, order, decided, announcements if announce else decided.announcements,
-                           message_ids, store is not None, elapsed)
+                           message_ids, store is not None, elapsed,
+                           [r.doc() for r in run.results] if run else [])
 
 
 def add_silence(order: SilenceOrder, settings: Settings, app: App) -> dict[str, Any]:
@@ -69,6 +80,16 @@ def add_silence(order: SilenceOrder, settings: Settings, app: App) -> dict[str, 
             "table": settings.table}
 
 
+def _with_remediation(run: Run, announcements: list[Announcement], result: ScanResult,
+                      scope: Scope) -> list[Announcement]:
+    """Offer the allowed actions, note the fix that resolved a problem, add what fixes did."""
+    failed, notes = verify(run, result.findings, scope)
+    shown = [a._replace(remediation=notes.get(fingerprint(a.finding))) if a.event == "resolved"
+             else a._replace(actions=offers(a.finding, run.allowed)) for a in announcements]
+    applied = [a for r in run.results if (a := r.announcement())]
+    return shown + failed + applied
+
+
 def _store(settings: Settings, app: App) -> StateStore | None:
     if not settings.table:
         return None
@@ -81,13 +102,14 @@ def _cli_flags(settings: Settings, app: App) -> str:
 
 
 def summary(result: ScanResult, order: ScanOrder, decided: Plan, events: Sequence[Announcement],
-            message_ids: list[str], stateful: bool, elapsed_ms: float) -> dict[str, Any]:
+            message_ids: list[str], stateful: bool, elapsed_ms: float,
+            remediation: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The JSON the handler returns: short counts first, then the findings and errors.
 
     `events` are the announcements made (or, on a dry run, the ones that would be made); each
     finding carries its event, or null when there was nothing new to say about it.
     """
-    event_of = {fingerprint(a.finding): a.event for a in events if a.event != "resolved"}
+    event_of = {fingerprint(a.finding): a.event for a in events if a.event in ("new", "changed", "reminder")}
     return {
         "clusters_scanned": result.clusters,
         "finding_count": len(result.findings),
@@ -104,4 +126,5 @@ def summary(result: ScanResult, order: ScanOrder, decided: Plan, events: Sequenc
         "findings": [{**finding_doc(f), "event": event_of.get(fingerprint(f))}
                      for f in result.findings],
         "resolved": [announcement_doc(a) for a in events if a.event == "resolved"],
+        "remediation": remediation or [],
     }

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+REMEDIATION_MODES = ("off", "approve", "auto")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -20,6 +22,12 @@ class Settings:
     page_size: int
     table: str | None = None  # the state table; None: no state, every finding is new
     reminder: timedelta | None = timedelta(hours=24)  # None: no reminders
+    remediation: str = "off"  # off | approve | auto
+    remediation_actions: tuple[str, ...] | None = None  # None: the mode's default
+    remediation_namespaces: frozenset[str] | None = None  # None: every namespace
+    dockerhub_secret_arn: str | None = None  # the credential of the Docker Hub cache rule
+    evictions_per_workload: int = 5
+    evictions_per_run: int = 20
 
 
 def load(env: Mapping[str, str] = os.environ) -> Settings:
@@ -35,7 +43,23 @@ def load(env: Mapping[str, str] = os.environ) -> Settings:
         page_size=_int(env, "PULLMEDIC_PAGE_SIZE", 500),
         table=env.get("PULLMEDIC_TABLE", "").strip() or None,
         reminder=timedelta(hours=_int(env, "PULLMEDIC_REMINDER_HOURS", 24)) or None,
+        remediation=_mode(env.get("PULLMEDIC_REMEDIATION", "")),
+        remediation_actions=_split(env["PULLMEDIC_REMEDIATION_ACTIONS"])
+        if env.get("PULLMEDIC_REMEDIATION_ACTIONS", "").strip() else None,
+        remediation_namespaces=frozenset(_split(env.get("PULLMEDIC_REMEDIATION_NAMESPACES", "")))
+        or None,
+        dockerhub_secret_arn=env.get("PULLMEDIC_DOCKERHUB_SECRET_ARN", "").strip() or None,
+        evictions_per_workload=_int(env, "PULLMEDIC_EVICTIONS_PER_WORKLOAD", 5),
+        evictions_per_run=_int(env, "PULLMEDIC_EVICTIONS_PER_RUN", 20),
     )
+
+
+def _mode(raw: str) -> str:
+    mode = raw.strip().lower() or "off"
+    if mode not in REMEDIATION_MODES:
+        raise ValueError(f"PULLMEDIC_REMEDIATION must be one of {', '.join(REMEDIATION_MODES)}, "
+                         f"not {raw!r}")
+    return mode
 
 
 def _split(value: str) -> tuple[str, ...]:

@@ -7,9 +7,13 @@ Items (table key pk (S) + sk (S); TTL attribute expires_at, epoch seconds):
                    cause and digest (as last announced), first_seen, last_seen,
                    last_announced, announced_event (ISO 8601 / event name; absent until
                    announced), docs (compact JSON list of the finding documents, redacted),
-                   version (N, +1 per write), expires_at (last_seen + 30 days)
+                   version (N, +1 per write), expires_at (last_seen + 30 days),
+                   confirmed_scans (N: scans in a row that proved the cause, up to 2)
     silence        pk "silence#<scope>"     sk "<value>" (scope: fingerprint, workload, namespace)
                    scope, value, reason, created_at, expires_at (the end of the silence)
+    remediation    pk "plan#<fingerprint>", "audit#<fingerprint>", and sk "remediation#..."
+                   under "cluster#<cluster>": plans, the audit trail and applied fixes
+                   (ledger.py has their layout)
 
 One query per scanned cluster reads its open problems; three queries read the silences.
 Every write of a problem is conditional on the version read (or on the item not existing),
@@ -122,6 +126,7 @@ def _item(record: Record) -> dict[str, Any]:
         "last_seen": _s(_iso(record.last_seen)),
         "docs": _s(json.dumps(list(record.docs), separators=(",", ":"))),
         "version": _n(record.version), "expires_at": _n(int(record.expires.timestamp())),
+        "confirmed_scans": _n(record.confirmed_scans),
     }
     if record.last_announced is not None:
         item["last_announced"] = _s(_iso(record.last_announced))
@@ -140,6 +145,7 @@ def _record(item: dict[str, Any]) -> Record:
         last_announced=_time(text["last_announced"]) if "last_announced" in text else None,
         announced_event=text.get("announced_event"), docs=tuple(json.loads(text["docs"])),
         version=int(item["version"]["N"]),
+        confirmed_scans=int(item.get("confirmed_scans", {}).get("N", 0)),
     )
 
 

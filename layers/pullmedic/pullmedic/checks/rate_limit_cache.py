@@ -6,6 +6,7 @@ from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
 from pullmedic.evidence import NETWORK_READS, Facts, Subject
 from pullmedic.gather.unavailable import Unavailable
+from pullmedic.imageref import ImageRef
 from pullmedic.netpath.routes import route_for, routes_from_api
 from pullmedic.netpath.target import INTERNET_STAND_IN
 
@@ -42,8 +43,7 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
             prefix = hub["ecrRepositoryPrefix"]
             evidence.append(f"pull-through cache rule {prefix} -> {hub['upstreamRegistryUrl']} "
                             "exists: the workload does not use it")
-    cached = (f"{facts.account}.dkr.ecr.{facts.region}.amazonaws.com/{prefix}/{image.repository}"
-              f"{image.version}")
+    cached = cached_image(facts.account, facts.region, prefix, image)
     evidence.append(f"pull through the cache as {cached}")
     commands.append(f"kubectl -n {subject.finding.namespace} set image "
                     f"{subject.finding.workload.kind.lower()}/{subject.finding.workload.name} "
@@ -51,6 +51,11 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
     if evidence[0]:
         return Verdict.confirmed(META, *evidence, commands=tuple(commands))
     return Verdict(META.id, "passed", tuple(evidence[1:]), tuple(commands), META.fix)
+
+
+def cached_image(account: str, region: str, prefix: str, image: ImageRef) -> str:
+    """The image's URI through the region's pull-through cache rule `prefix`."""
+    return f"{account}.dkr.ecr.{region}.amazonaws.com/{prefix}/{image.repository}{image.version}"
 
 
 def _shared_address(subject: Subject, facts: Facts) -> str:

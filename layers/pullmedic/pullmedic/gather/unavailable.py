@@ -25,12 +25,17 @@ def guarded(what: str, read: Callable[[], T]) -> T | Unavailable:
     """Run one AWS read; a denied, failing or unsupported call becomes Unavailable."""
     try:
         return read()
-    except ClientError as err:
-        error = err.response.get("Error", {})
-        message = str(error.get("Message") or "")
-        if message.lstrip().startswith("<") or not message:  # an HTML error page, not an AWS error
-            status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
-            message = f"the endpoint does not support this call (HTTP {status})"
-        return Unavailable(f"{what}: {error.get('Code', 'error')}: {message[:300]}")
-    except BotoCoreError as err:
-        return Unavailable(f"{what}: {type(err).__name__}: {err}")
+    except (ClientError, BotoCoreError) as err:
+        return Unavailable(error_text(what, err))
+
+
+def error_text(what: str, err: ClientError | BotoCoreError) -> str:
+    """`what: Code: message`; an HTML error page says the endpoint does not support it."""
+    if isinstance(err, BotoCoreError):
+        return f"{what}: {type(err).__name__}: {err}"
+    error = err.response.get("Error", {})
+    message = str(error.get("Message") or "")
+    if message.lstrip().startswith("<") or not message:  # an HTML error page, not an AWS error
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
+        message = f"this call is not supported by this endpoint (HTTP {status})"
+    return f"{what}: {error.get('Code', 'error')}: {message[:300]}"

@@ -1,10 +1,14 @@
-"""Read pods, events and owners from one cluster: paginated lists, raw JSON, few requests."""
+"""Read pods, events and owners from one cluster: paginated lists, raw JSON, few requests.
+
+The one write is `evict`, for the opt-in retry_pods remediation.
+"""
 
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,6 +24,15 @@ class KubeReadError(Exception):
     def __init__(self, what: str, status: int | None, message: str) -> None:
         super().__init__(f"{what}: {message}")
         self.what, self.status = what, status
+
+
+@dataclass(frozen=True)
+class Eviction:
+    """What the API server said to one eviction request."""
+
+    outcome: str  # evicted | refused (a PodDisruptionBudget, 429) | gone (404) | failed
+    status: int | None
+    message: str
 
 
 class KubeReader:
@@ -56,6 +69,35 @@ class KubeReader:
         """One service account."""
         return self._call("serviceaccounts", self._core.read_namespaced_service_account,
                           name=name, namespace=namespace)
+
+    def pod(self, namespace: str, name: str) -> dict[str, Any]:
+        """One pod, as it is now."""
+        return self._call("pods", self._core.read_namespaced_pod, name=name, namespace=namespace)
+
+    def evict(self, namespace: str, name: str) -> Eviction:
+        """POST a policy/v1 Eviction for the pod, once: a budget's refusal is reported, not retried.
+
+        The server may answer 201 with a Failure Status (a pod covered by two budgets), so
+        the Status body decides, not the HTTP code.
+        """
+        from kubernetes.client.exceptions import ApiException  # deferred import
+        from urllib3.exceptions import HTTPError
+
+        body = {"apiVersion": "policy/v1", "kind": "Eviction",
+                "metadata": {"name": name, "namespace": namespace}}
+        self.requests += 1
+        try:
+            response = self._core.create_namespaced_pod_eviction(
+                name, namespace, body, _preload_content=False, _request_timeout=(5, 30))
+        except ApiException as err:
+            outcome = {429: "refused", 404: "gone"}.get(err.status or 0, "failed")
+            return Eviction(outcome, err.status, _status_message(err.body) or _api_message(err))
+        except HTTPError as err:
+            return Eviction("failed", None, f"cannot reach the API server: {_root(err)}")
+        status = _json(response.data)
+        if status.get("status") == "Failure":
+            return Eviction("failed", status.get("code", response.status), _status_message(response.data))
+        return Eviction("evicted", response.status, "evicted")
 
     def jobs(self) -> Iterator[list[dict[str, Any]]]:
         """Pages of Jobs in all namespaces."""
@@ -103,6 +145,21 @@ def _api_message(err: Any) -> str:
         return f"HTTP {err.status}: {json.loads(err.body)['message']}"
     except (TypeError, ValueError, KeyError):
         return f"HTTP {err.status}: {err.reason}"
+
+
+def _json(data: Any) -> dict[str, Any]:
+    try:
+        decoded = json.loads(data or b"{}")
+    except (TypeError, ValueError):
+        return {}
+    return decoded if isinstance(decoded, dict) else {}
+
+
+def _status_message(data: Any) -> str:
+    """A Status body's message and its causes (a budget's refusal names its numbers there)."""
+    status = _json(data)
+    causes = [c.get("message", "") for c in (status.get("details") or {}).get("causes") or []]
+    return ": ".join(part for part in (status.get("message", ""), *causes) if part)
 
 
 def _root(err: BaseException) -> str:

@@ -1,0 +1,161 @@
+"""What every remediation action declares (META), proposes (Plan) and reports (Outcome).
+
+An action module has META, `applies(finding)` (the finding's evidence calls for it),
+`plan(context)` (live: a Plan, or None when the evidence does not call for it) and
+`apply(plan, context)` (idempotent: what is already in place is reported as such).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pullmedic.causes import Cause
+from pullmedic.diagnose import marks
+from pullmedic.evidence import Facts
+from pullmedic.gather.unavailable import error_text
+from pullmedic.kube.reader import KubeReader
+from pullmedic.model import Finding
+from pullmedic.settings import Settings
+
+DONE, ALREADY_DONE, REFUSED, SKIPPED, FAILED = "done", "already_done", "refused", "skipped", "failed"
+REMEDIATED, REMEDIATION_FAILED = "remediated", "remediation_failed"
+
+
+@dataclass(frozen=True)
+class ActionMeta:
+    """Typed metadata of one remediation action (id = the module's file name)."""
+
+    id: str
+    title: str
+    causes: frozenset[Cause]
+    evidence: tuple[tuple[str, str], ...]  # (check id, verdict status): any one calls for it
+    changes: str  # what it changes, in words
+    calls: tuple[str, ...]  # the exact API calls it makes
+    undo: str  # how to undo it ({placeholders} are filled in the plan)
+    permissions: tuple[str, ...]  # IAM actions of the calls
+    kube_verbs: tuple[str, ...]  # Kubernetes RBAC of the calls ("verb resource")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API call a plan makes, with its exact parameters."""
+
+    api: str  # "iam:AttachRolePolicy", "kubernetes:create pods/eviction"
+    target: str  # what it changes, for people
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an action would change for one finding, computed from live evidence."""
+
+    action: str
+    fingerprint: str
+    cluster: str
+    namespace: str
+    resources: tuple[str, ...]
+    calls: tuple[Call, ...]
+    undo: tuple[str, ...]
+    evidence_digest: str  # of the evidence lines and resources the plan was computed from
+    notes: tuple[str, ...] = ()
+    blocker: str | None = None  # why it cannot be applied (it is shown, never applied)
+    done: bool = False  # the change is already in place
+
+    def doc(self) -> dict[str, Any]:
+        """The JSON form (stored at plan time, printed, returned by the handler)."""
+        return {"action": self.action, "fingerprint": self.fingerprint, "cluster": self.cluster,
+                "namespace": self.namespace, "resources": list(self.resources),
+                "calls": [{"api": c.api, "target": c.target, "params": dict(c.params)}
+                          for c in self.calls],
+                "undo": list(self.undo), "evidence_digest": self.evidence_digest,
+                "notes": list(self.notes), "blocker": self.blocker, "done": self.done}
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Plan:
+        """The plan a stored `doc()` describes."""
+        return cls(doc["action"], doc["fingerprint"], doc["cluster"], doc["namespace"],
+                   tuple(doc["resources"]),
+                   tuple(Call(c["api"], c["target"], c["params"]) for c in doc["calls"]),
+                   tuple(doc["undo"]), doc["evidence_digest"], tuple(doc.get("notes", ())),
+                   doc.get("blocker"), bool(doc.get("done")))
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one call did."""
+
+    call: Call
+    outcome: str  # done | already_done | refused | skipped | failed
+    detail: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of applying a plan."""
+
+    steps: tuple[Step, ...]
+
+    @property
+    def status(self) -> str:
+        """remediated, already_done (nothing needed changing) or remediation_failed."""
+        outcomes = {s.outcome for s in self.steps}
+        if outcomes <= {ALREADY_DONE}:
+            return ALREADY_DONE
+        return REMEDIATED if outcomes <= {DONE, ALREADY_DONE} else REMEDIATION_FAILED
+
+    @property
+    def summary(self) -> str:
+        """What each step did, in one line."""
+        return "; ".join(s.detail for s in self.steps)
+
+
+@dataclass
+class Budget:
+    """Evictions left in this run (shared by every plan applied in one invocation)."""
+
+    evictions: int
+
+
+@dataclass
+class Context:
+    """What an action plans and applies with: the live finding, facts and clients."""
+
+    finding: Finding
+    findings: list[Finding]  # every finding of the cluster in this scan
+    facts: Facts
+    kube: KubeReader
+    client_for: Callable[[str, str | None], Any]
+    settings: Settings
+    budget: Budget
+
+
+def proven(meta: ActionMeta, finding: Finding) -> bool:
+    """The finding's evidence holds one of the verdicts the action needs."""
+    return finding.cause in meta.causes and bool(marks(finding) & set(meta.evidence))
+
+
+def evidence_digest(meta: ActionMeta, finding: Finding, *resources: str) -> str:
+    """A hash of the finding's evidence lines from the action's checks, and the resources."""
+    checks = {check for check, _ in meta.evidence}
+    lines = sorted(line for line in finding.evidence if any(f"[{c}]" in line for c in checks))
+    text = json.dumps([finding.cause.value, lines, sorted(resources)])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def attempt(call: Call, run: Callable[[], object], done: str, already: str = "") -> Step:
+    """Make one AWS write; the error code `already` means the change is in place."""
+    try:
+        run()
+    except ClientError as err:
+        if already and err.response.get("Error", {}).get("Code") == already:
+            return Step(call, ALREADY_DONE, f"{call.target} is in place already")
+        return Step(call, FAILED, f"{call.target} failed: {error_text(call.api, err)}")
+    except BotoCoreError as err:
+        return Step(call, FAILED, f"{call.target} failed: {error_text(call.api, err)}")
+    return Step(call, DONE, done)

@@ -1,0 +1,144 @@
+"""Remediation items in the state table: plans, the audit trail, fixes awaiting verification.
+
+Items (see state.py for the table and the open-problem items):
+
+    plan      pk "plan#<fingerprint>"    sk "<action>"
+              plan (JSON: Plan.doc()), evidence_digest, status (planned | applied | failed),
+              planned_by, planned_at, expires_at (planned_at + 30 days)
+    audit     pk "audit#<fingerprint>"   sk "<ISO time>#<action>#<step>"
+              step (plan | approval | apply | verify), who, at, action, cluster, result,
+              detail (JSON: calls, steps, refusal), undo (JSON list), expires_at (+ 400 days)
+    applied   pk "cluster#<cluster>"     sk "remediation#<fingerprint>#<action>"
+              fingerprint, action, namespace, applied_at, applied_by, summary, undo (JSON),
+              expires_at (+ 30 days): a fix the next scans verify (then the item is deleted)
+
+The applied items share the cluster's partition so that one query per scanned cluster finds
+them (the open-problem query reads only sort keys starting with "finding#").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pullmedic.actions.base import Plan
+
+PLAN_RETENTION = timedelta(days=30)
+AUDIT_RETENTION = timedelta(days=400)
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    """A plan as stored when it was shown, and what became of it."""
+
+    plan: Plan
+    status: str  # planned | applied | failed
+    planned_by: str
+    planned_at: str
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A fix applied to a problem, waiting for a scan to verify it."""
+
+    cluster: str
+    fingerprint: str
+    action: str
+    namespace: str
+    applied_at: datetime
+    applied_by: str
+    summary: str
+    undo: tuple[str, ...]
+
+
+class Ledger:
+    """Reads and writes the remediation items (the client is injected)."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._client, self._table = client, table
+
+    def save_plan(self, plan: Plan, who: str, now: datetime, status: str = "planned") -> None:
+        """Store (or replace) the plan of one fingerprint and action."""
+        self._put({"pk": _s(f"plan#{plan.fingerprint}"), "sk": _s(plan.action),
+                   "plan": _s(json.dumps(plan.doc(), separators=(",", ":"))),
+                   "evidence_digest": _s(plan.evidence_digest), "status": _s(status),
+                   "planned_by": _s(who), "planned_at": _s(_iso(now)),
+                   "expires_at": _n(int((now + PLAN_RETENTION).timestamp()))})
+
+    def plan(self, fingerprint: str, action: str) -> StoredPlan | None:
+        """The stored plan, if one was made."""
+        items = self._query("pk = :pk AND sk = :sk", {":pk": _s(f"plan#{fingerprint}"), ":sk": _s(action)})
+        if not items:
+            return None
+        item = items[0]
+        return StoredPlan(Plan.from_doc(json.loads(item["plan"]["S"])), item["status"]["S"],
+                          item["planned_by"]["S"], item["planned_at"]["S"])
+
+    def audit(self, fingerprint: str, action: str, cluster: str, step: str, *, who: str,
+              now: datetime, result: str, detail: dict[str, Any] | None = None,
+              undo: tuple[str, ...] = ()) -> None:
+        """One audit item: who did which step of which action, what changed, how to undo it."""
+        self._put({"pk": _s(f"audit#{fingerprint}"), "sk": _s(f"{_iso(now)}#{action}#{step}"),
+                   "step": _s(step), "who": _s(who), "at": _s(_iso(now)), "action": _s(action),
+                   "cluster": _s(cluster), "result": _s(result),
+                   "detail": _s(json.dumps(detail or {}, separators=(",", ":"), default=str)),
+                   "undo": _s(json.dumps(list(undo))),
+                   "expires_at": _n(int((now + AUDIT_RETENTION).timestamp()))})
+
+    def record_applied(self, plan: Plan, who: str, now: datetime, summary: str) -> None:
+        """Remember a fix for the next scans to verify."""
+        self._put({**_applied_key(plan.cluster, plan.fingerprint, plan.action),
+                   "fingerprint": _s(plan.fingerprint), "action": _s(plan.action),
+                   "namespace": _s(plan.namespace), "applied_at": _s(_iso(now)), "applied_by": _s(who),
+                   "summary": _s(summary), "undo": _s(json.dumps(list(plan.undo))),
+                   "expires_at": _n(int((now + PLAN_RETENTION).timestamp()))})
+
+    def applied(self, clusters: Iterable[str]) -> list[Applied]:
+        """The fixes waiting for verification in `clusters`."""
+        found = []
+        for cluster in sorted(clusters):
+            for item in self._query("pk = :pk AND begins_with(sk, :prefix)",
+                                    {":pk": _s(f"cluster#{cluster}"), ":prefix": _s("remediation#")}):
+                text = {k: v["S"] for k, v in item.items() if "S" in v}
+                found.append(Applied(cluster, text["fingerprint"], text["action"], text["namespace"],
+                                     datetime.fromisoformat(text["applied_at"]), text["applied_by"],
+                                     text["summary"], tuple(json.loads(text["undo"]))))
+        return found
+
+    def settle(self, fix: Applied) -> None:
+        """The fix is verified (either way): forget it."""
+        self._client.delete_item(TableName=self._table,
+                                 Key=_applied_key(fix.cluster, fix.fingerprint, fix.action))
+
+    def _put(self, item: dict[str, Any]) -> None:
+        self._client.put_item(TableName=self._table, Item=item)
+
+    def _query(self, condition: str, values: dict[str, Any]) -> list[dict[str, Any]]:
+        request: dict[str, Any] = {"TableName": self._table, "KeyConditionExpression": condition,
+                                   "ExpressionAttributeValues": values}
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self._client.query(**request)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _applied_key(cluster: str, fingerprint: str, action: str) -> dict[str, Any]:
+    return {"pk": _s(f"cluster#{cluster}"), "sk": _s(f"remediation#{fingerprint}#{action}")}
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

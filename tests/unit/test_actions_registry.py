@@ -1,0 +1,58 @@
+"""Every remediation action is registered, named after its file, and declares what it needs,
+changes and calls (tests/deploy checks its IAM permissions against the template)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pullmedic.actions import ACTIONS
+from pullmedic.checks import CHECKS
+from pullmedic.checks.base import CONFIRMED, CONTRADICTED, PASSED
+from pullmedic.settings import load
+
+ACTION_DIR = Path(__file__).resolve().parents[2] / "layers" / "pullmedic" / "pullmedic" / "actions"
+NOT_ACTIONS = {"__init__", "base"}
+
+
+def test_every_action_file_is_registered() -> None:
+    assert set(ACTIONS) == {p.stem for p in ACTION_DIR.glob("*.py")} - NOT_ACTIONS
+
+
+@pytest.mark.parametrize("action_id", sorted(ACTIONS))
+def test_metadata(action_id: str) -> None:
+    module = ACTIONS[action_id]
+    meta = module.META
+    assert meta.id == action_id == module.__name__.rsplit(".", 1)[-1]
+    assert meta.title and meta.changes and meta.calls and meta.undo and meta.causes
+    assert meta.permissions or meta.kube_verbs, "an action that changes nothing is not an action"
+    assert all(re.fullmatch(r"[a-z0-9-]+:[A-Za-z]+", p) for p in meta.permissions)
+    assert all(re.fullmatch(r"[a-z]+ [a-z/]+", v) for v in meta.kube_verbs)
+    for check, status in meta.evidence:
+        assert check in CHECKS and status in {CONFIRMED, CONTRADICTED, PASSED}
+        assert CHECKS[check].META.causes & meta.causes or status == PASSED
+    assert callable(module.applies) and callable(module.plan) and callable(module.apply)
+
+
+def test_remediation_is_off_unless_the_deployer_turns_it_on() -> None:
+    settings = load({})
+    assert (settings.remediation, settings.remediation_actions, settings.remediation_namespaces,
+            settings.dockerhub_secret_arn) == ("off", None, None, None)
+
+
+def test_a_wrong_mode_is_named() -> None:
+    with pytest.raises(ValueError, match="PULLMEDIC_REMEDIATION must be one of off, approve, auto"):
+        load({"PULLMEDIC_REMEDIATION": "yes"})
+
+
+def test_remediation_settings() -> None:
+    settings = load({"PULLMEDIC_REMEDIATION": "Auto",
+                     "PULLMEDIC_REMEDIATION_ACTIONS": "retry_pods, grant_ecr_pull",
+                     "PULLMEDIC_REMEDIATION_NAMESPACES": "team,web",
+                     "PULLMEDIC_EVICTIONS_PER_WORKLOAD": "2"})
+    assert settings.remediation == "auto"
+    assert settings.remediation_actions == ("retry_pods", "grant_ecr_pull")
+    assert settings.remediation_namespaces == frozenset({"team", "web"})
+    assert (settings.evictions_per_workload, settings.evictions_per_run) == (2, 20)

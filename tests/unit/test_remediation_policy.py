@@ -1,0 +1,87 @@
+"""Which actions the deployer allows, and which ones an alert offers (pure)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from pullmedic.actions import ACTIONS
+from pullmedic.causes import Cause
+from pullmedic.event import InvalidEvent, RemediateOrder, parse_event
+from pullmedic.model import Finding, Workload
+from pullmedic.remediate import Policy, offers, policy
+from pullmedic.settings import load
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def finding(cause: Cause, *evidence: str, namespace: str = "team") -> Finding:
+    return Finding(
+        cluster="prod", namespace=namespace, workload=Workload("Deployment", "api"), container="api",
+        container_type="regular", image="123456789012.dkr.ecr.us-east-2.amazonaws.com/team/api:2.0.0",
+        cause=cause, rule_id="r", summary="s", alternatives=(), message="m", message_source="event",
+        reasons=("ImagePullBackOff",), pods=("api-1",), pod_count=1, nodes=(), severity="high",
+        confidence="confirmed", evidence=evidence)
+
+
+ROLE_DENIED = finding(Cause.AUTH_FAILED, "confirmed [ecr_pull_permission]: node role r is not allowed ...")
+TAG_PUSHED = finding(Cause.AUTH_FAILED, "contradicts the message [ecr_image_exists]: team/api:2.0.0 exists",
+                     "ok [ecr_pull_permission]: node role r allows the ECR pull actions")
+BOTH = finding(Cause.AUTH_FAILED, "contradicts the message [ecr_image_exists]: team/api:2.0.0 exists",
+               "confirmed [ecr_pull_permission]: node role r is not allowed ...")
+TAG_MISSING = finding(Cause.IMAGE_NOT_FOUND, "confirmed [ecr_image_exists]: no image 2.0.0")
+RATE = finding(Cause.RATE_LIMITED, "confirmed [rate_limit_cache]: nodes in subnet s reach Docker Hub ...")
+UNPROVEN = finding(Cause.AUTH_FAILED, "[ecr_pull_permission] unavailable: iam:GetInstanceProfile: denied")
+
+
+@pytest.mark.parametrize(("found", "expected"), [
+    (ROLE_DENIED, ("grant_ecr_pull",)), (TAG_PUSHED, ("retry_pods",)),
+    (BOTH, ("grant_ecr_pull",)),  # pods would fail again: the role is the blocker
+    (TAG_MISSING, ()), (RATE, ("pull_through_cache",)), (UNPROVEN, ()),
+], ids=["role-denied", "tag-pushed", "both", "tag-missing", "rate-limit", "unproven"])
+def test_offers_follow_the_evidence(found: Finding, expected: tuple[str, ...]) -> None:
+    assert offers(found, Policy("approve", frozenset(ACTIONS), None)) == expected
+
+
+def test_nothing_is_offered_while_off_or_outside_the_allow_lists() -> None:
+    assert offers(ROLE_DENIED, Policy("off", frozenset(ACTIONS), None)) == ()
+    assert offers(ROLE_DENIED, Policy("approve", frozenset({"retry_pods"}), None)) == ()
+    assert offers(ROLE_DENIED, Policy("approve", frozenset(ACTIONS), frozenset({"web"}))) == ()
+    assert offers(replace(ROLE_DENIED, namespace="web"),
+                  Policy("approve", frozenset(ACTIONS), frozenset({"web"}))) == ("grant_ecr_pull",)
+
+
+def test_allow_list_defaults_to_all_with_approve_and_none_with_auto() -> None:
+    assert policy(load({"PULLMEDIC_REMEDIATION": "approve"})).actions == frozenset(ACTIONS)
+    assert policy(load({"PULLMEDIC_REMEDIATION": "auto"})).actions == frozenset()
+    listed = load({"PULLMEDIC_REMEDIATION": "auto", "PULLMEDIC_REMEDIATION_ACTIONS": "retry_pods"})
+    assert policy(listed).actions == frozenset({"retry_pods"})
+    with pytest.raises(ValueError, match=r"unknown actions \['delete_cluster'\]"):
+        policy(load({"PULLMEDIC_REMEDIATION_ACTIONS": "delete_cluster"}))
+
+
+def test_remediate_event() -> None:
+    order = parse_event(json.loads((EVENTS / "remediate.json").read_text()))
+    assert order == RemediateOrder("0123456789abcdef", "grant_ecr_pull", True, "alice", None)
+    assert parse_event({"remediate": {"fingerprint": "0123456789abcdef"}}) == RemediateOrder(
+        "0123456789abcdef", None, False, "", None)
+
+
+def test_bad_remediate_event_names_each_field() -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event({"remediate": {"fingerprint": "abc", "action": "delete_cluster", "confirm": "yes",
+                                   "cluster": "", "why": 1}, "dry_run": True})
+    text = str(caught.value)
+    for part in ("unknown field 'dry_run' next to 'remediate'", "unknown field 'remediate.why'",
+                 "'remediate.fingerprint' must be 16 hex digits", "'remediate.action' must be one of",
+                 "'remediate.confirm' must be true or false", "'remediate.cluster' must be a cluster name"):
+        assert part in text
+    assert len(caught.value.problems) == 6
+
+
+def test_a_confirmed_remediation_names_who_approves() -> None:
+    with pytest.raises(InvalidEvent, match="'remediate.approved_by' must name who approves"):
+        parse_event({"remediate": {"fingerprint": "0123456789abcdef", "confirm": True}})
