@@ -70,8 +70,8 @@ def event(reason: str, message: str, name: str = "web-abc12-x1", field_path: str
 
 
 def test_event_keys() -> None:
-    assert event_key(event("Failed", 'Failed to pull image "a": x', field_path="spec.initContainers{init}")) == (
-        "shop", "web-abc12-x1", "init")
+    init = event("Failed", 'Failed to pull image "a": x', field_path="spec.initContainers{init}")
+    assert event_key(init) == ("shop", "web-abc12-x1", "init")
     assert event_key(event("Failed", "Error: ImagePullBackOff", field_path="spec.containers{c}")) is None
     assert event_key(event("BackOff", "Back-off pulling image", field_path="spec.containers{c}")) is None
     assert event_key(event("FailedCreatePodSandBox", "x"))[2] == SANDBOX
