@@ -171,7 +171,10 @@ def test_unreachable_cluster_resolves_nothing(world, sandbox, handler, state_tab
     sandbox.clusters[CLUSTER].inject(401)
     summary = scan(handler)
     assert [e["cluster"] for e in summary["errors"]] == [CLUSTER] and summary["resolved"] == []
-    assert announced(sandbox) == []  # the ScanErrors alarm reports it; no alert per scan
+    (told,) = sandbox.messages()  # the unreadable cluster is a problem of its own, told once
+    assert json.loads(told["MessageAttributes"]["event"]["Value"]) == ["scan_error"]
+    assert "create an EKS access entry" in json.loads(told["Message"])["errors"][0]["message"]
+    assert scan(handler)["errors"] and sandbox.messages() == []  # not again on every scan
     assert set(records(sandbox, table)) == {"Deployment/api", "Deployment/worker"}
     sandbox.clusters[CLUSTER].clear_faults()
     assert scan(handler)["announced"] == {} and announced(sandbox) == []

@@ -9,7 +9,7 @@ import pytest
 from pullmedic.causes import Cause
 from pullmedic.findings import fingerprint
 from pullmedic.lifecycle import Scope, Silence, plan
-from pullmedic.model import Finding, Workload
+from pullmedic.model import Finding, ScanError, Workload
 from pullmedic.state import StateStore
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -72,3 +72,14 @@ def test_silences_round_trip(store) -> None:
     store.add_silence(active)
     store.add_silence(expired)
     assert sorted(store.silences(), key=lambda s: s.scope) == [expired, active]
+
+
+def test_a_scan_error_is_told_once_then_after_the_reminder(store) -> None:
+    error = ScanError("prod", "pods", "pullmedic cannot authenticate to cluster prod (HTTP 401)")
+    assert store.claim_errors([error], NOW, DAY) == [error]
+    assert store.claim_errors([error], NOW + timedelta(minutes=5), DAY) == []
+    assert store.claim_errors([error], NOW + DAY + timedelta(minutes=1), DAY) == [error]
+    later = NOW + 3 * DAY
+    assert store.claim_errors([error], later, None) == [error]  # the day-long item has expired
+    assert store.claim_errors([error], later + 29 * DAY, None) == []  # reminders off: quiet
+    assert store.claim_errors([error], later + 31 * DAY, None) == [error]

@@ -51,10 +51,13 @@ def run_scan(order: ScanOrder, settings: Settings, app: App) -> tuple[ScanResult
     announcements = [a for c in claimed for a in c.announcements]
     if announce and run is not None:
         announcements = _with_remediation(run, announcements, result, scope)
+    errors = list(result.errors)
+    if announce and store:
+        errors = store.claim_errors(errors, app.deps.now(), settings.reminder)
     message_ids: list[str] = []
-    if announce and (announcements or (result.errors and store is None)):
+    if announce and (announcements or errors):
         try:
-            message_ids = publish(app.sns, settings.topic_arn or "", announcements, result.errors,
+            message_ids = publish(app.sns, settings.topic_arn or "", announcements, errors,
                                   result.clusters, _cli_flags(settings, app))
         except Exception:
             if store:

@@ -11,6 +11,9 @@ Items (table key pk (S) + sk (S); TTL attribute expires_at, epoch seconds):
                    confirmed_scans (N: scans in a row that proved the cause, up to 2)
     silence        pk "silence#<scope>"     sk "<value>" (scope: fingerprint, workload, namespace)
                    scope, value, reason, created_at, expires_at (the end of the silence)
+    scan error     pk "error#<cluster>"     sk "<stage>"
+                   message, announced_at (N), expires_at (the reminder interval, or 30 days
+                   when reminders are off, past it)
     remediation    pk "plan#<fingerprint>", "audit#<fingerprint>", and sk "remediation#..."
                    under "cluster#<cluster>": plans, the audit trail and applied fixes
                    (ledger.py has their layout)
@@ -24,15 +27,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from pullmedic.event import SILENCE_SCOPES
 from pullmedic.lifecycle import Change, Record, Silence
+from pullmedic.model import ScanError
 
 _VERSION = {"#version": "version"}
+_NEVER = timedelta(days=36500)  # reminders off: no reminder before the item expires
+_ERROR_QUIET = timedelta(days=30)  # reminders off: an unchanged scan error is told once a month
 
 
 class StateStore:
@@ -68,6 +74,36 @@ class StateStore:
         """Undo applied changes (after a failed publish) unless the items moved on since."""
         for change in changes:
             self._write(change.previous, change.record, _guard(change.record))
+
+    def claim_errors(self, errors: Iterable[ScanError], now: datetime,
+                     reminder: timedelta | None) -> list[ScanError]:
+        """The scan errors to announce: new ones, and old ones due for a reminder.
+
+        One conditional put per error (pk `error#<cluster>`, sk `<stage>`): only the
+        invocation whose write lands announces it; a cluster that stays unreadable is told
+        again after the reminder interval, not on every scan (the ScanErrors alarm stays on).
+        """
+        claimed = []
+        for error in errors:
+            due = now - (reminder or _NEVER)
+            item = {"pk": _s(f"error#{error.cluster}"), "sk": _s(error.stage),
+                    "message": _s(error.message), "announced_at": _n(int(now.timestamp())),
+                    "expires_at": _n(int((now + (reminder or _ERROR_QUIET)
+                                          + timedelta(hours=1)).timestamp()))}
+            try:
+                self._client.put_item(
+                    TableName=self._table, Item=item,
+                    # an expired item counts as gone, whenever the TTL gets to deleting it
+                    ConditionExpression="attribute_not_exists(pk) OR announced_at < :due"
+                                        " OR expires_at < :now",
+                    ExpressionAttributeValues={":due": _n(int(due.timestamp())),
+                                               ":now": _n(int(now.timestamp()))})
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                    continue
+                raise
+            claimed.append(error)
+        return claimed
 
     def add_silence(self, silence: Silence) -> None:
         """Store (or replace) a silence."""
