@@ -10,6 +10,7 @@ from pullmedic.aws.eks import ClusterAccess
 from pullmedic.gather.ec2 import Ec2Reader, Host, VpcFacts
 from pullmedic.gather.ecr import EcrReader, RepoImages
 from pullmedic.gather.iam import IamReader
+from pullmedic.gather.kms import KmsReader
 from pullmedic.gather.unavailable import Unavailable, guarded
 from pullmedic.imageref import ImageRef, parse_image
 from pullmedic.kube.reader import KubeReader, KubeReadError
@@ -64,6 +65,7 @@ class Readers:
         self.client_for = client_for
         self.iam = IamReader(client_for("iam", None))
         self.ecr = EcrReader(lambda region: client_for("ecr", region))
+        self.kms = KmsReader(lambda region: client_for("kms", region))
         self._ec2: dict[str, Ec2Reader] = {}
 
     def ec2(self, region: str) -> Ec2Reader:
@@ -81,6 +83,7 @@ class Facts:
         self.region = cluster.region
         self.account = cluster.arn.split(":")[4] if cluster.arn.count(":") >= 5 else ""
         self.ec2, self.iam, self.ecr = readers.ec2(self.region), readers.iam, readers.ecr
+        self.kms = readers.kms
         self._eks = readers.client_for("eks", self.region)
         self._ec2_for = lambda region: readers.client_for("ec2", region)
         self._versions: dict[tuple[str, str, str], tuple[str, ...]] = {}

@@ -50,9 +50,15 @@ ECR_READ_ACTIONS: frozenset[str] = frozenset({
     "ecr:DescribeImages",  # not found / archived: tag or digest present, imageStatus
     "ecr:BatchGetImage",  # platform mismatch: the manifest list's platforms
     "ecr:GetRepositoryPolicy",  # cross-account auth: the repository policy names the node role
+    "ecr:GetLifecyclePolicy",  # not found: a lifecycle rule that selects the missing tag
     "ecr:DescribePullThroughCacheRules",  # rate limit / PTC: the cache rules and upstreams
 })
 
+# KMS: a repository encrypted with a key that no longer works.
+KMS_READ_ACTIONS: frozenset[str] = frozenset({
+    "kms:DescribeKey",  # ecr_kms_key: the state of the repository's customer managed key
+})
+
 READ_ACTIONS: frozenset[str] = (
-    EKS_READ_ACTIONS | EC2_READ_ACTIONS | IAM_READ_ACTIONS | ECR_READ_ACTIONS
+    EKS_READ_ACTIONS | EC2_READ_ACTIONS | IAM_READ_ACTIONS | ECR_READ_ACTIONS | KMS_READ_ACTIONS
 )

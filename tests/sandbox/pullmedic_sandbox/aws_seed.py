@@ -44,6 +44,8 @@ aws:
     repositories:
       # images: tag -> architecture (an image manifest) or list (an OCI index of those).
       # account: a registry id other than the sandbox's; region: another region.
+      # kms_key: enabled | disabled (a new customer managed key, ref "kms.<state>");
+      # lifecycle: a lifecycle policy document. vpc_endpoints entries take policy: too.
       team/api: {images: {"1.4.2": amd64, "2.0.0": [amd64, arm64]}, policy: {...},
                  account: "210987654321", region: us-west-2}
     pull_through_cache_rules: {docker-hub: registry-1.docker.io}   # not implemented by moto: skipped
@@ -318,6 +320,8 @@ def _vpc_endpoints(aws: dict[str, Any], world: _World) -> None:
                        "PrivateDnsEnabled": bool(spec.get("private_dns", True))}
         else:
             options = {"RouteTableIds": [world.refs.of("rtb", t) for t in spec.get("route_tables", [])]}
+        if "policy" in spec:
+            options["PolicyDocument"] = json.dumps(spec["policy"])
         endpoint = world.ec2.create_vpc_endpoint(
             VpcId=world.refs["vpc"], ServiceName=f"com.amazonaws.{world.region}.{service}",
             VpcEndpointType=kind, **options)["VpcEndpoint"]
@@ -341,15 +345,32 @@ def _ecr(aws: dict[str, Any], world: _World) -> None:
     for name, repo in (spec.get("repositories") or {}).items():
         ecr = world.client("ecr", repo.get("region"))
         registry = {"registryId": str(repo["account"])} if "account" in repo else {}
-        created = ecr.create_repository(repositoryName=name, **registry)["repository"]
+        created = ecr.create_repository(repositoryName=name, **registry, **_encryption(repo, world))[
+            "repository"]
         world.refs[f"repo.{name}"], world.refs[f"repo_uri.{name}"] = name, created["repositoryUri"]
         if "policy" in repo:
             ecr.set_repository_policy(repositoryName=name, policyText=json.dumps(repo["policy"]), **registry)
+        if "lifecycle" in repo:
+            ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=json.dumps(repo["lifecycle"]),
+                                     **registry)
         for tag, platforms in (repo.get("images") or {}).items():
             world.refs[f"digest.{name}:{tag}"] = _push(ecr, name, str(tag), platforms)
     for prefix, upstream in (spec.get("pull_through_cache_rules") or {}).items():
         log.warning("moto does not implement ECR pull-through cache rules: rule %s -> %s not created",
                     prefix, upstream)
+
+
+def _encryption(repo: dict[str, Any], world: _World) -> dict[str, Any]:
+    """`kms_key: enabled | disabled`: encrypt with a new customer managed key in that state."""
+    state = repo.get("kms_key")
+    if state is None:
+        return {}
+    kms = world.client("kms", repo.get("region"))
+    key = kms.create_key(Description=f"ECR repository key ({state})")["KeyMetadata"]
+    if state == "disabled":
+        kms.disable_key(KeyId=key["KeyId"])
+    world.refs[f"kms.{state}"] = key["Arn"]
+    return {"encryptionConfiguration": {"encryptionType": "KMS", "kmsKey": key["Arn"]}}
 
 
 def _push(ecr: Any, repo: str, tag: str, platforms: str | list[str]) -> str:

@@ -5,22 +5,25 @@ from __future__ import annotations
 from types import ModuleType
 
 from pullmedic.checks import (
-                              ecr_image_exists,
-                              ecr_pull_permission,
-                              ecr_repository_policy,
-                              image_platform,
-                              nacl_path,
-                              pull_secrets,
-                              rate_limit_cache,
-                              route_to_registry,
-                              sg_egress,
-                              subnet_free_ips,
-                              vpc_dns,
-                              vpc_endpoints,
+    ecr_image_exists,
+    ecr_kms_key,
+    ecr_pull_permission,
+    ecr_repository_policy,
+    image_platform,
+    nacl_path,
+    pause_image_registry,
+    pull_secrets,
+    rate_limit_cache,
+    route_to_registry,
+    sg_egress,
+    subnet_free_ips,
+    vpc_dns,
+    vpc_endpoint_policy,
+    vpc_endpoints,
 )
 
 CHECKS: dict[str, ModuleType] = {module.META.id: module for module in (
-    ecr_image_exists, ecr_pull_permission, ecr_repository_policy, route_to_registry, sg_egress,
-    nacl_path, vpc_endpoints, vpc_dns, subnet_free_ips, image_platform, pull_secrets,
-    rate_limit_cache,
+    ecr_image_exists, ecr_kms_key, ecr_pull_permission, ecr_repository_policy, pause_image_registry,
+    route_to_registry, sg_egress, nacl_path, vpc_endpoints, vpc_endpoint_policy, vpc_dns, subnet_free_ips,
+    image_platform, pull_secrets, rate_limit_cache,
 )}

@@ -6,6 +6,7 @@ import difflib
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
+from pullmedic.ecrlifecycle import rules_covering
 from pullmedic.evidence import Facts, Subject
 from pullmedic.gather.unavailable import Unavailable
 
@@ -14,7 +15,8 @@ META = CheckMeta(
     causes=frozenset({Cause.IMAGE_NOT_FOUND, Cause.UNKNOWN}), severity="high",
     fix="Push the image, or point the workload at a tag that exists.",
     command="kubectl -n {namespace} set image {workload} {container}={uri}:{tag}",
-    permissions=("ecr:DescribeImages", "ecr:DescribeRepositories", "ec2:DescribeRegions"),
+    permissions=("ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:GetLifecyclePolicy",
+                 "ec2:DescribeRegions"),
 )
 
 
@@ -32,7 +34,7 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
         return _missing_repository(subject, facts, where)
     detail = found.found.get(version)
     if detail is None:
-        return _missing_tag(subject, version, found.tags)
+        return _missing_tag(subject, version, found.tags, _expired_by(facts, subject, version))
     if detail.get("imageStatus") == "ARCHIVED":
         return Verdict.confirmed(
             META, f"{image.repository}{image.version} exists in {where} but is ARCHIVED: "
@@ -50,7 +52,19 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
         cause=Cause.AUTH_FAILED)
 
 
-def _missing_tag(subject: Subject, version: str, tags: tuple[str, ...]) -> Verdict:
+def _expired_by(facts: Facts, subject: Subject, version: str) -> str:
+    """Why the tag may be gone: lifecycle rules of the repository that select it."""
+    image = subject.image
+    assert image is not None and image.ecr is not None
+    policy = facts.ecr.lifecycle(image.ecr.account, image.ecr.region, image.repository)
+    if isinstance(policy, Unavailable) or policy is None or version.startswith("sha256:"):
+        return ""
+    rules = rules_covering(policy, version)
+    return (f"the repository's lifecycle policy covers tag {version} ({'; '.join(rules)}): it may "
+            "have expired it (CloudTrail PolicyExecutionEvent lists what it expired)") if rules else ""
+
+
+def _missing_tag(subject: Subject, version: str, tags: tuple[str, ...], expired: str) -> Verdict:
     image, f = subject.image, subject.finding
     assert image is not None and image.ecr is not None
     close = difflib.get_close_matches(version, tags, n=3, cutoff=0.5)
@@ -64,9 +78,10 @@ def _missing_tag(subject: Subject, version: str, tags: tuple[str, ...]) -> Verdi
         commands.insert(0, META.command.format(
             namespace=f.namespace, workload=f"{f.workload.kind.lower()}/{f.workload.name}",
             container=f.container, uri=uri, tag=close[0]))
-    return Verdict.confirmed(META, f"no image {version} in ECR repository {image.repository} "
-                                   f"({image.ecr.account}/{image.ecr.region}){hint}",
-                             commands=tuple(commands), cause=Cause.IMAGE_NOT_FOUND)
+    evidence = [f"no image {version} in ECR repository {image.repository} "
+                f"({image.ecr.account}/{image.ecr.region}){hint}", expired]
+    return Verdict.confirmed(META, *[e for e in evidence if e], commands=tuple(commands),
+                             cause=Cause.IMAGE_NOT_FOUND)
 
 
 def _missing_repository(subject: Subject, facts: Facts, where: str) -> Verdict:

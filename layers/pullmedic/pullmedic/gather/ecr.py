@@ -31,6 +31,8 @@ class EcrReader:
         self._policies: dict[tuple[str, str, str], dict[str, Any] | None | Unavailable] = {}
         self._ptc: dict[str, list[dict[str, Any]] | Unavailable] = {}
         self._manifests: dict[tuple[str, str, str, str], dict[str, Any] | Unavailable] = {}
+        self._details: dict[tuple[str, str, str], dict[str, Any] | Unavailable] = {}
+        self._lifecycles: dict[tuple[str, str, str], str | None | Unavailable] = {}
 
     def images(self, account: str, region: str, repo: str,
                versions: tuple[str, ...]) -> RepoImages | Unavailable:
@@ -64,6 +66,32 @@ class EcrReader:
                     return None
             self._policies[key] = guarded("ecr:GetRepositoryPolicy", read)
         return self._policies[key]
+
+    def repository(self, account: str, region: str, repo: str) -> dict[str, Any] | Unavailable:
+        """The repository's description (encryption, URI), read once."""
+        key = (account, region, repo)
+        if key not in self._details:
+            client = self._client_for(region)
+            result = guarded("ecr:DescribeRepositories", lambda: client.describe_repositories(
+                registryId=account, repositoryNames=[repo]))
+            self._details[key] = result if isinstance(result, Unavailable) else \
+                (result.get("repositories") or [{}])[0]
+        return self._details[key]
+
+    def lifecycle(self, account: str, region: str, repo: str) -> str | None | Unavailable:
+        """The repository's lifecycle policy text (None: it has none)."""
+        key = (account, region, repo)
+        if key not in self._lifecycles:
+            client = self._client_for(region)
+
+            def read() -> str | None:
+                try:
+                    return client.get_lifecycle_policy(registryId=account, repositoryName=repo)[
+                        "lifecyclePolicyText"]
+                except client.exceptions.LifecyclePolicyNotFoundException:
+                    return None
+            self._lifecycles[key] = guarded("ecr:GetLifecyclePolicy", read)
+        return self._lifecycles[key]
 
     def pull_through_rules(self, region: str) -> list[dict[str, Any]] | Unavailable:
         """Existing pull-through cache rules of the region."""

@@ -1,0 +1,63 @@
+"""The VPC endpoints' policies let the pulling role read the repository and S3 serve the layers."""
+
+from __future__ import annotations
+
+from pullmedic.causes import Cause
+from pullmedic.checks.base import CheckMeta, Verdict, missing
+from pullmedic.evidence import NETWORK_READS, ROLE_READS, Facts, Network, Subject
+from pullmedic.gather.unavailable import Unavailable
+from pullmedic.iampolicy import resource_policy_allows
+from pullmedic.imageref import ImageRef
+from pullmedic.netpath.target import endpoint
+
+META = CheckMeta(
+    id="vpc_endpoint_policy", title="VPC endpoint policies allow the pull",
+    causes=frozenset({Cause.AUTH_FAILED}), severity="high",
+    fix="Let the endpoint policies allow the pulling role on the repository (ecr.dkr, ecr.api) "
+        "and s3:GetObject on the region's ECR layer bucket (S3 gateway endpoint).",
+    command="aws ec2 modify-vpc-endpoint --vpc-endpoint-id {endpoint} --policy-document file://policy.json",
+    permissions=NETWORK_READS + ROLE_READS,
+)
+
+
+def run(subject: Subject, facts: Facts) -> Verdict | None:
+    """Only for ECR images pulled through the VPC's ecr.dkr endpoint."""
+    net = facts.network(subject)
+    if not isinstance(net, Network):
+        return missing(META, net)
+    image = subject.image
+    if net.target.kind != "endpoint" or image is None or image.ecr is None:
+        return None
+    role = facts.pull_role(subject)
+    if isinstance(role, Unavailable):
+        return Verdict.unavailable(META, role.why)
+    blocked, checked = _blocks(net, facts, role, image)
+    if blocked:
+        return Verdict.confirmed(META, *(text for text, _ in blocked),
+                                 commands=tuple(META.command.format(endpoint=e) for _, e in blocked))
+    return Verdict.passed(META, f"endpoint policies ({', '.join(checked) or 'none set'}) allow the pull")
+
+
+def _blocks(net: Network, facts: Facts, role: str,
+            image: ImageRef) -> tuple[list[tuple[str, str]], list[str]]:
+    ecr = image.ecr
+    assert ecr is not None
+    repo_arn = f"arn:{ecr.partition}:ecr:{ecr.region}:{ecr.account}:repository/{image.repository}"
+    layers = f"arn:{ecr.partition}:s3:::prod-{ecr.region}-starport-layer-bucket/layer"
+    wanted = (("ecr.dkr", "ecr:BatchGetImage", repo_arn), ("ecr.api", "ecr:GetAuthorizationToken", "*"),
+              ("s3", "s3:GetObject", layers))
+    endpoints = net.vpc.endpoints
+    assert not isinstance(endpoints, Unavailable)
+    blocked, checked = [], []
+    for service, action, resource in wanted:
+        found = endpoint(endpoints, facts.region, service)
+        document = (found or {}).get("PolicyDocument")
+        if not found or not document:
+            continue
+        checked.append(found["VpcEndpointId"])
+        decision = resource_policy_allows(document, principal_arn=role, principal_account=facts.account,
+                                          action=action, resource=resource)
+        if decision.decision != "allowed":
+            blocked.append((f"the policy of {service} endpoint {found['VpcEndpointId']} does not allow "
+                            f"{action} on {resource} ({decision.reason})", found["VpcEndpointId"]))
+    return blocked, checked
