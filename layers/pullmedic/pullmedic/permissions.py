@@ -40,6 +40,7 @@ IAM_READ_ACTIONS: frozenset[str] = frozenset({
     "iam:ListAttachedRolePolicies",  # ECR auth: managed policies of the node role
     "iam:ListRolePolicies",  # ECR auth: inline policy names of the node role
     "iam:GetRolePolicy",  # ECR auth: inline policy documents of the node role
+    "iam:SimulatePrincipalPolicy",  # ECR auth: the simulator also weighs SCPs and boundaries
     "iam:GetPolicy",  # ECR auth: default version of an attached policy
     "iam:GetPolicyVersion",  # ECR auth: the document of that version
 })

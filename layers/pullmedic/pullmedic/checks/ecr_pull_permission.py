@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
 from pullmedic.evidence import ROLE_READS, Facts, Subject
@@ -18,7 +20,8 @@ META = CheckMeta(
     command="aws iam attach-role-policy --role-name {role} --policy-arn "
             "arn:{partition}:iam::aws:policy/{policy}",
     permissions=ROLE_READS + ("iam:ListAttachedRolePolicies", "iam:GetPolicy", "iam:GetPolicyVersion",
-                              "iam:ListRolePolicies", "iam:GetRolePolicy"),
+                              "iam:ListRolePolicies", "iam:GetRolePolicy",
+                              "iam:SimulatePrincipalPolicy"),
 )
 ACTIONS = ("ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 
@@ -38,15 +41,25 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
     repo_arn = f"arn:{ecr.partition}:ecr:{ecr.region}:{ecr.account}:repository/{image.repository}"
     role = role_arn.rsplit("/", 1)[-1]
     kind = "Fargate pod execution role" if subject.fargate_profile else "node role"
-    denied = []
+    denied, simulator = [], []
     for action in ACTIONS:
-        decision = evaluate(policies, action, "*" if action.endswith("Token") else repo_arn)
+        resource = "*" if action.endswith("Token") else repo_arn
+        decision = evaluate(policies, action, resource)
+        simulated = facts.iam.simulate(role_arn, action, resource)
+        if isinstance(simulated, Unavailable):
+            simulator.append(simulated.why)
+        elif simulated != "allowed" and decision.decision == "allowed":
+            decision = replace(decision, decision=simulated,
+                               reason="the IAM policy simulator denies it (an SCP or a permissions "
+                                      "boundary, which the role's own policies do not show)")
         if decision.decision != "allowed":
             denied.append(f"{action} ({decision.decision}: {decision.reason})")
+    note = (f" (decided from the role's policies; {simulator[0]})" if simulator else
+            " (the IAM policy simulator agrees)")
     if not denied:
         names = ", ".join(name for name, _ in policies)
-        return Verdict.passed(META, f"{kind} {role} allows the ECR pull actions ({names})")
+        return Verdict.passed(META, f"{kind} {role} allows the ECR pull actions ({names}){note}")
     return Verdict.confirmed(
-        META, f"{kind} {role} ({role_arn}) is not allowed " + "; ".join(denied),
+        META, f"{kind} {role} ({role_arn}) is not allowed " + "; ".join(denied) + note,
         commands=(META.command.format(role=role, partition=ecr.partition,
                                       policy=FARGATE_POLICY if subject.fargate_profile else PULL_ONLY),))

@@ -17,6 +17,7 @@ class IamReader:
         self._profiles: dict[str, str | Unavailable] = {}
         self._role_policies: dict[str, PolicyDocs | Unavailable] = {}
         self._managed: dict[str, dict[str, Any] | Unavailable] = {}
+        self._simulated: dict[tuple[str, str, str], str | Unavailable] = {}
 
     def role_of_profile(self, profile_arn: str) -> str | Unavailable:
         """The role ARN behind an instance profile ARN."""
@@ -37,6 +38,16 @@ class IamReader:
         if role_arn not in self._role_policies:
             self._role_policies[role_arn] = self._read_policies(role_arn.rsplit("/", 1)[-1])
         return self._role_policies[role_arn]
+
+    def simulate(self, role_arn: str, action: str, resource: str) -> str | Unavailable:
+        """The IAM policy simulator's decision (it also weighs SCPs and permission boundaries)."""
+        key = (role_arn, action, resource)
+        if key not in self._simulated:
+            result = guarded("iam:SimulatePrincipalPolicy", lambda: self._iam.simulate_principal_policy(
+                PolicySourceArn=role_arn, ActionNames=[action], ResourceArns=[resource]))
+            self._simulated[key] = result if isinstance(result, Unavailable) else \
+                result["EvaluationResults"][0]["EvalDecision"]
+        return self._simulated[key]
 
     def _read_policies(self, role: str) -> PolicyDocs | Unavailable:
         iam, docs = self._iam, []

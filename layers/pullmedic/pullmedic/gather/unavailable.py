@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 T = TypeVar("T")
 
@@ -27,6 +28,9 @@ def guarded(what: str, read: Callable[[], T]) -> T | Unavailable:
         return read()
     except (ClientError, BotoCoreError) as err:
         return Unavailable(error_text(what, err))
+    except ResponseParserError:  # an answer that is not the API's (e.g. an HTML error page)
+        return Unavailable(f"{what}: the endpoint's answer is not this API's: the call is "
+                           "not supported there")
 
 
 def error_text(what: str, err: ClientError | BotoCoreError) -> str:
