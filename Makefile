@@ -71,3 +71,19 @@ clean-deploy:
 
 bench: $(STAMP)
 	$(BIN)/python tests/perf/bench.py
+
+# --- Step Functions definition check (tests/deploy runs it; npm is needed once) ---------------
+NPM_TOOLS := .npm-tools
+ASL_VALIDATOR_STAMP := $(NPM_TOOLS)/.installed
+
+$(ASL_VALIDATOR_STAMP):
+	npm install --no-audit --no-fund --prefix $(NPM_TOOLS) asl-validator@4.0.0
+	touch $@
+
+test: $(ASL_VALIDATOR_STAMP)
+
+clean: clean-npm-tools
+
+.PHONY: clean-npm-tools
+clean-npm-tools:
+	rm -rf $(NPM_TOOLS)

@@ -11,7 +11,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics
 
 from pullmedic.bootstrap import bootstrap
-from pullmedic.event import RemediateOrder, SilenceOrder, parse_event
+from pullmedic.event import FanoutOrder, RemediateOrder, ScanOrder, SilenceOrder, parse_event
+from pullmedic.fanout import aggregate, list_targets, scan_cluster, start_if_large
 from pullmedic.metrics import Dimensions, Metric, scan_metrics
 from pullmedic.redact import redacted_json
 from pullmedic.remediate import remediate
@@ -39,12 +40,29 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         done = remediate(order, settings, app)
         logger.info("remediation", extra=done)
         return done
-    result, summary = run_scan(order, settings, app)
+    scheduled = isinstance(order, ScanOrder) and order.source == "schedule"
+    started = start_if_large(settings, app) if scheduled else None
+    if started:
+        logger.info("scan handed to the state machine", extra=started)
+        return started
+    if isinstance(order, FanoutOrder) and order.step == "list":
+        return list_targets(settings, app)
+    if isinstance(order, FanoutOrder) and order.step == "cluster":
+        done = scan_cluster(order, settings, app)
+        logger.info("cluster scanned", extra=done)
+        return done
+    if isinstance(order, FanoutOrder):
+        result, summary = aggregate(order, settings, app)
+    else:
+        result, summary = run_scan(order, settings, app)
     emit(scan_metrics(result, summary))
     for error in summary["errors"]:
         logger.warning("cluster not scanned", extra={"scan_error": error})
     logger.info("scan finished", extra={k: summary[k] for k in (
         "clusters_scanned", "finding_count", "by_cause", "announced", "silenced", "duration_ms")})
+    if isinstance(order, FanoutOrder):  # a state's output is limited to 256 KB: counts only
+        return {k: summary[k] for k in ("finding_count", "failing_pods", "by_cause", "errors",
+                                        "announced", "silenced", "published_message_ids")}
     return summary
 
 

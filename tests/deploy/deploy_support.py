@@ -199,7 +199,7 @@ def for_translation(template: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(template)
     for resource in out["Resources"].values():
         props = resource.get("Properties", {})
-        for key in ("CodeUri", "ContentUri"):
+        for key in ("CodeUri", "ContentUri", "DefinitionUri"):
             if key in props:
                 props[key] = PLACEHOLDER_CODE
     return out

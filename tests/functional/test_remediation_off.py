@@ -21,7 +21,7 @@ from pullmedic.service import run_scan
 from pullmedic.settings import load
 from pullmedic_sandbox.sandbox import ACCOUNT, Sandbox
 
-READS = ("Describe", "Get", "List", "BatchGet", "Query", "Scan")
+READS = ("Describe", "Get", "List", "BatchGet", "Query", "Scan", "Simulate")  # Simulate*: a read
 OWN_WRITES = {("dynamodb", "PutItem"), ("dynamodb", "DeleteItem"), ("sns", "Publish")}
 SECRET = f"arn:aws:secretsmanager:us-east-2:{ACCOUNT}:secret:ecr-pullthroughcache/docker-hub-AbCdEf"
 

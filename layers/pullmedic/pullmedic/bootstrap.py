@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from pullmedic.evidence import Readers
 from pullmedic.kube.client import api_client
 from pullmedic.scan import ScanDeps
 from pullmedic.settings import Settings
+from pullmedic.targets import Target
 
 _AWS_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 5},
                      connect_timeout=5, read_timeout=20)
@@ -33,6 +34,30 @@ def bootstrap(settings: Settings, *, region: str | None = None,
     region = region or settings.region or session.region_name
     if not region:
         raise ValueError("no AWS region: set AWS_REGION or pass --region")
+    deps = _deps(settings, session, region)
+    return App(deps=deps, sns=deps.client_for("sns", region))
+
+
+def target_deps(settings: Settings, home: ScanDeps, target: Target) -> ScanDeps:
+    """The scan dependencies of `target`: the function's own for "self" in its Region, else
+    clients of a session in the target's account (sts:AssumeRole with the external id)."""
+    region = target.region or home.region
+    session = home.session
+    role = target.role(session.get_partition_for_region(region))
+    if role is None and region == home.region:
+        return home
+    if role is not None:
+        sts = home.client_for("sts", region)
+        extra = {"ExternalId": settings.external_id} if settings.external_id else {}
+        credentials = sts.assume_role(RoleArn=role, RoleSessionName="pullmedic", **extra)["Credentials"]
+        session = boto3.session.Session(aws_access_key_id=credentials["AccessKeyId"],
+                                        aws_secret_access_key=credentials["SecretAccessKey"],
+                                        aws_session_token=credentials["SessionToken"],
+                                        region_name=region)
+    return replace(_deps(settings, session, region), connect=home.connect, now=home.now)
+
+
+def _deps(settings: Settings, session: boto3.session.Session, region: str) -> ScanDeps:
     clients: dict[tuple[str, str | None], Any] = {}
 
     def client_for(service: str, client_region: str | None) -> Any:
@@ -42,10 +67,9 @@ def bootstrap(settings: Settings, *, region: str | None = None,
             clients[key] = session.client(service, region_name=key[1], config=_AWS_CONFIG)
         return clients[key]
 
-    deps = ScanDeps(
+    return ScanDeps(
         session=session, region=region, eks=client_for("eks", region),
         connect=api_client, client_for=client_for, readers=Readers(client_for), grace=settings.grace,
         now=lambda: datetime.now(UTC),
-        page_size=settings.page_size,
+        page_size=settings.page_size, read_secrets=settings.read_secrets,
     )
-    return App(deps=deps, sns=client_for("sns", region))

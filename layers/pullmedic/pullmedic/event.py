@@ -7,11 +7,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-ON_DEMAND_FIELDS = frozenset({"clusters", "namespaces", "dry_run"})
+from pullmedic.targets import InvalidTargets, Target, parse, parse_one
+
+ON_DEMAND_FIELDS = frozenset({"clusters", "namespaces", "dry_run", "targets"})
 SILENCE_SCOPES = ("fingerprint", "workload", "namespace")
 SILENCE_FIELDS = frozenset({*SILENCE_SCOPES, "hours", "reason"})
 SILENCE_MAX_HOURS = 90 * 24
 REASON_MAX = 500
+FANOUT_STEPS = ("list", "cluster", "aggregate")
+FANOUT_FIELDS = {"list": frozenset({"fanout"}), "cluster": frozenset({"fanout", "execution", "target"}),
+                 "aggregate": frozenset({"fanout", "execution", "results"})}
+_EXECUTION = re.compile(r"^[\w:.-]{1,200}$")
 REMEDIATE_FIELDS = frozenset({"fingerprint", "action", "confirm", "approved_by", "cluster"})
 APPROVER_MAX = 100
 # What each scope names: a fingerprint, cluster/namespace/Kind/name, or cluster/namespace.
@@ -38,6 +44,17 @@ class ScanOrder:
     clusters: tuple[str, ...] | None
     namespaces: frozenset[str] | None
     dry_run: bool
+    targets: tuple[Target, ...] | None = None  # None: the deployment's targets
+
+
+@dataclass(frozen=True)
+class FanoutOrder:
+    """One step of the Step Functions fan-out: list the targets, scan one, or aggregate."""
+
+    step: str  # one of FANOUT_STEPS
+    execution: str = ""  # the execution whose per-cluster results are kept together
+    target: Target | None = None  # the "cluster" step's target
+    results: tuple[Any, ...] = ()  # the "aggregate" step's per-cluster summaries and failures
 
 
 @dataclass(frozen=True)
@@ -61,7 +78,7 @@ class RemediateOrder:
     cluster: str | None  # None: the cluster of the problem's state record
 
 
-def parse_event(event: Any) -> ScanOrder | SilenceOrder | RemediateOrder:
+def parse_event(event: Any) -> ScanOrder | SilenceOrder | RemediateOrder | FanoutOrder:
     """Validate `event`; raise InvalidEvent listing each problem."""
     if not isinstance(event, Mapping):
         raise InvalidEvent([f"the event must be a JSON object, not {type(event).__name__}"])
@@ -71,6 +88,8 @@ def parse_event(event: Any) -> ScanOrder | SilenceOrder | RemediateOrder:
         return parse_silence(event)
     if "remediate" in event:
         return parse_remediate(event)
+    if "fanout" in event:
+        return parse_fanout(event)
     problems = [f"unknown field {key!r} (expected one of: {', '.join(sorted(ON_DEMAND_FIELDS))})"
                 for key in event if key not in ON_DEMAND_FIELDS]
     clusters = _names(event, "clusters", problems)
@@ -78,10 +97,23 @@ def parse_event(event: Any) -> ScanOrder | SilenceOrder | RemediateOrder:
     dry_run = event.get("dry_run", False)
     if not isinstance(dry_run, bool):
         problems.append(f"'dry_run' must be true or false, not {dry_run!r}")
+    targets = _targets(event, problems)
+    if event.get("targets") is not None and clusters:
+        problems.append("give either 'clusters' or 'targets' (each target names its clusters)")
     if problems:
         raise InvalidEvent(problems)
     return ScanOrder("on-demand", tuple(clusters) if clusters else None,
-                     frozenset(namespaces) if namespaces else None, bool(dry_run))
+                     frozenset(namespaces) if namespaces else None, bool(dry_run), targets)
+
+
+def _targets(event: Mapping[str, Any], problems: list[str]) -> tuple[Target, ...] | None:
+    if event.get("targets") is None:
+        return None
+    try:
+        return parse(event["targets"])
+    except InvalidTargets as err:
+        problems.extend(err.problems)
+        return None
 
 
 def _names(event: Mapping[str, Any], key: str, problems: list[str]) -> list[str]:
@@ -92,6 +124,32 @@ def _names(event: Mapping[str, Any], key: str, problems: list[str]) -> list[str]
         problems.append(f"{key!r} must be a list of non-empty names, not {value!r}")
         return []
     return [v.strip() for v in value]
+
+
+def parse_fanout(event: Mapping[str, Any]) -> FanoutOrder:
+    """Validate `{"fanout": "list"}`, `{"fanout": "cluster", "execution": ..., "target": {...}}`
+    or `{"fanout": "aggregate", "execution": ..., "results": [...]}`."""
+    step = event["fanout"]
+    if step not in FANOUT_STEPS:
+        raise InvalidEvent([f"'fanout' must be one of {', '.join(FANOUT_STEPS)}, not {step!r}"])
+    allowed = FANOUT_FIELDS[step]
+    problems = [f"unknown field {key!r} for fanout {step} (expected one of: "
+                f"{', '.join(sorted(allowed))})" for key in event if key not in allowed]
+    execution = event.get("execution", "")
+    if step != "list" and (not isinstance(execution, str) or not _EXECUTION.match(execution)):
+        problems.append(f"'execution' must name the execution (letters, digits, _ : . -), not {execution!r}")
+    target = None
+    if step == "cluster":
+        try:
+            target = parse_one(event.get("target"))
+        except InvalidTargets as err:
+            problems.extend(err.problems)
+    results = event.get("results", [])
+    if step == "aggregate" and not isinstance(results, list):
+        problems.append(f"'results' must be a list, not {results!r}")
+    if problems:
+        raise InvalidEvent(problems)
+    return FanoutOrder(step, execution if step != "list" else "", target, tuple(results))
 
 
 def parse_silence(event: Mapping[str, Any]) -> SilenceOrder:

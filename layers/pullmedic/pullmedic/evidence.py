@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -78,8 +80,9 @@ class Readers:
 class Facts:
     """Lazy, cached facts for one cluster: hosts, VPCs, roles, ECR, service accounts."""
 
-    def __init__(self, readers: Readers, cluster: ClusterAccess, kube: KubeReader | None) -> None:
-        self.cluster, self._kube = cluster, kube
+    def __init__(self, readers: Readers, cluster: ClusterAccess, kube: KubeReader | None, *,
+                 read_secrets: bool = False) -> None:
+        self.cluster, self._kube, self.read_secrets = cluster, kube, read_secrets
         self.region = cluster.region
         self.account = cluster.arn.split(":")[4] if cluster.arn.count(":") >= 5 else ""
         self.ec2, self.iam, self.ecr = readers.ec2(self.region), readers.iam, readers.ecr
@@ -181,6 +184,17 @@ class Facts:
                     self._service_accounts[key] = {} if err.status == 404 else Unavailable(str(err))
         return self._service_accounts[key]
 
+    def pull_secret(self, namespace: str, name: str) -> PullSecret | None | Unavailable:
+        """A pull secret's type and registry hosts (None: it does not exist). The values are
+        decoded here and dropped: nothing but the host names leaves this method."""
+        if self._kube is None:
+            return Unavailable("no Kubernetes access")
+        try:
+            secret = self._kube.secret(namespace, name)
+        except KubeReadError as err:
+            return None if err.status == 404 else Unavailable(str(err))
+        return PullSecret(name, secret.get("type", ""), _registry_hosts(secret))
+
     def regions(self) -> tuple[str, ...] | Unavailable:
         """The account's enabled regions (to find an image pushed elsewhere)."""
         if self._regions is None:
@@ -208,6 +222,32 @@ class Facts:
             self._fargate_roles[profile] = result if isinstance(result, Unavailable) else \
                 result["fargateProfile"]["podExecutionRoleArn"]
         return self._fargate_roles[profile]
+
+
+@dataclass(frozen=True)
+class PullSecret:
+    """What pullmedic may know of an image pull secret: never its credentials."""
+
+    name: str
+    type: str
+    hosts: tuple[str, ...]
+
+
+def _registry_hosts(secret: dict[str, Any]) -> tuple[str, ...]:
+    """The registry hosts a dockerconfigjson (or legacy dockercfg) secret has credentials for."""
+    data = secret.get("data") or {}
+    raw = data.get(".dockerconfigjson") or data.get(".dockercfg")
+    try:
+        config = json.loads(base64.b64decode(raw or ""))
+    except ValueError:
+        return ()
+    auths = config.get("auths", config) if isinstance(config, dict) else {}
+    return tuple(sorted(_host(key) for key in auths))
+
+
+def _host(key: str) -> str:
+    """`https://index.docker.io/v1/` -> `index.docker.io`; `ghcr.io` -> `ghcr.io`."""
+    return key.split("://", 1)[-1].split("/", 1)[0]
 
 
 def subject_of(finding: Finding) -> Subject:

@@ -55,6 +55,7 @@ class ScanDeps:
     grace: timedelta
     now: Callable[[], datetime]
     page_size: int = 500
+    read_secrets: bool = False
 
 
 @dataclass
@@ -98,7 +99,8 @@ def _scan_one(name: str, request: ScanRequest, deps: ScanDeps, result: ScanResul
             reader = KubeReader(client, page_size=deps.page_size)
             findings, facts = _findings(access, request, deps, reader)
             if hook is not None:
-                hook(access, findings, facts or Facts(deps.readers, access, reader), reader)
+                facts = facts or Facts(deps.readers, access, reader, read_secrets=deps.read_secrets)
+                hook(access, findings, facts, reader)
             result.findings.extend(findings)
         result.clusters.append(name)
     except KubeReadError as err:
@@ -124,7 +126,7 @@ def _findings(access: ClusterAccess, request: ScanRequest, deps: ScanDeps,
     failed = failures(access.name, found, _events(reader, found))
     owners = _owners(reader, [c.pod for c in found])
     grouped = group(failed, lambda f: workload_of(f.pod, owners.get(f.pod.owner_kind or "")))
-    facts = Facts(deps.readers, access, reader)
+    facts = Facts(deps.readers, access, reader, read_secrets=deps.read_secrets)
     return diagnose(grouped, facts), facts
 
 

@@ -10,27 +10,34 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from pullmedic.bootstrap import App
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pullmedic.bootstrap import App, target_deps
 from pullmedic.event import ScanOrder, SilenceOrder
 from pullmedic.findings import fingerprint
 from pullmedic.lifecycle import Plan, Scope, Silence, plan
+from pullmedic.model import ScanError
 from pullmedic.notify import publish
 from pullmedic.remediate import AUTO, Run, auto_hook, offers, start, verify
 from pullmedic.render import Announcement, announcement_doc, error_doc, finding_doc
-from pullmedic.scan import ScanRequest, ScanResult, scan
+from pullmedic.scan import Hook, ScanRequest, ScanResult, scan
 from pullmedic.settings import Settings
 from pullmedic.state import StateStore
+from pullmedic.targets import Target
 
 
-def run_scan(order: ScanOrder, settings: Settings, app: App) -> tuple[ScanResult, dict[str, Any]]:
+def run_scan(order: ScanOrder, settings: Settings, app: App,
+             gathered: ScanResult | None = None) -> tuple[ScanResult, dict[str, Any]]:
     """Scan what `order` asks (or the deployer's defaults) and announce what changed.
 
     With a state table, each problem is announced when new, changed, due for a reminder or
     resolved; without one, every finding is new. A dry run (or no topic) decides but neither
-    writes the state nor publishes.
+    writes the state nor publishes. `gathered`: findings already scanned (the fan-out's
+    aggregation step), announced without scanning again.
     """
     started = time.monotonic()
     request = ScanRequest(clusters=order.clusters or settings.clusters,
@@ -38,7 +45,8 @@ def run_scan(order: ScanOrder, settings: Settings, app: App) -> tuple[ScanResult
     store = _store(settings, app)
     run = start(settings, app, AUTO) if store and settings.remediation != "off" else None
     auto = run is not None and store is not None and run.allowed.mode == "auto" and not order.dry_run
-    result = scan(request, app.deps, auto_hook(run, store) if run and store and auto else None)
+    result = gathered if gathered is not None else scan_targets(
+        order, settings, app, request, auto_hook(run, store) if run and store and auto else None)
     failed = {e.cluster for e in result.errors}
     scope = Scope(frozenset(result.clusters) - failed, request.namespaces)
     decided = plan(store.records(scope.clusters) if store else {}, result.findings, scope,
@@ -67,6 +75,40 @@ def run_scan(order: ScanOrder, settings: Settings, app: App) -> tuple[ScanResult
     return result, summary(result, order, decided, announcements if announce else decided.announcements,
                            message_ids, store is not None, elapsed,
                            [r.doc() for r in run.results] if run else [])
+
+
+def scan_targets(order: ScanOrder, settings: Settings, app: App, request: ScanRequest,
+                 hook: Hook | None) -> ScanResult:
+    """Scan every target of the order (else of the deployment) into one result.
+
+    A target that cannot be reached (AssumeRole denied, Region unreachable) is a scan error of
+    its own and never stops the others. Remediation runs only in the function's own account
+    and Region.
+    """
+    targets = order.targets or (None if order.clusters else settings.targets)
+    if not targets:
+        return scan(request, app.deps, hook)
+    result = ScanResult()
+    for target in targets:
+        try:
+            deps = target_deps(settings, app.deps, target)
+        except (ClientError, BotoCoreError) as err:
+            result.errors += [ScanError(target.label(name), "assume-role",
+                                        f"cannot reach account {target.account}: {err}")
+                              for name in target.clusters or ("*",)]
+            continue
+        part = scan(ScanRequest(target.clusters, request.namespaces), deps,
+                    hook if deps is app.deps else None)
+        result.clusters += part.clusters
+        result.findings += part.findings
+        result.errors += [_labelled(e, target) for e in part.errors]
+        result.kube_requests.update(part.kube_requests)
+    return result
+
+
+def _labelled(error: ScanError, target: Target) -> ScanError:
+    """Name the target of an error that concerns all of its clusters."""
+    return replace(error, cluster=target.label()) if error.cluster == "*" else error
 
 
 def add_silence(order: SilenceOrder, settings: Settings, app: App) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from pullmedic.targets import Target, from_env
+
 REMEDIATION_MODES = ("off", "approve", "auto")
 
 
@@ -28,6 +30,11 @@ class Settings:
     dockerhub_secret_arn: str | None = None  # the credential of the Docker Hub cache rule
     evictions_per_workload: int = 5
     evictions_per_run: int = 20
+    targets: tuple[Target, ...] | None = None  # None: the function's own account and region
+    external_id: str | None = None  # the ExternalId of the member accounts' reader role
+    fanout_threshold: int = 10  # a scheduled scan of more clusters runs as the state machine
+    state_machine_arn: str | None = None  # None: never fan out
+    read_secrets: bool = False  # read imagePullSecrets (type and registry hosts, never values)
 
 
 def load(env: Mapping[str, str] = os.environ) -> Settings:
@@ -41,6 +48,7 @@ def load(env: Mapping[str, str] = os.environ) -> Settings:
         namespaces=frozenset(namespaces) or None,
         grace=timedelta(seconds=_int(env, "PULLMEDIC_GRACE_SECONDS", 120)),
         page_size=_int(env, "PULLMEDIC_PAGE_SIZE", 500),
+        read_secrets=env.get("PULLMEDIC_READ_SECRETS", "false").strip().lower() == "true",
         table=env.get("PULLMEDIC_TABLE", "").strip() or None,
         reminder=timedelta(hours=_int(env, "PULLMEDIC_REMINDER_HOURS", 24)) or None,
         remediation=_mode(env.get("PULLMEDIC_REMEDIATION", "")),
@@ -51,6 +59,10 @@ def load(env: Mapping[str, str] = os.environ) -> Settings:
         dockerhub_secret_arn=env.get("PULLMEDIC_DOCKERHUB_SECRET_ARN", "").strip() or None,
         evictions_per_workload=_int(env, "PULLMEDIC_EVICTIONS_PER_WORKLOAD", 5),
         evictions_per_run=_int(env, "PULLMEDIC_EVICTIONS_PER_RUN", 20),
+        targets=from_env(env),
+        external_id=env.get("PULLMEDIC_EXTERNAL_ID", "").strip() or None,
+        fanout_threshold=_int(env, "PULLMEDIC_FANOUT_THRESHOLD", 10),
+        state_machine_arn=env.get("PULLMEDIC_STATE_MACHINE_ARN", "").strip() or None,
     )
 
 

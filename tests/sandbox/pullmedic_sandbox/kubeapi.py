@@ -548,7 +548,7 @@ class SimulatedCluster:
         self.name = name
         self.version = version
         self.requests: list[RequestRecord] = []
-        self._secrets = dict(secrets)
+        self._secrets = secrets  # kept, not copied: keys issued later (by STS) are honoured
         self._tls = make_server_tls()
         self._store = _Store()
         self._faults: list[_Fault] = []

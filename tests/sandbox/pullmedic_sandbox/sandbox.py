@@ -10,7 +10,7 @@ import base64
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from urllib.request import Request, urlopen
@@ -99,18 +99,29 @@ class Sandbox:
         subnets = self.refs.named("subnet") if "vpc" in scenario.aws else self._network()
         eks = self.client("eks")
         for spec in scenario.clusters:
-            cluster = SimulatedCluster(spec.name, {ACCESS_KEY: SECRET_KEY})
+            cluster = SimulatedCluster(spec.name, _IssuedKeys())
             cluster.start()
             cluster.load(objects[spec.name])
             if spec.deny:
                 cluster.inject(spec.deny)
             self.clusters[spec.name] = cluster
-            eks.create_cluster(name=spec.name, version=spec.version,
-                               roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster",
-                               resourcesVpcConfig={"subnetIds": subnets})
-            self._point_at(spec.name, cluster)
+            account = spec.account or ACCOUNT
+            owner = eks if account == ACCOUNT else self.member_client("eks", account)
+            owner.create_cluster(name=spec.name, version=spec.version,
+                                 roleArn=f"arn:aws:iam::{account}:role/eks-cluster",
+                                 resourcesVpcConfig={"subnetIds": subnets})
+            self._point_at(spec.name, cluster, account)
         seed_fargate_profiles(scenario.aws, self.client, self.refs)
         self._alerts()
+
+    def member_client(self, service: str, account: str) -> Any:
+        """A boto3 client in another sandbox account (moto derives it from the assumed role)."""
+        role = f"arn:aws:iam::{account}:role/pullmedic-sandbox-admin"
+        keys = self.client("sts").assume_role(RoleArn=role, RoleSessionName="sandbox")["Credentials"]
+        return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url,
+                            aws_access_key_id=keys["AccessKeyId"],
+                            aws_secret_access_key=keys["SecretAccessKey"],
+                            aws_session_token=keys["SessionToken"])
 
     def messages(self) -> list[dict[str, Any]]:
         """SNS notifications delivered to the reader queue so far (each: the SNS envelope)."""
@@ -151,11 +162,11 @@ class Sandbox:
         return [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24")["Subnet"]["SubnetId"]
                 for i in (1, 2)]
 
-    def _point_at(self, name: str, cluster: SimulatedCluster) -> None:
+    def _point_at(self, name: str, cluster: SimulatedCluster, account: str = ACCOUNT) -> None:
         """moto invents an endpoint and CA; make them the simulated API server's."""
         from moto.eks.models import eks_backends
 
-        record = eks_backends[ACCOUNT][self.region].clusters[name]
+        record = eks_backends[account][self.region].clusters[name]
         record.endpoint = cluster.endpoint
         record.certificate_authority = {"data": base64.b64encode(cluster.ca_pem).decode()}
 
@@ -166,3 +177,30 @@ class Sandbox:
         queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
         sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs",
                       Endpoint=queue_arn["Attributes"]["QueueArn"])
+
+
+class _IssuedKeys(Mapping[str, str]):
+    """The secret keys AWS would accept: the sandbox's own and every key moto issued (users'
+    and AssumeRole's), read when a token is checked so that keys issued later count too."""
+
+    def __getitem__(self, key: str) -> str:
+        if key == ACCESS_KEY:
+            return SECRET_KEY
+        for issued in self._temporary():
+            if issued.access_key_id == key:
+                return issued.secret_access_key
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        yield ACCESS_KEY
+        yield from (issued.access_key_id for issued in self._temporary())
+
+    def __len__(self) -> int:
+        return 1 + len(self._temporary())
+
+    @staticmethod
+    def _temporary() -> list[Any]:
+        from moto.iam.models import iam_backends
+
+        return [key for account in list(iam_backends.values())
+                for key in list(account["aws"].access_keys.values())]

@@ -27,6 +27,7 @@ class ClusterSpec:
     objects: list[dict[str, Any]]
     version: str = "1.31"
     deny: int | None = None  # answer every Kubernetes request with this status (401, 403...)
+    account: str | None = None  # the AWS account of the cluster (None: the sandbox's own)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def load(path: Path, now: datetime | None = None) -> Scenario:
         raise ScenarioError(f"{path}: needs a mapping with a 'clusters' list")
     raw = _resolve_times(raw, now or datetime.now(UTC))
     clusters = [ClusterSpec(c["name"], list(c.get("objects") or []), str(c.get("version", "1.31")),
-                            c.get("deny")) for c in raw["clusters"]]
+                            c.get("deny"), c.get("account")) for c in raw["clusters"]]
     return Scenario(name=str(raw.get("name") or path.stem),
                     description=str(raw.get("description", "")).strip(),
                     region=str(raw.get("region", "us-east-2")), clusters=clusters,

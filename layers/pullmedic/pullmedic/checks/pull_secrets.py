@@ -16,8 +16,9 @@ META = CheckMeta(
         "from the pod or its service account.",
     command="kubectl -n {namespace} create secret docker-registry {secret} --docker-server={server} "
             "--docker-username=<user> --docker-password=<password>",
-    permissions=("serviceaccounts:get",),
+    permissions=("serviceaccounts:get", "secrets:get"),
 )
+DOCKER_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
 _MISSING = re.compile(r"pull secrets? \(?([^)]+?)\)?;|secrets? \"([^\"]+)\" not found")
 
 
@@ -39,6 +40,8 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
     from_sa = () if isinstance(account, Unavailable) else tuple(
         s.get("name", "") for s in account.get("imagePullSecrets") or [])
     secrets = pod.pull_secrets + from_sa
+    if secrets and facts.read_secrets:
+        return _read(subject, facts, secrets, server)
     if secrets:
         return Verdict.passed(META, f"the pod uses imagePullSecrets {', '.join(secrets)}: check that "
                                     f"they hold valid credentials for {server}")
@@ -51,3 +54,34 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
         commands=(META.command.format(namespace=finding.namespace, secret="regcred", server=server),
                   f"kubectl -n {finding.namespace} patch serviceaccount {pod.service_account} -p "
                   "'{\"imagePullSecrets\":[{\"name\":\"regcred\"}]}'"))
+
+
+def _read(subject: Subject, facts: Facts, names: tuple[str, ...], server: str) -> Verdict:
+    """With secret reading on: each secret exists, is a registry credential, and names the host."""
+    namespace = subject.finding.namespace
+    problems, seen = [], []
+    for name in dict.fromkeys(names):
+        secret = facts.pull_secret(namespace, name)
+        if isinstance(secret, Unavailable):
+            return Verdict.unavailable(META, secret.why)
+        if secret is None:
+            problems.append(f"imagePullSecret {name} does not exist in namespace {namespace}")
+        elif secret.type not in DOCKER_TYPES:
+            problems.append(f"imagePullSecret {name} is of type {secret.type}, not "
+                            "kubernetes.io/dockerconfigjson")
+        elif _matching(server, secret.hosts):
+            seen.append(name)
+        else:
+            hosts = ", ".join(secret.hosts) or "no registry"
+            problems.append(f"imagePullSecret {name} has credentials for {hosts}, not {server}")
+    if seen:
+        return Verdict.passed(META, f"imagePullSecret {', '.join(seen)} has credentials for {server}: "
+                                    "if the pull still fails, they are wrong or expired")
+    return Verdict.confirmed(META, *problems, commands=(META.command.format(
+        namespace=namespace, secret=names[0], server=server),))
+
+
+def _matching(server: str, hosts: tuple[str, ...]) -> bool:
+    """Docker Hub credentials are stored under index.docker.io (or docker.io)."""
+    aliases = {"docker.io", "index.docker.io", "registry-1.docker.io"}
+    return server in hosts or (server in aliases and bool(aliases & set(hosts)))

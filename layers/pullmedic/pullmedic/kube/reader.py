@@ -70,6 +70,11 @@ class KubeReader:
         return self._call("serviceaccounts", self._core.read_namespaced_service_account,
                           name=name, namespace=namespace)
 
+    def secret(self, namespace: str, name: str) -> dict[str, Any]:
+        """One secret (only when the deployer turned secret reading on; values never leave)."""
+        return self._call("secrets", self._core.read_namespaced_secret, name=name,
+                          namespace=namespace)
+
     def pod(self, namespace: str, name: str) -> dict[str, Any]:
         """One pod, as it is now."""
         return self._call("pods", self._core.read_namespaced_pod, name=name, namespace=namespace)

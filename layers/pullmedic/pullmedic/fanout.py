@@ -1,0 +1,151 @@
+"""The Step Functions fan-out: list the clusters, scan each apart, aggregate and announce once.
+
+Each cluster's findings and errors wait in the state table under the execution's key
+(pk ``fanout#<execution>``, sk ``result#<target>#<chunk>``: zlib-compressed JSON in chunks
+below DynamoDB's item size limit, kept for a day).
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import zlib
+from dataclasses import asdict, is_dataclass, replace
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pullmedic.aws.eks import list_clusters
+from pullmedic.bootstrap import App, target_deps
+from pullmedic.event import FanoutOrder, ScanOrder
+from pullmedic.model import Finding, ScanError
+from pullmedic.scan import ScanRequest, ScanResult
+from pullmedic.service import run_scan, scan_targets
+from pullmedic.settings import Settings
+from pullmedic.targets import Target
+
+CHUNK = 300_000  # bytes of compressed JSON per item (DynamoDB's limit is 400 KB)
+KEEP = timedelta(days=1)
+
+
+def list_targets(settings: Settings, app: App) -> dict[str, Any]:
+    """The deployment's targets with one cluster each ("all" expanded by eks:ListClusters).
+
+    A target whose clusters cannot be listed stays whole: its scan step reports why.
+    """
+    expanded: list[dict[str, Any]] = []
+    for target in settings.targets or (Target(clusters=settings.clusters),):
+        names = target.clusters
+        if names is None:
+            try:
+                names = tuple(list_clusters(target_deps(settings, app.deps, target).eks))
+            except (ClientError, BotoCoreError):
+                expanded.append(target.doc())
+                continue
+        expanded += [replace(target, clusters=(name,)).doc() for name in names]
+    return {"targets": expanded, "count": len(expanded)}
+
+
+def start_if_large(settings: Settings, app: App) -> dict[str, Any] | None:
+    """Hand a scheduled scan to the state machine when it has more clusters than the threshold
+    (None: scan here, in one invocation)."""
+    if not settings.state_machine_arn or not settings.fanout_threshold:
+        return None
+    count = list_targets(settings, app)["count"]
+    if count <= settings.fanout_threshold:
+        return None
+    started = app.deps.client_for("stepfunctions", None).start_execution(
+        stateMachineArn=settings.state_machine_arn, input="{}")
+    return {"fanout": "started", "targets": count, "execution_arn": started["executionArn"]}
+
+
+def scan_cluster(order: FanoutOrder, settings: Settings, app: App) -> dict[str, Any]:
+    """Scan one target and keep its findings and errors for the aggregation step."""
+    target = order.target
+    if target is None:
+        raise ValueError("a fan-out cluster step needs its target")
+    result = scan_targets(ScanOrder("fanout", None, None, False, (target,)), settings, app,
+                          ScanRequest(target.clusters, settings.namespaces), None)
+    _store(settings, app, order.execution, _key(target), result)
+    return {"target": target.doc(), "clusters": result.clusters,
+            "findings": len(result.findings), "errors": len(result.errors)}
+
+
+def aggregate(order: FanoutOrder, settings: Settings, app: App) -> tuple[ScanResult, dict[str, Any]]:
+    """Merge the stored results of every cluster, add the failed steps, announce once."""
+    result = _stored(settings, app, order.execution)
+    for item in order.results:
+        if isinstance(item, dict) and item.get("error"):
+            target = item.get("target") if isinstance(item.get("target"), dict) else {}
+            names = target.get("clusters") if isinstance(target.get("clusters"), list) else ["*"]
+            why = f"the scan step failed: {item['error']}: {item.get('cause', '')}"[:1000]
+            result.errors += [ScanError(str(name), "fanout", why) for name in names]
+    return run_scan(ScanOrder("fanout", None, None, False), settings, app, gathered=result)
+
+
+def _key(target: Target) -> str:
+    return f"{target.account}/{target.region or '-'}/{','.join(target.clusters or ('*',))}"
+
+
+def _table(settings: Settings) -> str:
+    if not settings.table:
+        raise ValueError("the fan-out keeps results in the state table: set PULLMEDIC_TABLE")
+    return settings.table
+
+
+def _store(settings: Settings, app: App, execution: str, key: str, result: ScanResult) -> None:
+    body = zlib.compress(json.dumps({"clusters": result.clusters,
+                                     "findings": [asdict(f) for f in result.findings],
+                                     "errors": [asdict(e) for e in result.errors]},
+                                    default=_plain).encode())
+    expires = str(int((app.deps.now() + KEEP).timestamp()))
+    dynamodb, table = app.deps.client_for("dynamodb", None), _table(settings)
+    for i in range(0, max(len(body), 1), CHUNK):
+        dynamodb.put_item(TableName=table, Item={
+            "pk": {"S": f"fanout#{execution}"}, "sk": {"S": f"result#{key}#{i // CHUNK:04d}"},
+            "data": {"B": body[i:i + CHUNK]}, "expires_at": {"N": expires}})
+
+
+def _stored(settings: Settings, app: App, execution: str) -> ScanResult:
+    parts: dict[str, bytes] = {}
+    pages = app.deps.client_for("dynamodb", None).get_paginator("query").paginate(
+        TableName=_table(settings), KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"fanout#{execution}"}}, ConsistentRead=True)
+    for page in pages:
+        for item in page["Items"]:
+            key = item["sk"]["S"].rsplit("#", 1)[0]
+            parts[key] = parts.get(key, b"") + item["data"]["B"]
+    result = ScanResult()
+    for body in parts.values():
+        doc = json.loads(zlib.decompress(body))
+        result.clusters += doc["clusters"]
+        result.findings += [_decode(Finding, f) for f in doc["findings"]]
+        result.errors += [_decode(ScanError, e) for e in doc["errors"]]
+    return result
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def _decode(kind: Any, value: Any) -> Any:
+    """Rebuild a value of type `kind` (dataclasses, enums, tuples, datetimes) from its JSON."""
+    origin = get_origin(kind)
+    if value is None:
+        return None
+    if origin in (Union, types.UnionType):
+        return _decode(next(a for a in get_args(kind) if a is not type(None)), value)
+    if origin is tuple:
+        return tuple(_decode(get_args(kind)[0], v) for v in value)
+    if is_dataclass(kind):
+        hints = get_type_hints(kind)
+        return kind(**{name: _decode(hints[name], v) for name, v in value.items()})
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return kind(value)
+    if kind is datetime:
+        return datetime.fromisoformat(value)
+    return value
