@@ -17,6 +17,8 @@ from pullmedic_sandbox.sandbox import Sandbox
 MEMBER = "210987654321"
 TARGETS = [{"account": "self", "clusters": ["home", "locked"]},
            {"account": MEMBER, "clusters": ["remote"]}]
+# A member account's cluster is named with its account and Region: "prod" exists in many.
+REMOTE = f"{MEMBER}/us-east-2/remote"
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +49,8 @@ def test_member_account_cluster_is_scanned_with_assumed_role_credentials(
     monkeypatch.setenv("PULLMEDIC_EXTERNAL_ID", "pullmedic-test")
     summary = invoke(handler, {"source": "aws.events", "detail-type": "Scheduled Event"})
     assert summary["errors"] == []
-    assert sorted(summary["clusters_scanned"]) == ["home", "locked", "remote"]
-    assert {f["cluster"] for f in summary["findings"]} == {"home", "locked", "remote"}
+    assert sorted(summary["clusters_scanned"]) == sorted(["home", "locked", REMOTE])
+    assert {f["cluster"] for f in summary["findings"]} == {"home", "locked", REMOTE}
     from moto.sts.models import sts_backends
 
     (assumed,) = [r for r in sts_backends[MEMBER]["aws"].assumed_roles if r.session_name == "pullmedic"]
@@ -71,7 +73,7 @@ def test_failing_cluster_is_an_error_and_its_problems_are_not_resolved(
     assert [e["cluster"] for e in summary["errors"]] == ["locked"] and summary["resolved"] == []
     (message,) = sandbox.messages()
     body = json.loads(message["Message"])
-    assert {(f["cluster"], f["event"]) for f in body["findings"]} == {("home", "new"), ("remote", "new")}
+    assert {(f["cluster"], f["event"]) for f in body["findings"]} == {("home", "new"), (REMOTE, "new")}
     assert [e["cluster"] for e in body["errors"]] == ["locked"]
     assert "Deployment/billing" in records(sandbox, table)
 
@@ -85,8 +87,9 @@ def test_unreachable_account_does_not_stop_the_others(world, sandbox: Sandbox, h
           "role_arn": "arn:aws:iam::210987654321:role/pullmedic-reader"},
          {"account": MEMBER, "clusters": "all"}]))
     summary = invoke(handler, {"source": "aws.events", "detail-type": "Scheduled Event"})
-    assert sorted(summary["clusters_scanned"]) == ["home", "remote"]
-    assert [(e["cluster"], e["stage"]) for e in summary["errors"]] == [("gone", "describe-cluster")]
+    assert sorted(summary["clusters_scanned"]) == sorted(["home", REMOTE])
+    errors = [(e["cluster"], e["stage"]) for e in summary["errors"]]
+    assert errors == [(f"{MEMBER}/eu-west-1/gone", "describe-cluster")]
 
 
 def test_fan_out_steps_scan_each_cluster_apart_and_announce_once(
@@ -108,7 +111,7 @@ def test_fan_out_steps_scan_each_cluster_apart_and_announce_once(
     assert "findings" not in summary  # the state machine keeps only counts
     (message,) = sandbox.messages()
     body = json.loads(message["Message"])
-    assert {(f["cluster"], f["event"]) for f in body["findings"]} == {("home", "new"), ("remote", "new")}
+    assert {(f["cluster"], f["event"]) for f in body["findings"]} == {("home", "new"), (REMOTE, "new")}
     assert "States.Timeout" in body["errors"][0]["message"]
     again = invoke(handler, {"fanout": "aggregate", "execution": "run-1", "results": results})
     assert again["announced"] == {} and sandbox.messages() == []
@@ -129,7 +132,7 @@ def test_large_scheduled_scan_starts_the_state_machine(world, sandbox: Sandbox, 
         machine.replace(":stateMachine:", ":execution:"))
     monkeypatch.setenv("PULLMEDIC_FANOUT_THRESHOLD", "3")
     assert sorted(invoke(handler, {"source": "aws.events", "detail-type": "Scheduled Event"})
-                  ["clusters_scanned"]) == ["home", "locked", "remote"]
+                  ["clusters_scanned"]) == sorted(["home", "locked", REMOTE])
     assert invoke(handler, {"targets": TARGETS})["finding_count"] == 3  # on demand: never handed over
 
 

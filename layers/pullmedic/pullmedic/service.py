@@ -99,11 +99,22 @@ def scan_targets(order: ScanOrder, settings: Settings, app: App, request: ScanRe
             continue
         part = scan(ScanRequest(target.clusters, request.namespaces), deps,
                     hook if deps is app.deps else None)
+        if deps is not app.deps:  # "prod" may exist in every account: name it account/region/prod
+            part = _qualified(part, f"{target.account}/{deps.region}/")
         result.clusters += part.clusters
         result.findings += part.findings
         result.errors += [_labelled(e, target) for e in part.errors]
         result.kube_requests.update(part.kube_requests)
     return result
+
+
+def _qualified(part: ScanResult, prefix: str) -> ScanResult:
+    """A target's clusters named with their account and Region, everywhere they appear."""
+    return ScanResult(
+        clusters=[prefix + c for c in part.clusters],
+        findings=[replace(f, cluster=prefix + f.cluster) for f in part.findings],
+        errors=[e if e.cluster == "*" else replace(e, cluster=prefix + e.cluster) for e in part.errors],
+        kube_requests={prefix + c: n for c, n in part.kube_requests.items()})
 
 
 def _labelled(error: ScanError, target: Target) -> ScanError:
