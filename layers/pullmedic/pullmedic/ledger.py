@@ -21,10 +21,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pullmedic.actions.base import Plan
+from pullmedic.dynamo import iso as _iso
+from pullmedic.dynamo import n as _n
+from pullmedic.dynamo import query
+from pullmedic.dynamo import s as _s
 
 PLAN_RETENTION = timedelta(days=30)
 AUDIT_RETENTION = timedelta(days=400)
@@ -117,28 +121,9 @@ class Ledger:
         self._client.put_item(TableName=self._table, Item=item)
 
     def _query(self, condition: str, values: dict[str, Any]) -> list[dict[str, Any]]:
-        request: dict[str, Any] = {"TableName": self._table, "KeyConditionExpression": condition,
-                                   "ExpressionAttributeValues": values}
-        items: list[dict[str, Any]] = []
-        while True:
-            page = self._client.query(**request)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return items
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return list(query(self._client, self._table, condition, values))
 
 
 def _applied_key(cluster: str, fingerprint: str, action: str) -> dict[str, Any]:
     return {"pk": _s(f"cluster#{cluster}"), "sk": _s(f"remediation#{fingerprint}#{action}")}
 
-
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
-def _n(value: int) -> dict[str, str]:
-    return {"N": str(value)}
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -32,6 +32,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from pullmedic.dynamo import iso as _iso
+from pullmedic.dynamo import n as _n
+from pullmedic.dynamo import query
+from pullmedic.dynamo import s as _s
 from pullmedic.event import SILENCE_SCOPES
 from pullmedic.lifecycle import Change, Record, Silence
 from pullmedic.model import ScanError
@@ -131,14 +135,7 @@ class StateStore:
     def _query(self, pk: str, prefix: str | None = None) -> Iterator[dict[str, Any]]:
         condition = "pk = :pk" + (" AND begins_with(sk, :prefix)" if prefix else "")
         values = {":pk": _s(pk), **({":prefix": _s(prefix)} if prefix else {})}
-        request: dict[str, Any] = {"TableName": self._table, "KeyConditionExpression": condition,
-                                   "ExpressionAttributeValues": values}
-        while True:
-            page = self._client.query(**request)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return query(self._client, self._table, condition, values)
 
 
 def _guard(expected: Record | None) -> dict[str, Any]:
@@ -190,18 +187,6 @@ def _silence(item: dict[str, Any]) -> Silence:
                    expires=datetime.fromtimestamp(int(item["expires_at"]["N"]), UTC),
                    reason=item.get("reason", {}).get("S", ""),
                    created=_time(item["created_at"]["S"]) if "created_at" in item else None)
-
-
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
-def _n(value: int) -> dict[str, str]:
-    return {"N": str(value)}
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _time(text: str) -> datetime:

@@ -1,0 +1,34 @@
+"""The few DynamoDB low-level helpers the state table's readers and writers share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+
+def s(value: str) -> dict[str, str]:
+    """A string attribute."""
+    return {"S": value}
+
+
+def n(value: int) -> dict[str, str]:
+    """A number attribute."""
+    return {"N": str(value)}
+
+
+def iso(moment: datetime) -> str:
+    """A UTC timestamp as stored (microseconds, Z)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def query(client: Any, table: str, condition: str, values: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every item a key condition selects, page after page."""
+    request: dict[str, Any] = {"TableName": table, "KeyConditionExpression": condition,
+                               "ExpressionAttributeValues": values}
+    while True:
+        page = client.query(**request)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
