@@ -109,7 +109,7 @@ def _missing_repository(subject: Subject, facts: Facts, where: str) -> Verdict:
 
 
 def _other_regions(subject: Subject, facts: Facts) -> list[str]:
-    """Regions of the same account that hold a repository of that name (bounded: one call each)."""
+    """Regions of the same account that hold a repository of that name (one small call each)."""
     image = subject.image
     assert image is not None and image.ecr is not None
     regions = facts.regions()
@@ -119,7 +119,7 @@ def _other_regions(subject: Subject, facts: Facts) -> list[str]:
     for region in regions:
         if region == image.ecr.region:
             continue
-        images = facts.ecr.repositories(image.ecr.account, region)
-        if not isinstance(images, Unavailable) and image.repository in images:
+        repository = facts.ecr.repository(image.ecr.account, region, image.repository)
+        if repository and not isinstance(repository, Unavailable):
             found.append(region)
     return found

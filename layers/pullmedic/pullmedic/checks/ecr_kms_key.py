@@ -24,8 +24,8 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
         return None
     ecr = image.ecr
     repo = facts.ecr.repository(ecr.account, ecr.region, image.repository)
-    if isinstance(repo, Unavailable) or not repo:
-        return missing(META, repo if isinstance(repo, Unavailable) else None)
+    if not isinstance(repo, dict):
+        return missing(META, repo)
     encryption = repo.get("encryptionConfiguration") or {}
     key = encryption.get("kmsKey")
     if not encryption.get("encryptionType", "").startswith("KMS") or not key:

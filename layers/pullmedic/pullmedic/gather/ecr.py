@@ -31,7 +31,7 @@ class EcrReader:
         self._policies: dict[tuple[str, str, str], dict[str, Any] | None | Unavailable] = {}
         self._ptc: dict[str, list[dict[str, Any]] | Unavailable] = {}
         self._manifests: dict[tuple[str, str, str, str], dict[str, Any] | Unavailable] = {}
-        self._details: dict[tuple[str, str, str], dict[str, Any] | Unavailable] = {}
+        self._details: dict[tuple[str, str, str], dict[str, Any] | None | Unavailable] = {}
         self._lifecycles: dict[tuple[str, str, str], str | None | Unavailable] = {}
 
     def images(self, account: str, region: str, repo: str,
@@ -67,15 +67,19 @@ class EcrReader:
             self._policies[key] = guarded("ecr:GetRepositoryPolicy", read)
         return self._policies[key]
 
-    def repository(self, account: str, region: str, repo: str) -> dict[str, Any] | Unavailable:
-        """The repository's description (encryption, URI), read once."""
+    def repository(self, account: str, region: str, repo: str) -> dict[str, Any] | None | Unavailable:
+        """The repository's description (encryption, URI), read once; None: it does not exist."""
         key = (account, region, repo)
         if key not in self._details:
             client = self._client_for(region)
-            result = guarded("ecr:DescribeRepositories", lambda: client.describe_repositories(
-                registryId=account, repositoryNames=[repo]))
-            self._details[key] = result if isinstance(result, Unavailable) else \
-                (result.get("repositories") or [{}])[0]
+
+            def read() -> dict[str, Any] | None:
+                try:
+                    return client.describe_repositories(registryId=account,
+                                                        repositoryNames=[repo])["repositories"][0]
+                except client.exceptions.RepositoryNotFoundException:
+                    return None
+            self._details[key] = guarded("ecr:DescribeRepositories", read)
         return self._details[key]
 
     def lifecycle(self, account: str, region: str, repo: str) -> str | None | Unavailable:
