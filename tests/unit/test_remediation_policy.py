@@ -18,23 +18,23 @@ from pullmedic.settings import load
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
-def finding(cause: Cause, *evidence: str, namespace: str = "team") -> Finding:
+def finding(cause: Cause, *verdicts: tuple[str, str], namespace: str = "team") -> Finding:
     return Finding(
         cluster="prod", namespace=namespace, workload=Workload("Deployment", "api"), container="api",
         container_type="regular", image="123456789012.dkr.ecr.us-east-2.amazonaws.com/team/api:2.0.0",
         cause=cause, rule_id="r", summary="s", alternatives=(), message="m", message_source="event",
         reasons=("ImagePullBackOff",), pods=("api-1",), pod_count=1, nodes=(), severity="high",
-        confidence="confirmed", evidence=evidence)
+        confidence="confirmed", verdicts=frozenset(verdicts))
 
 
-ROLE_DENIED = finding(Cause.AUTH_FAILED, "confirmed [ecr_pull_permission]: node role r is not allowed ...")
-TAG_PUSHED = finding(Cause.AUTH_FAILED, "contradicts the message [ecr_image_exists]: team/api:2.0.0 exists",
-                     "ok [ecr_pull_permission]: node role r allows the ECR pull actions")
-BOTH = finding(Cause.AUTH_FAILED, "contradicts the message [ecr_image_exists]: team/api:2.0.0 exists",
-               "confirmed [ecr_pull_permission]: node role r is not allowed ...")
-TAG_MISSING = finding(Cause.IMAGE_NOT_FOUND, "confirmed [ecr_image_exists]: no image 2.0.0")
-RATE = finding(Cause.RATE_LIMITED, "confirmed [rate_limit_cache]: nodes in subnet s reach Docker Hub ...")
-UNPROVEN = finding(Cause.AUTH_FAILED, "[ecr_pull_permission] unavailable: iam:GetInstanceProfile: denied")
+ROLE_DENIED = finding(Cause.AUTH_FAILED, ("ecr_pull_permission", "confirmed"))
+TAG_PUSHED = finding(Cause.AUTH_FAILED, ("ecr_image_exists", "contradicted"),
+                     ("ecr_pull_permission", "passed"))
+BOTH = finding(Cause.AUTH_FAILED, ("ecr_image_exists", "contradicted"),
+               ("ecr_pull_permission", "confirmed"))
+TAG_MISSING = finding(Cause.IMAGE_NOT_FOUND, ("ecr_image_exists", "confirmed"))
+RATE = finding(Cause.RATE_LIMITED, ("rate_limit_cache", "confirmed"))
+UNPROVEN = finding(Cause.AUTH_FAILED, ("ecr_pull_permission", "unavailable"))
 
 
 @pytest.mark.parametrize(("found", "expected"), [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -14,7 +13,6 @@ from pullmedic.findings import severity
 from pullmedic.model import Finding
 
 _MARK = {CONFIRMED: "confirmed", CONTRADICTED: "contradicts the message", PASSED: "ok"}
-_MARKED = re.compile(r"^(" + "|".join(map(re.escape, _MARK.values())) + r") \[([a-z0-9_]+)\]: ")
 
 
 def diagnose(findings: list[Finding], facts: Facts) -> list[Finding]:
@@ -52,6 +50,7 @@ def _diagnose(finding: Finding, facts: Facts) -> Finding:
         fix_commands=tuple(dict.fromkeys(c for v in useful for c in v.commands)),
         advice=" ".join(dict.fromkeys(v.fix for v in useful if v.fix)) or ADVICE[cause],
         message_cause=finding.cause if cause != finding.cause else None,
+        verdicts=frozenset((v.check, v.status) for v in verdicts),
     )
 
 
@@ -66,9 +65,3 @@ def _evidence(verdicts: list[Verdict]) -> tuple[str, ...]:
                 lines[f"{_MARK.get(verdict.status, verdict.status)} [{verdict.check}]: {line}"] = []
     return tuple(f"[{', '.join(checks)}] {line}" if checks else line for line, checks in lines.items())
 
-
-def marks(finding: Finding) -> frozenset[tuple[str, str]]:
-    """(check id, status) of every verdict the finding's evidence lines record."""
-    status_of = {mark: status for status, mark in _MARK.items()}
-    return frozenset((match[2], status_of[match[1]])
-                     for line in finding.evidence if (match := _MARKED.match(line)))

@@ -16,7 +16,6 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pullmedic.causes import Cause
-from pullmedic.diagnose import marks
 from pullmedic.evidence import Facts
 from pullmedic.gather.unavailable import error_text
 from pullmedic.kube.reader import KubeReader
@@ -137,7 +136,7 @@ class Context:
 
 def proven(meta: ActionMeta, finding: Finding) -> bool:
     """The finding's evidence holds one of the verdicts the action needs."""
-    return finding.cause in meta.causes and bool(marks(finding) & set(meta.evidence))
+    return finding.cause in meta.causes and bool(finding.verdicts & set(meta.evidence))
 
 
 def evidence_digest(meta: ActionMeta, finding: Finding, *resources: str) -> str:

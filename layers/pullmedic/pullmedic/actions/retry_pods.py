@@ -21,7 +21,6 @@ from pullmedic.actions.base import (
 )
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CONFIRMED, CONTRADICTED, PASSED
-from pullmedic.diagnose import marks
 from pullmedic.findings import fingerprint
 from pullmedic.kube.pods import PULL_REASONS
 from pullmedic.kube.reader import KubeReadError
@@ -45,7 +44,7 @@ META = ActionMeta(
 
 def applies(finding: Finding) -> bool:
     """ECR has the image (or the role may pull it) and no check confirms a blocker."""
-    return proven(META, finding) and not any(status == CONFIRMED for _, status in marks(finding))
+    return proven(META, finding) and not any(status == CONFIRMED for _, status in finding.verdicts)
 
 
 def plan(context: Context) -> Plan | None:
