@@ -24,7 +24,7 @@ def finding(cause: Cause, *verdicts: tuple[str, str], namespace: str = "team") -
         container_type="regular", image="123456789012.dkr.ecr.us-east-2.amazonaws.com/team/api:2.0.0",
         cause=cause, rule_id="r", summary="s", alternatives=(), message="m", message_source="event",
         reasons=("ImagePullBackOff",), pods=("api-1",), pod_count=1, nodes=(), severity="high",
-        confidence="confirmed", verdicts=frozenset(verdicts))
+        confidence="confirmed", verdicts=tuple(sorted(verdicts)))
 
 
 ROLE_DENIED = finding(Cause.AUTH_FAILED, ("ecr_pull_permission", "confirmed"))

@@ -50,7 +50,7 @@ def _diagnose(finding: Finding, facts: Facts) -> Finding:
         fix_commands=tuple(dict.fromkeys(c for v in useful for c in v.commands)),
         advice=" ".join(dict.fromkeys(v.fix for v in useful if v.fix)) or ADVICE[cause],
         message_cause=finding.cause if cause != finding.cause else None,
-        verdicts=frozenset((v.check, v.status) for v in verdicts),
+        verdicts=tuple(sorted({(v.check, v.status) for v in verdicts})),
     )
 
 

@@ -92,7 +92,7 @@ class Finding:
     pod_sample: PodInfo | None = field(default=None, compare=False)
     secret_warning: str | None = None
     message_cause: Cause | None = None  # what the message alone said, when evidence changed it
-    verdicts: frozenset[tuple[str, str]] = frozenset()  # (check id, status) of every check run
+    verdicts: tuple[tuple[str, str], ...] = ()  # (check id, status) of every check run, sorted
 
     @property
     def key(self) -> tuple[str, str, str, str, str, str, str]:

@@ -136,7 +136,7 @@ class Context:
 
 def proven(meta: ActionMeta, finding: Finding) -> bool:
     """The finding's evidence holds one of the verdicts the action needs."""
-    return finding.cause in meta.causes and bool(finding.verdicts & set(meta.evidence))
+    return finding.cause in meta.causes and bool(set(finding.verdicts) & set(meta.evidence))
 
 
 def evidence_digest(meta: ActionMeta, finding: Finding, *resources: str) -> str:
