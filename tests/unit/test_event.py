@@ -45,5 +45,5 @@ def test_non_object_event(event: object) -> None:
 
 
 def test_blank_cluster_names_rejected() -> None:
-    with pytest.raises(InvalidEvent, match="'clusters' must be a list of non-empty names"):
+    with pytest.raises(InvalidEvent, match="'clusters' must be a list of EKS cluster names"):
         parse_event({"clusters": ["prod", " "]})

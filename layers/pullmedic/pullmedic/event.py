@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pullmedic.limits import CLUSTER_NAME, CLUSTERS_MAX, NAMESPACE_NAME, NAMESPACES_MAX, cut
 from pullmedic.targets import InvalidTargets, Target, parse, parse_one
 
 ON_DEMAND_FIELDS = frozenset({"clusters", "namespaces", "dry_run", "targets"})
@@ -90,13 +91,13 @@ def parse_event(event: Any) -> ScanOrder | SilenceOrder | RemediateOrder | Fanou
         return parse_remediate(event)
     if "fanout" in event:
         return parse_fanout(event)
-    problems = [f"unknown field {key!r} (expected one of: {', '.join(sorted(ON_DEMAND_FIELDS))})"
+    problems = [f"unknown field {_shown(key)} (expected one of: {', '.join(sorted(ON_DEMAND_FIELDS))})"
                 for key in event if key not in ON_DEMAND_FIELDS]
     clusters = _names(event, "clusters", problems)
     namespaces = _names(event, "namespaces", problems)
     dry_run = event.get("dry_run", False)
     if not isinstance(dry_run, bool):
-        problems.append(f"'dry_run' must be true or false, not {dry_run!r}")
+        problems.append(f"'dry_run' must be true or false, not {_shown(dry_run)}")
     targets = _targets(event, problems)
     if event.get("targets") is not None and clusters:
         problems.append("give either 'clusters' or 'targets' (each target names its clusters)")
@@ -116,14 +117,34 @@ def _targets(event: Mapping[str, Any], problems: list[str]) -> tuple[Target, ...
         return None
 
 
+_NAME_RULES = {"clusters": (CLUSTER_NAME, CLUSTERS_MAX, "EKS cluster names (letters, digits, - and _, "
+                                                       "at most 100)"),
+               "namespaces": (NAMESPACE_NAME, NAMESPACES_MAX, "namespace names (RFC 1123 labels)")}
+
+
 def _names(event: Mapping[str, Any], key: str, problems: list[str]) -> list[str]:
+    """The names under `key`, each once, in order; each wrong one is a problem."""
     value = event.get(key)
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        problems.append(f"{key!r} must be a list of non-empty names, not {value!r}")
+    pattern, most, form = _NAME_RULES[key]
+    if not isinstance(value, list) or not value:
+        problems.append(f"{key!r} must be a list of {form}, at least one, not {_shown(value)}")
         return []
-    return [v.strip() for v in value]
+    names = list(dict.fromkeys(v.strip() for v in value if isinstance(v, str)))
+    wrong = [v for v in value if not isinstance(v, str) or not pattern.match(v.strip())]
+    if wrong:
+        problems.append(f"{key!r} must be a list of {form}; not: {', '.join(_shown(v) for v in wrong[:5])}"
+                        + (f" and {len(wrong) - 5} more" if len(wrong) > 5 else ""))
+    if len(names) > most:
+        problems.append(f"{key!r} names {len(names)}; at most {most} per invocation (scan more "
+                        "through the deployment's targets and the fan-out)")
+    return names
+
+
+def _shown(value: Any) -> str:
+    """A short repr of a wrong value, for an error message."""
+    return cut(repr(value), 80)
 
 
 def parse_fanout(event: Mapping[str, Any]) -> FanoutOrder:
@@ -131,13 +152,14 @@ def parse_fanout(event: Mapping[str, Any]) -> FanoutOrder:
     or `{"fanout": "aggregate", "execution": ..., "results": [...]}`."""
     step = event["fanout"]
     if step not in FANOUT_STEPS:
-        raise InvalidEvent([f"'fanout' must be one of {', '.join(FANOUT_STEPS)}, not {step!r}"])
+        raise InvalidEvent([f"'fanout' must be one of {', '.join(FANOUT_STEPS)}, not {_shown(step)}"])
     allowed = FANOUT_FIELDS[step]
-    problems = [f"unknown field {key!r} for fanout {step} (expected one of: "
+    problems = [f"unknown field {_shown(key)} for fanout {step} (expected one of: "
                 f"{', '.join(sorted(allowed))})" for key in event if key not in allowed]
     execution = event.get("execution", "")
     if step != "list" and (not isinstance(execution, str) or not _EXECUTION.match(execution)):
-        problems.append(f"'execution' must name the execution (letters, digits, _ : . -), not {execution!r}")
+        problems.append("'execution' must name the execution (letters, digits, _ : . -), "
+                        f"not {_shown(execution)}")
     target = None
     if step == "cluster":
         try:
@@ -146,7 +168,7 @@ def parse_fanout(event: Mapping[str, Any]) -> FanoutOrder:
             problems.extend(err.problems)
     results = event.get("results", [])
     if step == "aggregate" and not isinstance(results, list):
-        problems.append(f"'results' must be a list, not {results!r}")
+        problems.append(f"'results' must be a list, not {_shown(results)}")
     if problems:
         raise InvalidEvent(problems)
     return FanoutOrder(step, execution if step != "list" else "", target, tuple(results))
@@ -155,10 +177,10 @@ def parse_fanout(event: Mapping[str, Any]) -> FanoutOrder:
 def parse_silence(event: Mapping[str, Any]) -> SilenceOrder:
     """Validate `{"silence": {"fingerprint"|"workload"|"namespace": ..., "hours": 24,
     "reason": ...}}`; raise InvalidEvent listing each problem."""
-    problems = [f"unknown field {key!r} next to 'silence'" for key in event if key != "silence"]
+    problems = [f"unknown field {_shown(key)} next to 'silence'" for key in event if key != "silence"]
     body = event["silence"]
     if not isinstance(body, Mapping):
-        raise InvalidEvent([*problems, f"'silence' must be an object, not {body!r}"])
+        raise InvalidEvent([*problems, f"'silence' must be an object, not {_shown(body)}"])
     problems += [f"unknown field 'silence.{key}' (expected one of: "
                  f"{', '.join(sorted(SILENCE_FIELDS))})" for key in body if key not in SILENCE_FIELDS]
     scopes = [scope for scope in SILENCE_SCOPES if scope in body]
@@ -169,11 +191,11 @@ def parse_silence(event: Mapping[str, Any]) -> SilenceOrder:
         pattern, form = _SCOPE_FORMS[scope]
         value = body[scope]
         if not isinstance(value, str) or not pattern.match(value.strip()):
-            problems.append(f"'silence.{scope}' must be {form}, not {value!r}")
+            problems.append(f"'silence.{scope}' must be {form}, not {_shown(value)}")
     hours = body.get("hours", 24)
     if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= SILENCE_MAX_HOURS:
         problems.append(f"'silence.hours' must be a number of hours above 0 and at most "
-                        f"{SILENCE_MAX_HOURS}, not {hours!r}")
+                        f"{SILENCE_MAX_HOURS}, not {_shown(hours)}")
     reason = body.get("reason", "")
     if not isinstance(reason, str) or len(reason) > REASON_MAX:
         problems.append(f"'silence.reason' must be text of at most {REASON_MAX} characters")
@@ -188,29 +210,29 @@ def parse_remediate(event: Mapping[str, Any]) -> RemediateOrder:
     "approved_by": ..., "cluster": ...}}`; raise InvalidEvent listing each problem."""
     from pullmedic.actions import ACTIONS  # deferred: the actions import the checks
 
-    problems = [f"unknown field {key!r} next to 'remediate'" for key in event if key != "remediate"]
+    problems = [f"unknown field {_shown(key)} next to 'remediate'" for key in event if key != "remediate"]
     body = event["remediate"]
     if not isinstance(body, Mapping):
-        raise InvalidEvent([*problems, f"'remediate' must be an object, not {body!r}"])
+        raise InvalidEvent([*problems, f"'remediate' must be an object, not {_shown(body)}"])
     problems += [f"unknown field 'remediate.{key}' (expected one of: "
                  f"{', '.join(sorted(REMEDIATE_FIELDS))})" for key in body if key not in REMEDIATE_FIELDS]
     fp = body.get("fingerprint")
     pattern, form = _SCOPE_FORMS["fingerprint"]
     if not isinstance(fp, str) or not pattern.match(fp.strip()):
-        problems.append(f"'remediate.fingerprint' must be {form}, not {fp!r}")
+        problems.append(f"'remediate.fingerprint' must be {form}, not {_shown(fp)}")
     action = body.get("action")
-    if action is not None and action not in ACTIONS:
-        problems.append(f"'remediate.action' must be one of {', '.join(ACTIONS)}, not {action!r}")
+    if action is not None and (not isinstance(action, str) or action not in ACTIONS):
+        problems.append(f"'remediate.action' must be one of {', '.join(ACTIONS)}, not {_shown(action)}")
     confirm = body.get("confirm", False)
     if not isinstance(confirm, bool):
-        problems.append(f"'remediate.confirm' must be true or false, not {confirm!r}")
+        problems.append(f"'remediate.confirm' must be true or false, not {_shown(confirm)}")
     who = body.get("approved_by", "")
     if not isinstance(who, str) or len(who) > APPROVER_MAX or (confirm is True and not who.strip()):
         problems.append(f"'remediate.approved_by' must name who approves (at most {APPROVER_MAX} "
                         "characters; required with confirm)")
     cluster = body.get("cluster")
-    if cluster is not None and (not isinstance(cluster, str) or not cluster.strip()):
-        problems.append(f"'remediate.cluster' must be a cluster name, not {cluster!r}")
+    if cluster is not None and (not isinstance(cluster, str) or not CLUSTER_NAME.match(cluster.strip())):
+        problems.append(f"'remediate.cluster' must be an EKS cluster name, not {_shown(cluster)}")
     if problems:
         raise InvalidEvent(problems)
     return RemediateOrder(fp.strip(), action, confirm, who.strip(), cluster.strip() if cluster else None)

@@ -75,7 +75,8 @@ def _mode(raw: str) -> str:
 
 
 def _split(value: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in value.split(",") if part.strip())
+    """The comma-separated parts of `value`, each once, in order."""
+    return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

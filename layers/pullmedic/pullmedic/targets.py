@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pullmedic.limits import CLUSTER_NAME, CLUSTERS_MAX, cut
+
 SELF = "self"
 READER_ROLE = "pullmedic-reader"
 TARGET_FIELDS = frozenset({"account", "region", "clusters", "role_arn"})
@@ -59,7 +61,10 @@ class InvalidTargets(ValueError):
 def parse(value: Any, where: str = "targets") -> tuple[Target, ...]:
     """Validate a list of target objects; raise InvalidTargets naming each wrong field."""
     if not isinstance(value, list) or not value:
-        raise InvalidTargets([f"{where!r} must be a non-empty list of target objects, not {value!r}"])
+        raise InvalidTargets([f"{where!r} must be a non-empty list of target objects, "
+                              f"not {cut(repr(value), 200)}"])
+    if len(value) > CLUSTERS_MAX:
+        raise InvalidTargets([f"{where!r} holds {len(value)} targets; at most {CLUSTERS_MAX}"])
     problems: list[str] = []
     targets = [_one(item, f"{where}[{i}]", problems) for i, item in enumerate(value)]
     if problems:
@@ -90,25 +95,30 @@ def from_env(env: Mapping[str, str]) -> tuple[Target, ...] | None:
 
 def _one(item: Any, where: str, problems: list[str]) -> Target | None:
     if not isinstance(item, Mapping):
-        problems.append(f"{where!r} must be an object, not {item!r}")
+        problems.append(f"{where!r} must be an object, not {cut(repr(item), 200)}")
         return None
     before = len(problems)
     problems += [f"unknown field '{where}.{key}' (expected one of: {', '.join(sorted(TARGET_FIELDS))})"
                  for key in item if key not in TARGET_FIELDS]
     account = item.get("account", SELF)
     if not isinstance(account, str) or not (account == SELF or _ACCOUNT.match(account)):
-        problems.append(f"'{where}.account' must be 12 digits or \"self\", not {account!r}")
+        problems.append(f"'{where}.account' must be 12 digits or \"self\", not {cut(repr(account), 200)}")
     region = item.get("region")
     if region is not None and (not isinstance(region, str) or not _REGION.match(region)):
-        problems.append(f"'{where}.region' must be a Region name such as eu-west-1, not {region!r}")
+        problems.append(f"'{where}.region' must be a Region name such as eu-west-1, "
+                        f"not {cut(repr(region), 200)}")
     clusters = item.get("clusters", "all")
     if clusters != "all" and (not isinstance(clusters, list) or not clusters
-                              or not all(isinstance(c, str) and c.strip() for c in clusters)):
-        problems.append(f"'{where}.clusters' must be \"all\" or a non-empty list of names, not {clusters!r}")
+                              or not all(isinstance(c, str) and CLUSTER_NAME.match(c.strip())
+                                         for c in clusters)):
+        problems.append(f"'{where}.clusters' must be \"all\" or a non-empty list of EKS cluster names, "
+                        f"not {cut(repr(clusters), 200)}")
+    elif clusters != "all" and len(set(clusters)) > CLUSTERS_MAX:
+        problems.append(f"'{where}.clusters' names {len(set(clusters))}; at most {CLUSTERS_MAX}")
     role_arn = item.get("role_arn")
     if role_arn is not None and (not isinstance(role_arn, str) or not _ROLE_ARN.match(role_arn)):
-        problems.append(f"'{where}.role_arn' must be an IAM role ARN, not {role_arn!r}")
+        problems.append(f"'{where}.role_arn' must be an IAM role ARN, not {cut(repr(role_arn), 200)}")
     if len(problems) > before:
         return None
-    names = None if clusters == "all" else tuple(c.strip() for c in clusters)
+    names = None if clusters == "all" else tuple(dict.fromkeys(c.strip() for c in clusters))
     return Target(account, region, names, role_arn)
