@@ -77,7 +77,8 @@ def test_bad_remediate_event_names_each_field() -> None:
     text = str(caught.value)
     for part in ("unknown field 'dry_run' next to 'remediate'", "unknown field 'remediate.why'",
                  "'remediate.fingerprint' must be 16 hex digits", "'remediate.action' must be one of",
-                 "'remediate.confirm' must be true or false", "'remediate.cluster' must be a cluster name"):
+                 "'remediate.confirm' must be true or false",
+                 "'remediate.cluster' must be an EKS cluster name"):
         assert part in text
     assert len(caught.value.problems) == 6
 

@@ -10,6 +10,7 @@ from pullmedic.checks import CHECKS
 from pullmedic.checks.base import CONFIRMED, CONTRADICTED, PASSED, Verdict
 from pullmedic.evidence import Facts, subject_of
 from pullmedic.findings import severity
+from pullmedic.limits import lines
 from pullmedic.model import Finding
 
 _MARK = {CONFIRMED: "confirmed", CONTRADICTED: "contradicts the message", PASSED: "ok"}
@@ -46,8 +47,8 @@ def _diagnose(finding: Finding, facts: Facts) -> Finding:
     useful = [v for v in verdicts if v.status in (CONFIRMED, PASSED)]
     return replace(
         finding, cause=cause, confidence=confidence, severity=severity(cause),
-        evidence=_evidence(verdicts),
-        fix_commands=tuple(dict.fromkeys(c for v in useful for c in v.commands)),
+        evidence=lines(_evidence(verdicts)),
+        fix_commands=lines(tuple(dict.fromkeys(c for v in useful for c in v.commands))),
         advice=" ".join(dict.fromkeys(v.fix for v in useful if v.fix)) or ADVICE[cause],
         message_cause=finding.cause if cause != finding.cause else None,
         verdicts=tuple(sorted({(v.check, v.status) for v in verdicts})),

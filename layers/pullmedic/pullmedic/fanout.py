@@ -8,17 +8,16 @@ below DynamoDB's item size limit, kept for a day).
 from __future__ import annotations
 
 import json
-import types
 import zlib
-from dataclasses import asdict, is_dataclass, replace
-from datetime import datetime, timedelta
-from enum import Enum
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pullmedic.aws.eks import list_clusters
 from pullmedic.bootstrap import App, target_deps
+from pullmedic.codec import decode, dumps
 from pullmedic.event import FanoutOrder, ScanOrder
 from pullmedic.model import Finding, ScanError
 from pullmedic.scan import ScanRequest, ScanResult
@@ -96,10 +95,8 @@ def _table(settings: Settings) -> str:
 
 
 def _store(settings: Settings, app: App, execution: str, key: str, result: ScanResult) -> None:
-    body = zlib.compress(json.dumps({"clusters": result.clusters,
-                                     "findings": [asdict(f) for f in result.findings],
-                                     "errors": [asdict(e) for e in result.errors]},
-                                    default=_plain).encode())
+    body = zlib.compress(dumps({"clusters": result.clusters, "findings": result.findings,
+                                "errors": result.errors}).encode())
     expires = str(int((app.deps.now() + KEEP).timestamp()))
     dynamodb, table = app.deps.client_for("dynamodb", None), _table(settings)
     for i in range(0, max(len(body), 1), CHUNK):
@@ -121,31 +118,6 @@ def _stored(settings: Settings, app: App, execution: str) -> ScanResult:
     for body in parts.values():
         doc = json.loads(zlib.decompress(body))
         result.clusters += doc["clusters"]
-        result.findings += [_decode(Finding, f) for f in doc["findings"]]
-        result.errors += [_decode(ScanError, e) for e in doc["errors"]]
+        result.findings += [decode(Finding, f) for f in doc["findings"]]
+        result.errors += [decode(ScanError, e) for e in doc["errors"]]
     return result
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__}")
-
-
-def _decode(kind: Any, value: Any) -> Any:
-    """Rebuild a value of type `kind` (dataclasses, enums, tuples, datetimes) from its JSON."""
-    origin = get_origin(kind)
-    if value is None:
-        return None
-    if origin in (Union, types.UnionType):
-        return _decode(next(a for a in get_args(kind) if a is not type(None)), value)
-    if origin is tuple:
-        return tuple(_decode(get_args(kind)[0], v) for v in value)
-    if is_dataclass(kind):
-        hints = get_type_hints(kind)
-        return kind(**{name: _decode(hints[name], v) for name, v in value.items()})
-    if isinstance(kind, type) and issubclass(kind, Enum):
-        return kind(value)
-    if kind is datetime:
-        return datetime.fromisoformat(value)
-    return value

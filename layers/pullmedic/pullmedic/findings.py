@@ -10,6 +10,7 @@ from pullmedic.causes import ADVICE, Cause
 from pullmedic.classify import Classification, classify
 from pullmedic.model import ContainerFailure, Finding, Workload
 
+EXAMPLE_NODES = 20  # nodes named per finding (a bound on alerts and state items)
 EXAMPLE_PODS = 5
 SEVERITY: dict[Cause, str] = {
     Cause.RATE_LIMITED: "medium", Cause.PULL_TIMEOUT: "medium",
@@ -66,7 +67,8 @@ def _finding(key: tuple, members: list[tuple[ContainerFailure, Classification]])
         alternatives=best_verdict.alternatives, message=best_failure.message,
         message_source=best_failure.message_source,
         reasons=tuple(sorted({f.reason for f, _ in members})), pods=tuple(pods[:EXAMPLE_PODS]),
-        pod_count=len(pods), nodes=tuple(sorted({f.pod.node for f, _ in members if f.pod.node})),
+        pod_count=len(pods),
+        nodes=tuple(sorted({f.pod.node for f, _ in members if f.pod.node})[:EXAMPLE_NODES]),
         severity=severity(cause), advice=ADVICE[cause], pod_sample=best_failure.pod,
         secret_warning=next((f.secret_warning for f, _ in members if f.secret_warning), None),
     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,11 +30,15 @@ from pullmedic.kube.pods import (
 )
 from pullmedic.kube.reader import KubeReader, KubeReadError
 from pullmedic.kube.workloads import controller_index, needs_jobs, replicaset_selector, workload_of
+from pullmedic.limits import ERROR_MAX, clean
 from pullmedic.model import FailureEvent, Finding, ScanError, Workload
+from pullmedic.parallel import bounded
 
 Connect = Callable[[str, str, str], AbstractContextManager[Any]]
 # Runs inside each cluster's Kubernetes client context, after its findings are diagnosed.
 Hook = Callable[[ClusterAccess, list[Finding], Facts, KubeReader], None]
+CLUSTER_WORKERS = 4  # clusters read side by side in one invocation
+_SESSION_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class ScanDeps:
     now: Callable[[], datetime]
     page_size: int = 500
     read_secrets: bool = False
+    deadline: float | None = None  # time.monotonic() by which every cluster must be read
 
 
 @dataclass
@@ -69,62 +77,107 @@ class ScanResult:
 
 
 def scan(request: ScanRequest, deps: ScanDeps, hook: Hook | None = None) -> ScanResult:
-    """Scan every requested cluster; one failing cluster never hides the others.
+    """Scan every requested cluster; one failing or slow cluster never hides the others.
 
+    Clusters are scanned side by side (CLUSTER_WORKERS at a time). A cluster still being read
+    at `deps.deadline` is a scan error of its own; what the others found is kept.
     `hook`, if given, sees each cluster's findings with the facts and the Kubernetes
     client they were diagnosed with (remediation plans from live evidence).
     """
     result = ScanResult()
     try:
-        names = list(request.clusters) if request.clusters else list_clusters(deps.eks)
+        names = list(dict.fromkeys(request.clusters)) if request.clusters else list_clusters(deps.eks)
     except (ClientError, BotoCoreError) as err:
-        result.errors.append(ScanError("*", "list-clusters", f"cannot list EKS clusters: {err}"))
+        result.errors.append(scan_error("*", "list-clusters", f"cannot list EKS clusters: {err}"))
         return result
+    started = time.monotonic()
+    tasks = {name: partial(_scan_one, name, request, deps, hook) for name in names}
+    parts, late = bounded(tasks, CLUSTER_WORKERS, deps.deadline)
     for name in names:
-        _scan_one(name, request, deps, result, hook)
+        part = parts.get(name)
+        if part is None:
+            waited = time.monotonic() - started
+            result.errors.append(scan_error(name, "deadline", (
+                f"cluster {name} was still being read when the scan's time ran out (after "
+                f"{waited:.0f} s); its open problems stay open. Scan it on its own, or give the "
+                "function a longer timeout.")))
+            continue
+        result.clusters += part.clusters
+        result.findings += part.findings
+        result.errors += part.errors
+        result.kube_requests.update(part.kube_requests)
     return result
 
 
-def _scan_one(name: str, request: ScanRequest, deps: ScanDeps, result: ScanResult,
-              hook: Hook | None) -> None:
+def scan_error(cluster: str, stage: str, message: str) -> ScanError:
+    """A scan error whose message is redacted and bounded (it is stored and published)."""
+    return ScanError(cluster, stage, clean(message, ERROR_MAX))
+
+
+def _scan_one(name: str, request: ScanRequest, deps: ScanDeps, hook: Hook | None) -> ScanResult:
+    """One cluster's part of the result; never raises (a bug is that cluster's scan error)."""
+    result = ScanResult()
+    try:
+        _read_cluster(name, request, deps, result, hook)
+    except Exception as err:  # a defect must not cost the other clusters their findings
+        result.errors.append(scan_error(name, "internal", (
+            f"pullmedic failed on cluster {name} ({type(err).__name__}: {err}); the other clusters "
+            "were scanned. Please report this with the function's log.")))
+    return result
+
+
+def _read_cluster(name: str, request: ScanRequest, deps: ScanDeps, result: ScanResult,
+                  hook: Hook | None) -> None:
     try:
         access = describe(deps.eks, name)
     except (ClientError, BotoCoreError) as err:
-        result.errors.append(ScanError(name, "describe-cluster", f"cannot describe cluster: {err}"))
+        result.errors.append(scan_error(name, "describe-cluster", f"cannot describe cluster: {err}"))
         return
     reader: KubeReader | None = None
     try:
-        token = eks_token(deps.session, access.name, deps.region)
+        with _SESSION_LOCK:  # boto3 sessions are not thread-safe; minting is local and quick
+            token = eks_token(deps.session, access.name, deps.region)
         with deps.connect(access.endpoint, access.ca_data, token) as client:
-            reader = KubeReader(client, page_size=deps.page_size)
-            findings, facts = _findings(access, request, deps, reader)
+            reader = KubeReader(client, page_size=deps.page_size, deadline=deps.deadline)
+            findings, facts = _findings(access, request, deps, reader, result)
             if hook is not None:
                 facts = facts or Facts(deps.readers, access, reader, read_secrets=deps.read_secrets)
                 hook(access, findings, facts, reader)
             result.findings.extend(findings)
         result.clusters.append(name)
     except KubeReadError as err:
-        result.errors.append(ScanError(name, err.what, _explain(access, err)))
+        result.errors.append(scan_error(name, err.what, _explain(access, err)))
     except (ClientError, BotoCoreError) as err:
-        result.errors.append(ScanError(name, "token", f"cannot mint an EKS token: {err}"))
+        result.errors.append(scan_error(name, "token", f"cannot mint an EKS token: {err}"))
     finally:
         if reader is not None:
             result.kube_requests[name] = reader.requests
 
 
-def _findings(access: ClusterAccess, request: ScanRequest, deps: ScanDeps,
-              reader: KubeReader) -> tuple[list[Finding], Facts | None]:
-    """The cluster's diagnosed findings and the facts they were proven with (None: no failures)."""
-    now, found = deps.now(), []
+def _findings(access: ClusterAccess, request: ScanRequest, deps: ScanDeps, reader: KubeReader,
+              result: ScanResult) -> tuple[list[Finding], Facts | None]:
+    """The cluster's diagnosed findings and the facts they were proven with (None: no failures).
+
+    A read the diagnosis needs but could not make, or an object that could not be understood,
+    is a scan error of the cluster: its findings still count, but nothing of it resolves.
+    """
+    now, found, malformed = deps.now(), [], 0
     for page in reader.pods(POD_FIELD_SELECTOR):
         for pod in page:
-            namespace = (pod.get("metadata") or {}).get("namespace", "")
-            if request.namespaces is None or namespace in request.namespaces:
-                found.extend(candidates(pod, now, deps.grace))
+            try:
+                namespace = (pod.get("metadata") or {}).get("namespace", "")
+                if request.namespaces is None or namespace in request.namespaces:
+                    found.extend(candidates(pod, now, deps.grace))
+            except (AttributeError, TypeError, ValueError):
+                malformed += 1
+    if malformed:
+        result.errors.append(scan_error(access.name, "pods", (
+            f"{malformed} pod object(s) of cluster {access.name} could not be read (malformed "
+            "fields) and were skipped; nothing in this cluster is resolved until they can be.")))
     if not found:
         return [], None
     failed = failures(access.name, found, _events(reader, found))
-    owners = _owners(reader, [c.pod for c in found])
+    owners = _owners(reader, [c.pod for c in found], access, result)
     grouped = group(failed, lambda f: workload_of(f.pod, owners.get(f.pod.owner_kind or "")))
     facts = Facts(deps.readers, access, reader, read_secrets=deps.read_secrets)
     return diagnose(grouped, facts), facts
@@ -142,26 +195,33 @@ def _events(reader: KubeReader, found: list[Candidate]) -> dict[tuple[str, str, 
     return kept
 
 
-def _owners(reader: KubeReader, pods: list[Any]) -> dict[str, dict | None]:
-    """Controller indexes of the ReplicaSets and Jobs that own failing pods (None: unreadable)."""
+def _owners(reader: KubeReader, pods: list[Any], access: ClusterAccess,
+            result: ScanResult) -> dict[str, dict | None]:
+    """Controller indexes of the ReplicaSets and Jobs that own failing pods (None: unreadable,
+    which is a scan error of the cluster: workload names are then inferred from pod names)."""
     owners: dict[str, dict | None] = {}
     selector = replicaset_selector(pods)
+    reads: list[tuple[str, Callable[[], dict[tuple[str, str], Workload | None]]]] = []
     if selector:
-        owners["ReplicaSet"] = _index_or_none(lambda: controller_index(reader.replicasets(selector)))
+        reads.append(("ReplicaSet", lambda: controller_index(reader.replicasets(selector))))
     if needs_jobs(pods):
-        owners["Job"] = _index_or_none(lambda: controller_index(reader.jobs()))
+        reads.append(("Job", lambda: controller_index(reader.jobs())))
+    for kind, build in reads:
+        try:
+            owners[kind] = build()
+        except KubeReadError as err:
+            owners[kind] = None
+            result.errors.append(scan_error(access.name, err.what, (
+                f"cannot list the {kind}s of cluster {access.name} ({err}): workloads are named from "
+                "pod names until it can, and nothing in this cluster is resolved meanwhile.")))
     return owners
-
-
-def _index_or_none(build: Callable[[], dict[tuple[str, str], Workload | None]]) -> dict | None:
-    try:
-        return build()
-    except KubeReadError:
-        return None
 
 
 def _explain(access: ClusterAccess, err: KubeReadError) -> str:
     """A message that says what to do about a cluster that could not be read."""
+    if err.timed_out:
+        return (f"cluster {access.name} was still being read when the scan's time ran out ({err}); "
+                "its open problems stay open. Scan it on its own, or give the function a longer timeout.")
     if err.status == 401:
         return (f"pullmedic cannot authenticate to cluster {access.name} ({err}): create an EKS "
                 "access entry for the function's role (authentication mode API or "

@@ -12,9 +12,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from pullmedic.limits import IMAGE_MAX, MESSAGE_MAX, NAME_MAX, clean
 from pullmedic.model import SANDBOX, ContainerFailure, FailureEvent, PodInfo
 
 PULL_SECRETS = "(image pull secrets)"
+# The labels the scan reads (owner lookup, Fargate profile); the others are not kept.
+KEPT_LABELS = frozenset({"pod-template-hash", "eks.amazonaws.com/fargate-profile"})
 
 PULL_REASONS = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName",
                           "ErrImageNeverPull"})
@@ -44,9 +47,24 @@ class Candidate:
     waiting_message: str
 
 
-def parse_time(value: str | None) -> datetime | None:
+def _map(value: Any) -> Mapping[str, Any]:
+    """`value` if it is an object, else an empty one (a malformed field reads as absent)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _maps(value: Any) -> list[Mapping[str, Any]]:
+    """The objects of a list field; anything else (null, a string, null items) is skipped."""
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
+def _name(value: Any) -> str:
+    """A name read from an object: cut to Kubernetes' longest, redacted; not a string: empty."""
+    return clean(value, NAME_MAX)
+
+
+def parse_time(value: Any) -> datetime | None:
     """Parse a Kubernetes RFC 3339 timestamp (`2024-01-02T03:04:05Z`, with or without micros)."""
-    if not value:
+    if not value or not isinstance(value, str):
         return None
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -55,18 +73,18 @@ def parse_time(value: str | None) -> datetime | None:
 
 
 def pod_info(pod: Mapping[str, Any]) -> PodInfo:
-    """The fields of one pod the scan keeps."""
-    meta, spec, status = pod.get("metadata", {}), pod.get("spec", {}), pod.get("status", {})
-    owner = next((o for o in meta.get("ownerReferences") or [] if o.get("controller")),
-                 (meta.get("ownerReferences") or [None])[0]) or {}
+    """The fields of one pod the scan keeps, each bounded (limits.py)."""
+    meta, spec, status = _map(pod.get("metadata")), _map(pod.get("spec")), _map(pod.get("status"))
+    owners = _maps(meta.get("ownerReferences"))
+    owner = next((o for o in owners if o.get("controller") is True), owners[0] if owners else {})
     return PodInfo(
-        namespace=meta.get("namespace", ""), name=meta.get("name", ""), uid=meta.get("uid", ""),
-        created=parse_time(meta.get("creationTimestamp")), node=spec.get("nodeName"),
-        host_ip=status.get("hostIP"), pod_ip=status.get("podIP"),
-        labels=dict(meta.get("labels") or {}), owner_kind=owner.get("kind"),
-        owner_name=owner.get("name"),
-        service_account=spec.get("serviceAccountName") or "default",
-        pull_secrets=tuple(s.get("name", "") for s in spec.get("imagePullSecrets") or []),
+        namespace=_name(meta.get("namespace")), name=_name(meta.get("name")), uid=_name(meta.get("uid")),
+        created=parse_time(meta.get("creationTimestamp")), node=_name(spec.get("nodeName")) or None,
+        host_ip=_name(status.get("hostIP")) or None, pod_ip=_name(status.get("podIP")) or None,
+        labels={k: _name(v) for k, v in _map(meta.get("labels")).items() if k in KEPT_LABELS},
+        owner_kind=_name(owner.get("kind")) or None, owner_name=_name(owner.get("name")) or None,
+        service_account=_name(spec.get("serviceAccountName")) or "default",
+        pull_secrets=tuple(_name(s.get("name")) for s in _maps(spec.get("imagePullSecrets"))),
     )
 
 
@@ -76,19 +94,19 @@ def candidates(pod: Mapping[str, Any], now: datetime, grace: timedelta) -> list[
     Most pods are healthy: their statuses are looked at first, and the pod's other fields
     are read only for the few that match.
     """
-    status = pod.get("status", {})
-    waiting: list[tuple[dict[str, Any], str, dict[str, Any]]] = []
+    status = _map(pod.get("status"))
+    waiting: list[tuple[Mapping[str, Any], str, Mapping[str, Any]]] = []
     creating, any_status = True, False
     for key, ctype in _STATUS_KEYS:
-        for cs in status.get(key) or []:
+        for cs in _maps(status.get(key)):
             any_status = True
-            state = (cs.get("state") or {}).get("waiting") or {}
-            reason = state.get("reason", "")
+            state = _map(_map(cs.get("state")).get("waiting"))
+            reason = state.get("reason") if isinstance(state.get("reason"), str) else ""
             if reason in PULL_REASONS:
                 waiting.append((cs, ctype, state))
             if reason not in _SANDBOX_WAITING:
                 creating = False
-    node = (pod.get("spec") or {}).get("nodeName")
+    node = _map(pod.get("spec")).get("nodeName")
     stuck = not waiting and status.get("phase") == "Pending" and node and (creating or not any_status)
     if not waiting and not stuck:
         return []
@@ -97,33 +115,36 @@ def candidates(pod: Mapping[str, Any], now: datetime, grace: timedelta) -> list[
         return []
     if stuck:
         return [Candidate(info, SANDBOX, "sandbox", "", "ContainerCreating", "")]
-    return [Candidate(info, cs.get("name", ""), ctype, cs.get("image", ""), state.get("reason", ""),
-                      state.get("message", "")) for cs, ctype, state in waiting]
+    return [Candidate(info, _name(cs.get("name")), ctype, clean(cs.get("image"), IMAGE_MAX),
+                      _name(state.get("reason")), clean(state.get("message"), MESSAGE_MAX))
+            for cs, ctype, state in waiting]
 
 
 def event_key(event: Mapping[str, Any]) -> tuple[str, str, str] | None:
     """(namespace, pod name, container or SANDBOX) for an event worth keeping, else None."""
     reason = event.get("reason")
-    if reason not in EVENT_REASONS:
+    if not isinstance(reason, str) or reason not in EVENT_REASONS:
         return None
-    obj = event.get("involvedObject") or {}
-    message = event.get("message") or ""
+    obj = _map(event.get("involvedObject"))
+    message = event.get("message")
     if reason == "Failed":
-        match = _FIELD_PATH.match(obj.get("fieldPath") or "")
-        if match is None or message.startswith("Error: "):
+        match = _FIELD_PATH.match(_name(obj.get("fieldPath")))
+        if match is None or not isinstance(message, str) or message.startswith("Error: "):
             return None
-        return obj.get("namespace", ""), obj.get("name", ""), match.group(1)
+        return _name(obj.get("namespace")), _name(obj.get("name")), match.group(1)
     slot = PULL_SECRETS if reason == "FailedToRetrieveImagePullSecret" else SANDBOX
-    return obj.get("namespace", ""), obj.get("name", ""), slot
+    return _name(obj.get("namespace")), _name(obj.get("name")), slot
 
 
 def failure_event(event: Mapping[str, Any]) -> FailureEvent:
     """The kept part of one event."""
-    time = (parse_time((event.get("series") or {}).get("lastObservedTime"))
+    series = _map(event.get("series"))
+    time = (parse_time(series.get("lastObservedTime"))
             or parse_time(event.get("lastTimestamp")) or parse_time(event.get("eventTime"))
-            or parse_time((event.get("metadata") or {}).get("creationTimestamp")))
-    count = int(event.get("count") or (event.get("series") or {}).get("count") or 1)
-    return FailureEvent(event.get("reason", ""), event.get("message") or "", time, count)
+            or parse_time(_map(event.get("metadata")).get("creationTimestamp")))
+    count = event.get("count") or series.get("count") or 1
+    return FailureEvent(_name(event.get("reason")), clean(event.get("message"), MESSAGE_MAX), time,
+                        count if isinstance(count, int) and not isinstance(count, bool) else 1)
 
 
 def newer(a: FailureEvent | None, b: FailureEvent) -> FailureEvent:

@@ -15,15 +15,16 @@ if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 30.0  # seconds, per request (less when the deadline is near)
 MAX_RETRY_AFTER = 5.0  # seconds; a scan must not idle away its Lambda time
 
 
 class KubeReadError(Exception):
     """A Kubernetes list that failed for good (after retries), with the HTTP status if any."""
 
-    def __init__(self, what: str, status: int | None, message: str) -> None:
+    def __init__(self, what: str, status: int | None, message: str, *, timed_out: bool = False) -> None:
         super().__init__(f"{what}: {message}")
-        self.what, self.status = what, status
+        self.what, self.status, self.timed_out = what, status, timed_out
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,22 @@ class KubeReader:
     """Streams list results page by page; counts every request it makes."""
 
     def __init__(self, client: ApiClient, *, page_size: int = 500, attempts: int = 3,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, deadline: float | None = None) -> None:
         from kubernetes.client import AppsV1Api, BatchV1Api, CoreV1Api  # deferred import
 
         self._core, self._apps, self._batch = CoreV1Api(client), AppsV1Api(client), BatchV1Api(client)
         self._page_size, self._attempts, self._sleep = page_size, attempts, sleep
+        self._deadline = deadline
         self.requests = 0
+
+    def _timeout(self, what: str) -> tuple[float, float]:
+        """(connect, read) seconds for the next request: 5 and 30, or what is left of the deadline."""
+        if self._deadline is None:
+            return CONNECT_TIMEOUT, READ_TIMEOUT
+        left = self._deadline - time.monotonic()
+        if left <= 0.05:
+            raise KubeReadError(what, None, "no time left before the scan's deadline", timed_out=True)
+        return min(CONNECT_TIMEOUT, left), min(READ_TIMEOUT, left)
 
     def pods(self, field_selector: str) -> Iterator[list[dict[str, Any]]]:
         """Pages of pods in all namespaces."""
@@ -93,7 +104,8 @@ class KubeReader:
         self.requests += 1
         try:
             response = self._core.create_namespaced_pod_eviction(
-                name, namespace, body, _preload_content=False, _request_timeout=(5, 30))
+                name, namespace, body, _preload_content=False,
+                _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
         except ApiException as err:
             outcome = {429: "refused", 404: "gone"}.get(err.status or 0, "failed")
             return Eviction(outcome, err.status, _status_message(err.body) or _api_message(err))
@@ -112,8 +124,12 @@ class KubeReader:
         token: str | None = None
         while True:
             body = self._call(what, call, limit=self._page_size, _continue=token, **params)
-            yield body.get("items") or []
-            token = (body.get("metadata") or {}).get("continue")
+            items = body.get("items")
+            yield [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+            metadata = body.get("metadata")
+            token = metadata.get("continue") if isinstance(metadata, dict) else None
+            if token is not None and not isinstance(token, str):
+                raise KubeReadError(what, None, "the API server's continue token is not a string")
             if not token:
                 return
 
@@ -122,17 +138,31 @@ class KubeReader:
         from urllib3.exceptions import HTTPError
 
         for attempt in range(1, self._attempts + 1):
+            timeout = self._timeout(what)
             self.requests += 1
             try:
-                response = call(_preload_content=False, _request_timeout=(5, 30), **params)
-                return json.loads(response.data)
+                response = call(_preload_content=False, _request_timeout=timeout, **params)
+                return _body(what, response.data)
             except ApiException as err:
                 if err.status not in RETRY_STATUSES or attempt == self._attempts:
                     raise KubeReadError(what, err.status, _api_message(err)) from err
-                self._sleep(_retry_after(err, attempt))
+                self._sleep(min(_retry_after(err, attempt), max(self._timeout(what)[1] - 0.1, 0)))
             except HTTPError as err:
-                raise KubeReadError(what, None, f"cannot reach the API server: {_root(err)}") from err
+                late = self._deadline is not None and time.monotonic() >= self._deadline - 0.1
+                raise KubeReadError(what, None, f"cannot reach the API server: {_root(err)}",
+                                    timed_out=late) from err
         raise AssertionError("unreachable")
+
+
+def _body(what: str, data: Any) -> dict[str, Any]:
+    """A list or get response as JSON; anything else is a read error, not a crash."""
+    try:
+        body = json.loads(data)
+    except (TypeError, ValueError) as err:
+        raise KubeReadError(what, None, f"the API server's answer is not JSON ({err})") from err
+    if not isinstance(body, dict):
+        raise KubeReadError(what, None, f"the API server answered a {type(body).__name__}, not an object")
+    return body
 
 
 def _retry_after(err: Any, attempt: int) -> float:

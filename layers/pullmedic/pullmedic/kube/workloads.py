@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from pullmedic.limits import NAME_MAX, clean
 from pullmedic.model import PodInfo, Workload
 
 _CRONJOB_JOB_NAME = re.compile(r"^(?P<cronjob>.+)-\d{8,}$")
@@ -29,10 +30,15 @@ def controller_index(pages: Iterator[list[dict[str, Any]]]) -> dict[tuple[str, s
     index: dict[tuple[str, str], Workload | None] = {}
     for page in pages:
         for item in page:
-            meta = item.get("metadata") or {}
-            owner = next((o for o in meta.get("ownerReferences") or [] if o.get("controller")), None)
-            index[(meta.get("namespace", ""), meta.get("name", ""))] = (
-                Workload(owner["kind"], owner["name"]) if owner else None)
+            meta = item.get("metadata") if isinstance(item, dict) else None
+            if not isinstance(meta, dict):
+                continue
+            owners = meta.get("ownerReferences")
+            owner = next((o for o in owners if isinstance(o, dict) and o.get("controller") is True
+                          and isinstance(o.get("kind"), str) and isinstance(o.get("name"), str)),
+                         None) if isinstance(owners, list) else None
+            index[(clean(meta.get("namespace"), NAME_MAX), clean(meta.get("name"), NAME_MAX))] = (
+                Workload(clean(owner["kind"], NAME_MAX), clean(owner["name"], NAME_MAX)) if owner else None)
     return index
 
 
