@@ -10,7 +10,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics
 
-from pullmedic.bootstrap import bootstrap
+from pullmedic.announce import DeliveryIncomplete
+from pullmedic.bootstrap import bootstrap, with_deadline
 from pullmedic.event import FanoutOrder, RemediateOrder, ScanOrder, SilenceOrder, parse_event
 from pullmedic.fanout import aggregate, list_targets, scan_cluster, start_if_large
 from pullmedic.metrics import Dimensions, Metric, scan_metrics
@@ -31,7 +32,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     """Scan the clusters the event (or the deployment) names and report what cannot pull."""
     order = parse_event(event)
     settings = load()
-    app = bootstrap(settings)
+    app = with_deadline(bootstrap(settings), _seconds_left(context))
     if isinstance(order, SilenceOrder):
         written = add_silence(order, settings, app)
         logger.info("silence written", extra=written)
@@ -51,10 +52,13 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         done = scan_cluster(order, settings, app)
         logger.info("cluster scanned", extra=done)
         return done
-    if isinstance(order, FanoutOrder):
-        result, summary = aggregate(order, settings, app)
-    else:
-        result, summary = run_scan(order, settings, app)
+    try:
+        result, summary = aggregate(order, settings, app) if isinstance(order, FanoutOrder) \
+            else run_scan(order, settings, app)
+    except DeliveryIncomplete as err:  # the outbox keeps what was not published: fail loudly
+        logger.error("announcements wait in the outbox", extra={"failures": err.failures,
+                                                               "summary": err.summary})
+        raise
     emit(scan_metrics(result, summary))
     for error in summary["errors"]:
         logger.warning("cluster not scanned", extra={"scan_error": error})
@@ -64,6 +68,12 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         return {k: summary[k] for k in ("finding_count", "failing_pods", "by_cause", "errors",
                                         "announced", "silenced", "published_message_ids")}
     return summary
+
+
+def _seconds_left(context: Any) -> float | None:
+    """The invocation's remaining time, when the platform tells it."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining() / 1000 if callable(remaining) else None
 
 
 def emit(groups: dict[Dimensions, list[Metric]]) -> None:

@@ -10,6 +10,7 @@ from pullmedic.causes import Cause
 from pullmedic.findings import fingerprint
 from pullmedic.lifecycle import Scope, Silence, plan
 from pullmedic.model import Finding, ScanError, Workload
+from pullmedic.outbox import Outbox
 from pullmedic.state import StateStore
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -34,8 +35,8 @@ def test_two_invocations_with_one_snapshot_announce_a_new_problem_once(store) ->
     found = [finding("api"), finding("web")]
     snapshot = store.records(SCOPE.clusters)
     decided = plan(snapshot, found, SCOPE, NOW, DAY, store.silences())
-    first = store.commit(decided.changes)
-    second = store.commit(decided.changes)
+    first = store.commit(decided.changes, NOW).changes
+    second = store.commit(decided.changes, NOW).changes
     assert [a.event for c in first for a in c.announcements] == ["new", "new"]
     assert second == []
     stored = store.records(["prod"])
@@ -44,26 +45,25 @@ def test_two_invocations_with_one_snapshot_announce_a_new_problem_once(store) ->
 
 
 def test_two_invocations_race_for_a_change_and_a_resolution(store) -> None:
-    store.commit(plan({}, [finding("api"), finding("web")], SCOPE, NOW, DAY, []).changes)
+    store.commit(plan({}, [finding("api"), finding("web")], SCOPE, NOW, DAY, []).changes, NOW)
     snapshot = store.records(["prod"])
     later = NOW + timedelta(minutes=5)
     decided = plan(snapshot, [finding("api", Cause.AUTH_FAILED)], SCOPE, later, DAY, [])
     assert sorted(a.event for a in decided.announcements) == ["changed", "resolved"]
-    assert len(store.commit(decided.changes)) == 2
-    assert store.commit(decided.changes) == []
+    assert len(store.commit(decided.changes, later).changes) == 2
+    assert store.commit(decided.changes, later).changes == []
     (api,) = store.records(["prod"]).values()
     assert (api.version, api.cause, api.announced_event) == (2, "auth_failed", "changed")
 
 
-def test_release_gives_the_claim_back_after_a_failed_publish(store) -> None:
-    store.commit(plan({}, [finding("api")], SCOPE, NOW, DAY, []).changes)
-    before = store.records(["prod"])
-    decided = plan(before, [finding("web")], SCOPE, NOW + DAY, DAY, [])
-    claimed = store.commit(decided.changes)
-    store.release(claimed)
-    assert store.records(["prod"]) == before
-    retried = plan(store.records(["prod"]), [finding("web")], SCOPE, NOW + DAY, DAY, [])
-    assert sorted(a.event for a in retried.announcements) == ["new", "resolved"]
+def test_a_claimed_announcement_waits_in_the_outbox_with_its_claim(store) -> None:
+    decided = plan({}, [finding("api"), finding("web")], SCOPE, NOW, DAY, [])
+    done = store.commit(decided.changes, NOW)
+    entries = Outbox(store.client, store.table).take(NOW + timedelta(hours=1))
+    assert sorted(e.key for e in entries) == sorted(done.outbox)
+    assert sorted((e.item for e in entries), key=repr) == sorted(decided.announcements, key=repr)
+    again = store.commit(decided.changes, NOW)  # a lost race adds nothing to the outbox
+    assert again.changes == [] and again.outbox == [] and again.failures == []
 
 
 def test_silences_round_trip(store) -> None:
@@ -76,10 +76,10 @@ def test_silences_round_trip(store) -> None:
 
 def test_a_scan_error_is_told_once_then_after_the_reminder(store) -> None:
     error = ScanError("prod", "pods", "pullmedic cannot authenticate to cluster prod (HTTP 401)")
-    assert store.claim_errors([error], NOW, DAY) == [error]
-    assert store.claim_errors([error], NOW + timedelta(minutes=5), DAY) == []
-    assert store.claim_errors([error], NOW + DAY + timedelta(minutes=1), DAY) == [error]
+    assert store.claim_errors([error], NOW, DAY).errors == [error]
+    assert store.claim_errors([error], NOW + timedelta(minutes=5), DAY).errors == []
+    assert store.claim_errors([error], NOW + DAY + timedelta(minutes=1), DAY).errors == [error]
     later = NOW + 3 * DAY
-    assert store.claim_errors([error], later, None) == [error]  # the day-long item has expired
-    assert store.claim_errors([error], later + 29 * DAY, None) == []  # reminders off: quiet
-    assert store.claim_errors([error], later + 31 * DAY, None) == [error]
+    assert store.claim_errors([error], later, None).errors == [error]  # the day-long item has expired
+    assert store.claim_errors([error], later + 29 * DAY, None).errors == []  # reminders off: quiet
+    assert store.claim_errors([error], later + 31 * DAY, None).errors == [error]

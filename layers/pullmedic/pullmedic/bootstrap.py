@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,7 @@ from pullmedic.scan import ScanDeps
 from pullmedic.settings import Settings
 from pullmedic.targets import Target
 
+ANNOUNCE_RESERVE = 30.0  # seconds of an invocation kept for the state writes and the publish
 _AWS_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 5},
                      connect_timeout=5, read_timeout=20)
 
@@ -38,6 +40,18 @@ def bootstrap(settings: Settings, *, region: str | None = None,
     return App(deps=deps, sns=deps.client_for("sns", region))
 
 
+def with_deadline(app: App, seconds_left: float | None) -> App:
+    """`app` whose scan stops reading clusters in time to announce what it found.
+
+    Of `seconds_left`, ANNOUNCE_RESERVE (or half, when less is left) is kept for writing the
+    state and publishing; None: no deadline.
+    """
+    if seconds_left is None:
+        return app
+    reading = seconds_left - min(ANNOUNCE_RESERVE, seconds_left / 2)
+    return replace(app, deps=replace(app.deps, deadline=time.monotonic() + reading))
+
+
 def target_deps(settings: Settings, home: ScanDeps, target: Target) -> ScanDeps:
     """The scan dependencies of `target`: the function's own for "self" in its Region, else
     clients of a session in the target's account (sts:AssumeRole with the external id)."""
@@ -54,7 +68,8 @@ def target_deps(settings: Settings, home: ScanDeps, target: Target) -> ScanDeps:
                                         aws_secret_access_key=credentials["SecretAccessKey"],
                                         aws_session_token=credentials["SessionToken"],
                                         region_name=region)
-    return replace(_deps(settings, session, region), connect=home.connect, now=home.now)
+    return replace(_deps(settings, session, region), connect=home.connect, now=home.now,
+                   deadline=home.deadline)
 
 
 def _deps(settings: Settings, session: boto3.session.Session, region: str) -> ScanDeps:

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 
 def s(value: str) -> dict[str, str]:
     """A string attribute."""
@@ -17,15 +19,26 @@ def n(value: int) -> dict[str, str]:
     return {"N": str(value)}
 
 
+def conflict(err: ClientError) -> bool:
+    """Whether a write failed only on its condition (another invocation wrote first)."""
+    code = err.response.get("Error", {}).get("Code")
+    if code == "ConditionalCheckFailedException":
+        return True
+    reasons = err.response.get("CancellationReasons") or []
+    return code == "TransactionCanceledException" and any(
+        r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+
+
 def iso(moment: datetime) -> str:
     """A UTC timestamp as stored (microseconds, Z)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def query(client: Any, table: str, condition: str, values: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def query(client: Any, table: str, condition: str, values: dict[str, Any],
+          consistent: bool = False) -> Iterator[dict[str, Any]]:
     """Every item a key condition selects, page after page."""
     request: dict[str, Any] = {"TableName": table, "KeyConditionExpression": condition,
-                               "ExpressionAttributeValues": values}
+                               "ExpressionAttributeValues": values, "ConsistentRead": consistent}
     while True:
         page = client.query(**request)
         yield from page.get("Items", [])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from pullmedic.chat import notification
@@ -14,13 +14,15 @@ SNS_MESSAGE_MAX = 262_144  # bytes of message and attributes
 
 
 class Outgoing(NamedTuple):
-    """One SNS publish and how many announcements it shows and only counts."""
+    """One SNS publish, how many announcements it shows and only counts, and all it covers."""
 
     subject: str
     message: str  # MessageStructure=json: default, email, sqs, lambda, https
     attributes: dict[str, Any]
     shown: int
     omitted: int
+    announcements: tuple[Announcement, ...] = ()  # shown or counted
+    errors: tuple[ScanError, ...] = ()  # shown or counted
 
 
 def size(item: Outgoing) -> int:
@@ -53,17 +55,34 @@ def sns_messages(announcements: Sequence[Announcement], errors: Sequence[ScanErr
 
 def _fit(items: list[Announcement], errors: Sequence[ScanError], clusters: Sequence[str],
          cli_flags: str) -> Outgoing:
-    """The message showing as many of `items` (in order) as fit; the rest are counted."""
-    low, high = 1, len(items)
-    best = _render(items, 0, errors, clusters, cli_flags)
+    """The message showing as many errors, then as many of `items` (in order), as fit; the
+    rest are counted."""
+    shown_errors = _largest(len(errors), lambda k: _render([], 0, _errors_shown(errors, k), clusters,
+                                                           cli_flags))
+    visible = _errors_shown(errors, shown_errors)
+    shown = _largest(len(items), lambda k: _render(items, k, visible, clusters, cli_flags))
+    return _render(items, shown, visible, clusters, cli_flags)._replace(
+        announcements=tuple(items), errors=tuple(errors))
+
+
+def _largest(most: int, render: Callable[[int], Outgoing]) -> int:
+    """The largest k <= most whose rendering fits SNS's limit (0 when none does)."""
+    low, high, best = 1, most, 0
     while low <= high:
         middle = (low + high) // 2
-        candidate = _render(items, middle, errors, clusters, cli_flags)
-        if size(candidate) <= SNS_MESSAGE_MAX:
-            best, low = candidate, middle + 1
+        if size(render(middle)) <= SNS_MESSAGE_MAX:
+            best, low = middle, middle + 1
         else:
             high = middle - 1
     return best
+
+
+def _errors_shown(errors: Sequence[ScanError], k: int) -> list[ScanError]:
+    """The first k errors, and one line counting the others."""
+    if k >= len(errors):
+        return list(errors)
+    return [*errors[:k], ScanError("*", "more", f"and {len(errors) - k} more scan errors, not shown to "
+                                   "fit SNS's size limit: the function's log and summary list them all")]
 
 
 def _render(items: list[Announcement], shown: int, errors: Sequence[ScanError],

@@ -16,12 +16,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pullmedic.announce import Announcer, Delivery, DeliveryIncomplete
 from pullmedic.bootstrap import App, target_deps
 from pullmedic.event import ScanOrder, SilenceOrder
 from pullmedic.findings import fingerprint
-from pullmedic.lifecycle import Plan, Scope, Silence, plan
+from pullmedic.lifecycle import Change, Plan, Scope, Silence, plan
 from pullmedic.model import ScanError
 from pullmedic.notify import publish
+from pullmedic.outbox import Outbox
 from pullmedic.remediate import AUTO, Run, auto_hook, offers, start, verify
 from pullmedic.render import Announcement, announcement_doc, error_doc, finding_doc
 from pullmedic.scan import Hook, ScanRequest, ScanResult, scan
@@ -49,32 +51,26 @@ def run_scan(order: ScanOrder, settings: Settings, app: App,
         order, settings, app, request, auto_hook(run, store) if run and store and auto else None)
     failed = {e.cluster for e in result.errors}
     scope = Scope(frozenset(result.clusters) - failed, request.namespaces)
-    decided = plan(store.records(scope.clusters) if store else {}, result.findings, scope,
+    decided = plan(store.records(frozenset(result.clusters)) if store else {}, result.findings, scope,
                    app.deps.now(), settings.reminder, store.silences() if store else [])
     announce = not order.dry_run and bool(settings.topic_arn)
-    changes = list(decided.changes)
+    delivery = Delivery()
     if announce and store:
-        changes = store.commit(changes)
-    claimed = [c for c in changes if c.announcements]
-    announcements = [a for c in claimed for a in c.announcements]
-    if announce and run is not None:
-        announcements = _with_remediation(run, announcements, result, scope)
-    errors = list(result.errors)
-    if announce and store:
-        errors = store.claim_errors(errors, app.deps.now(), settings.reminder)
-    message_ids: list[str] = []
-    if announce and (announcements or errors):
-        try:
-            message_ids = publish(app.sns, settings.topic_arn or "", announcements, errors,
-                                  result.clusters, _cli_flags(settings, app))
-        except Exception:
-            if store:
-                store.release(claimed)
-            raise
+        changes, extra = _with_remediation(run, decided.changes, result, scope) if run \
+            else (decided.changes, [])
+        announcer = Announcer(store, Outbox(store.client, store.table), app.sns, settings.topic_arn or "",
+                              _cli_flags(settings, app))
+        delivery = announcer.announce(changes, extra, result.errors, result.clusters, app.deps.now(),
+                                      settings.reminder)
+    elif announce and (decided.announcements or result.errors):
+        delivery = Delivery(decided.announcements, list(result.errors), publish(
+            app.sns, settings.topic_arn or "", decided.announcements, result.errors, result.clusters))
     elapsed = (time.monotonic() - started) * 1000
-    return result, summary(result, order, decided, announcements if announce else decided.announcements,
-                           message_ids, store is not None, elapsed,
-                           [r.doc() for r in run.results] if run else [])
+    done = summary(result, order, decided, delivery.announced if announce else decided.announcements,
+                   delivery, store is not None, elapsed, [r.doc() for r in run.results] if run else [])
+    if delivery.failures:
+        raise DeliveryIncomplete(delivery.failures, done)
+    return result, done
 
 
 def scan_targets(order: ScanOrder, settings: Settings, app: App, request: ScanRequest,
@@ -136,14 +132,19 @@ def add_silence(order: SilenceOrder, settings: Settings, app: App) -> dict[str, 
             "table": settings.table}
 
 
-def _with_remediation(run: Run, announcements: list[Announcement], result: ScanResult,
-                      scope: Scope) -> list[Announcement]:
-    """Offer the allowed actions, note the fix that resolved a problem, add what fixes did."""
+def _with_remediation(run: Run, changes: Sequence[Change], result: ScanResult,
+                      scope: Scope) -> tuple[list[Change], list[Announcement]]:
+    """Offer the allowed actions, note the fix that resolved a problem; and what fixes did."""
     failed, notes = verify(run, result.findings, scope)
-    shown = [a._replace(remediation=notes.get(fingerprint(a.finding))) if a.event == "resolved"
-             else a._replace(actions=offers(a.finding, run.allowed)) for a in announcements]
+
+    def shown(a: Announcement) -> Announcement:
+        if a.event == "resolved":
+            return a._replace(remediation=notes.get(fingerprint(a.finding)))
+        return a._replace(actions=offers(a.finding, run.allowed))
+
     applied = [a for r in run.results if (a := r.announcement())]
-    return shown + failed + applied
+    return ([replace(c, announcements=tuple(shown(a) for a in c.announcements)) for c in changes],
+            failed + applied)
 
 
 def _store(settings: Settings, app: App) -> StateStore | None:
@@ -158,7 +159,7 @@ def _cli_flags(settings: Settings, app: App) -> str:
 
 
 def summary(result: ScanResult, order: ScanOrder, decided: Plan, events: Sequence[Announcement],
-            message_ids: list[str], stateful: bool, elapsed_ms: float,
+            delivery: Delivery, stateful: bool, elapsed_ms: float,
             remediation: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The JSON the handler returns: short counts first, then the findings and errors.
 
@@ -173,10 +174,11 @@ def summary(result: ScanResult, order: ScanOrder, decided: Plan, events: Sequenc
         "by_cause": dict(sorted(Counter(f.cause.value for f in result.findings).items())),
         "errors": [error_doc(e) for e in result.errors],
         "state": "dynamodb" if stateful else "off",
-        "announced": dict(Counter(a.event for a in events)) if message_ids else {},
+        "announced": dict(Counter(a.event for a in events)) if delivery.message_ids else {},
         "silenced": decided.silenced,
-        "published_message_id": message_ids[0] if message_ids else None,
-        "published_message_ids": message_ids,
+        "published_message_id": delivery.message_ids[0] if delivery.message_ids else None,
+        "published_message_ids": delivery.message_ids,
+        "delivery": {"waiting": delivery.waiting, "failures": delivery.failures},
         "dry_run": order.dry_run,
         "duration_ms": round(elapsed_ms),
         "findings": [{**finding_doc(f), "event": event_of.get(fingerprint(f))}

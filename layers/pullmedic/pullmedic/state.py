@@ -27,18 +27,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from pullmedic.dynamo import conflict, query
 from pullmedic.dynamo import iso as _iso
 from pullmedic.dynamo import n as _n
-from pullmedic.dynamo import query
 from pullmedic.dynamo import s as _s
 from pullmedic.event import SILENCE_SCOPES
 from pullmedic.lifecycle import Change, Record, Silence
 from pullmedic.model import ScanError
+from pullmedic.outbox import new_item
 
 _VERSION = {"#version": "version"}
 _NEVER = timedelta(days=36500)  # reminders off: no reminder before the item expires
@@ -51,6 +53,16 @@ class StateStore:
     def __init__(self, client: Any, table: str) -> None:
         self._client = client
         self._table = table
+
+    @property
+    def client(self) -> Any:
+        """The DynamoDB client (the outbox shares it)."""
+        return self._client
+
+    @property
+    def table(self) -> str:
+        """The table's name."""
+        return self._table
 
     def records(self, clusters: Iterable[str]) -> dict[str, Record]:
         """The open problems of `clusters`, by fingerprint."""
@@ -65,49 +77,69 @@ class StateStore:
         """Every stored silence, expired ones included (the TTL removes them late)."""
         return [_silence(item) for scope in SILENCE_SCOPES for item in self._query(f"silence#{scope}")]
 
-    def commit(self, changes: Iterable[Change]) -> list[Change]:
-        """Apply each change if the stored item is still the one it was planned from.
+    def commit(self, changes: Iterable[Change], now: datetime) -> Committed:
+        """Apply each change if the stored item is still the one it was planned from; a change
+        that announces something writes its outbox entries in the same transaction.
 
-        Returns the changes that were applied; a lost race drops the change (and so its
-        announcements): another invocation has already written that problem.
+        A lost race drops the change (and so its announcements): another invocation has
+        already written that problem. A write that fails for another reason is reported and
+        the others go on: an uncommitted change is planned again by the next scan.
         """
-        return [change for change in changes
-                if self._write(change.record, change.previous, _guard(change.previous))]
-
-    def release(self, changes: Iterable[Change]) -> None:
-        """Undo applied changes (after a failed publish) unless the items moved on since."""
+        done = Committed()
         for change in changes:
-            self._write(change.previous, change.record, _guard(change.record))
+            items = [new_item(a, now) for a in change.announcements]
+            try:
+                if items:
+                    self._transact(self._action(change.record, change.previous, _guard(change.previous)),
+                                   items)
+                else:
+                    self._write(change.record, change.previous, _guard(change.previous))
+            except ClientError as err:
+                if not conflict(err):
+                    done.failures.append(f"state write for problem {_fp(change)}: {_reason(err)}")
+                continue
+            except BotoCoreError as err:
+                done.failures.append(f"state write for problem {_fp(change)}: {err}")
+                continue
+            done.changes.append(change)
+            done.outbox += [i["sk"]["S"] for i in items]
+        return done
 
     def claim_errors(self, errors: Iterable[ScanError], now: datetime,
-                     reminder: timedelta | None) -> list[ScanError]:
-        """The scan errors to announce: new ones, and old ones due for a reminder.
+                     reminder: timedelta | None) -> Committed:
+        """Claim the scan errors to announce (new ones, and old ones due for a reminder), each
+        with its outbox entry in one transaction.
 
         One conditional put per error (pk `error#<cluster>`, sk `<stage>`): only the
         invocation whose write lands announces it; a cluster that stays unreadable is told
         again after the reminder interval, not on every scan (the ScanErrors alarm stays on).
         """
-        claimed = []
+        done = Committed()
         for error in errors:
             due = now - (reminder or _NEVER)
             item = {"pk": _s(f"error#{error.cluster}"), "sk": _s(error.stage),
                     "message": _s(error.message), "announced_at": _n(int(now.timestamp())),
                     "expires_at": _n(int((now + (reminder or _ERROR_QUIET)
                                           + timedelta(hours=1)).timestamp()))}
+            entry = new_item(error, now)
+            # an expired item counts as gone, whenever the TTL gets to deleting it
+            guard = {"ConditionExpression": "attribute_not_exists(pk) OR announced_at < :due"
+                                            " OR expires_at < :now",
+                     "ExpressionAttributeValues": {":due": _n(int(due.timestamp())),
+                                                   ":now": _n(int(now.timestamp()))}}
             try:
-                self._client.put_item(
-                    TableName=self._table, Item=item,
-                    # an expired item counts as gone, whenever the TTL gets to deleting it
-                    ConditionExpression="attribute_not_exists(pk) OR announced_at < :due"
-                                        " OR expires_at < :now",
-                    ExpressionAttributeValues={":due": _n(int(due.timestamp())),
-                                               ":now": _n(int(now.timestamp()))})
+                self._transact({"Put": {"TableName": self._table, "Item": item, **guard}}, [entry])
             except ClientError as err:
-                if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                    continue
-                raise
-            claimed.append(error)
-        return claimed
+                if not conflict(err):
+                    done.failures.append(f"state write for the scan error of {error.cluster}: "
+                                         f"{_reason(err)}")
+                continue
+            except BotoCoreError as err:
+                done.failures.append(f"state write for the scan error of {error.cluster}: {err}")
+                continue
+            done.errors.append(error)
+            done.outbox.append(entry["sk"]["S"])
+        return done
 
     def add_silence(self, silence: Silence) -> None:
         """Store (or replace) a silence."""
@@ -118,24 +150,51 @@ class StateStore:
             item["created_at"] = _s(_iso(silence.created))
         self._client.put_item(TableName=self._table, Item=item)
 
-    def _write(self, record: Record | None, replacing: Record | None,
-               guard: dict[str, Any]) -> bool:
+    def _write(self, record: Record | None, replacing: Record | None, guard: dict[str, Any]) -> None:
         """Put `record` (or delete `replacing` when record is None) under `guard`."""
-        try:
-            if record is not None:
-                self._client.put_item(TableName=self._table, Item=_item(record), **guard)
-            elif replacing is not None:
-                self._client.delete_item(TableName=self._table, Key=_key(replacing), **guard)
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        if record is not None:
+            self._client.put_item(TableName=self._table, Item=_item(record), **guard)
+        elif replacing is not None:
+            self._client.delete_item(TableName=self._table, Key=_key(replacing), **guard)
+
+    def _action(self, record: Record | None, replacing: Record | None,
+                guard: dict[str, Any]) -> dict[str, Any]:
+        """The transaction action of `_write`."""
+        if record is not None:
+            return {"Put": {"TableName": self._table, "Item": _item(record), **guard}}
+        assert replacing is not None
+        return {"Delete": {"TableName": self._table, "Key": _key(replacing), **guard}}
+
+    def _transact(self, claim: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+        """The conditional state write and its outbox entries, all or nothing."""
+        puts = [{"Put": {"TableName": self._table, "Item": entry}} for entry in entries]
+        self._client.transact_write_items(TransactItems=[claim, *puts])
 
     def _query(self, pk: str, prefix: str | None = None) -> Iterator[dict[str, Any]]:
         condition = "pk = :pk" + (" AND begins_with(sk, :prefix)" if prefix else "")
         values = {":pk": _s(pk), **({":prefix": _s(prefix)} if prefix else {})}
         return query(self._client, self._table, condition, values)
+
+
+@dataclass
+class Committed:
+    """What a commit wrote: the changes (or errors) claimed, the outbox keys it added, and a
+    line for each write that failed for a reason other than a lost race."""
+
+    changes: list[Change] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    outbox: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def _fp(change: Change) -> str:
+    record = change.record or change.previous
+    return record.fingerprint if record else "?"
+
+
+def _reason(err: ClientError) -> str:
+    error = err.response.get("Error", {})
+    return f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip()
 
 
 def _guard(expected: Record | None) -> dict[str, Any]:

@@ -1,0 +1,126 @@
+"""The outbox: announcements and scan errors waiting to be published, in the state table.
+
+An announcement is written here in the same transaction that claims it (the problem's state
+write, or the scan error's record), before anything is published; it is deleted only after
+SNS accepted the message that carries it. Whatever a failed or cut-short run leaves here is
+published by the next run. Delivery is at least once: a duplicate happens only when the
+function dies between a publish and the deletion of what it carried.
+
+Items (see state.py for the table):
+
+    outbox entry   pk "outbox"   sk "<ISO time>#<random id>"
+                   kind (announcement | error), body (JSON, codec.py), created_at,
+                   lease_until (N, epoch seconds: a run is publishing it until then),
+                   attempts (N), expires_at (created_at + KEEP)
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pullmedic.codec import dumps, loads
+from pullmedic.dynamo import iso, n, query, s
+from pullmedic.model import ScanError
+from pullmedic.render import Announcement
+
+PARTITION = "outbox"
+LEASE = timedelta(minutes=2)  # a run that dies while publishing holds its entries this long
+KEEP = timedelta(days=14)  # an entry SNS never accepts is dropped after this (the alarm is on)
+DELETE_BATCH = 25  # DynamoDB's BatchWriteItem limit
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One waiting announcement or scan error."""
+
+    key: str  # the sort key
+    item: Announcement | ScanError
+    attempts: int = 0
+
+
+def new_item(payload: Announcement | ScanError, now: datetime, lease: bool = True) -> dict[str, Any]:
+    """The item of a new entry, leased to the run that writes it."""
+    kind = "announcement" if isinstance(payload, Announcement) else "error"
+    item = {"pk": s(PARTITION), "sk": s(f"{iso(now)}#{secrets.token_hex(8)}"), "kind": s(kind),
+            "body": s(dumps(payload)), "created_at": s(iso(now)), "attempts": n(0),
+            "expires_at": n(int((now + KEEP).timestamp()))}
+    if lease:
+        item["lease_until"] = n(int((now + LEASE).timestamp()))
+    return item
+
+
+def entry_of(item: dict[str, Any]) -> Entry:
+    """The entry an item holds."""
+    kind = Announcement if item["kind"]["S"] == "announcement" else ScanError
+    return Entry(item["sk"]["S"], loads(kind, item["body"]["S"]), int(item.get("attempts", {}).get("N", 0)))
+
+
+class Outbox:
+    """Reads, leases and clears the outbox partition (the client is injected)."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._client, self._table = client, table
+
+    def put(self, payload: Announcement | ScanError, now: datetime) -> Entry:
+        """Store an entry that no state write claims (e.g. what a remediation did)."""
+        item = new_item(payload, now)
+        self._client.put_item(TableName=self._table, Item=item)
+        return Entry(item["sk"]["S"], payload)
+
+    def take(self, now: datetime, mine: Iterable[str] = ()) -> list[Entry]:
+        """Every entry this run may publish: its own (`mine`, leased when written) and any
+        other whose lease has run out, which it leases now (of two runs, one wins each)."""
+        own, taken = set(mine), []
+        for item in query(self._client, self._table, "pk = :pk", {":pk": s(PARTITION)}, consistent=True):
+            key = item["sk"]["S"]
+            if key in own or self._lease(key, now):
+                taken.append(entry_of(item))
+        return taken
+
+    def done(self, entries: Sequence[Entry]) -> int:
+        """Delete published entries (their message was accepted); return how many are left
+        (they will be published again: the one duplicate the outbox allows)."""
+        keys = [{"pk": s(PARTITION), "sk": s(e.key)} for e in entries]
+        left = 0
+        for start in range(0, len(keys), DELETE_BATCH):
+            requests = [{"DeleteRequest": {"Key": key}} for key in keys[start:start + DELETE_BATCH]]
+            for _ in range(5):
+                answer = self._client.batch_write_item(RequestItems={self._table: requests})
+                requests = (answer.get("UnprocessedItems") or {}).get(self._table) or []
+                if not requests:
+                    break
+            left += len(requests)
+        return left
+
+    def release(self, entries: Sequence[Entry]) -> None:
+        """Give entries back after a failed publish, so the next run takes them at once
+        (best effort: an entry still leased is taken once its lease runs out)."""
+        for entry in entries:
+            try:
+                self._client.update_item(
+                    TableName=self._table, Key={"pk": s(PARTITION), "sk": s(entry.key)},
+                    UpdateExpression="REMOVE lease_until ADD attempts :one",
+                    ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues={":one": n(1)})
+            except (ClientError, BotoCoreError):
+                continue
+
+    def _lease(self, key: str, now: datetime) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table, Key={"pk": s(PARTITION), "sk": s(key)},
+                UpdateExpression="SET lease_until = :until",
+                ConditionExpression="attribute_exists(pk) AND "
+                                    "(attribute_not_exists(lease_until) OR lease_until < :now)",
+                ExpressionAttributeValues={":until": n(int((now + LEASE).timestamp())),
+                                           ":now": n(int(now.timestamp()))})
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
