@@ -86,6 +86,14 @@ def test_no_parameter_reprompts_in_a_guided_deploy(template: dict[str, Any]) -> 
         assert not (spec.get("NoEcho") and spec.get("Default", "") == ""), f"{name} re-prompts"
 
 
+def test_readme_counts_the_guided_questions(template: dict[str, Any]) -> None:
+    """`sam deploy --guided` asks Stack Name, AWS Region, each parameter, and six questions of
+    its own (SAM CLI 1.170's guided_context: changes, IAM roles, rollback, save, file, env)."""
+    count = len(template["Parameters"])
+    assert (f"`sam deploy --guided` still works, and asks {count + 8} questions: Stack Name, AWS "
+            f"Region, every one of the {count} parameters") in README.read_text()
+
+
 def test_deploy_script_email_check_is_the_templates(template: dict[str, Any]) -> None:
     text = DEPLOY_SCRIPT.read_text()
     pattern = template["Parameters"]["AlertEmail"]["AllowedPattern"]
