@@ -86,7 +86,7 @@ $(CHECKOV_STAMP):
 test: $(CHECKOV_STAMP)
 
 checkov: $(CHECKOV_STAMP)
-	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation \
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
 	  --file template.yaml --file functions/scan/member-account.yaml
 
 clean: clean-checkov
