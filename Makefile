@@ -29,7 +29,7 @@ test: $(STAMP) $(EKSTOKEN_STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check layers functions tests
+	$(BIN)/ruff check layers functions tests scripts
 
 clean:
 	rm -rf $(VENV) .venv-ekstoken .pytest_cache
@@ -44,7 +44,7 @@ SAM_PINS := aws-sam-cli==1.170.0 cfn-lint==1.58.0
 CHECK_REGION := us-east-2
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: deploy-check clean-deploy
+.PHONY: deploy-check deploy clean-deploy
 
 $(SAM_STAMP):
 	test -x $(SAM_BIN)/python || $(PYTHON) -m venv $(SAM_VENV)
@@ -61,10 +61,38 @@ deploy-check: $(SAM_STAMP)
 	$(SAM_BIN)/sam build --region $(CHECK_REGION)
 	@echo "built layer (unzipped): $$(du -sb .aws-sam/build/PullmedicLayer | awk '{printf "%.1f MB", $$1 / 1048576}')"
 
+# A first deploy with three questions (e-mail, clusters, optional subnets); see the README.
+deploy: $(SAM_STAMP)
+	PATH="$(CURDIR)/$(SAM_BIN):$$PATH" $(SAM_BIN)/python scripts/deploy.py $(if $(REGION),--region $(REGION))
+
 clean: clean-deploy
 
 clean-deploy:
 	rm -rf $(SAM_VENV) .aws-sam
+
+# --- Security policy check: checkov over both templates (tests/deploy runs it) ---------------
+# checkov pins its own dependencies (boto3, pydantic...), so it gets a venv of its own too.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+CHECKOV_PINS := checkov==3.3.30
+
+.PHONY: checkov clean-checkov
+
+$(CHECKOV_STAMP):
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(CHECKOV_PINS)
+	touch $@
+
+test: $(CHECKOV_STAMP)
+
+checkov: $(CHECKOV_STAMP)
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
+	  --file template.yaml --file functions/scan/member-account.yaml
+
+clean: clean-checkov
+
+clean-checkov:
+	rm -rf $(CHECKOV_VENV)
 
 # --- Performance: large sandbox worlds against the scan's budgets (not part of `make test`) ----
 .PHONY: bench

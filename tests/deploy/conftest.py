@@ -11,6 +11,7 @@ from deploy_support import (
     LISTED_CLUSTERS,
     REGION,
     REMEDIATION,
+    VPC,
     default_parameters,
     expand_foreach,
     for_translation,
@@ -29,11 +30,12 @@ def template() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def parameter_sets(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The defaults (every cluster of the Region), a deployment that lists its clusters, and
-    one with every remediation parameter given, per RemediationMode."""
+    """The defaults (every cluster of the Region), a deployment that lists its clusters, one
+    in private subnets, and one with every remediation parameter given, per RemediationMode."""
     defaults = default_parameters(template)
     remediation = defaults | REMEDIATION
     return {"default": defaults, "listed": defaults | {"ClusterNames": LISTED_CLUSTERS},
+            "vpc": defaults | VPC,
             "off": remediation, "approve": remediation | {"RemediationMode": "approve"},
             "auto": remediation | {"RemediationMode": "auto"}}
 

@@ -39,6 +39,10 @@ REMEDIATION = {
     "ChatbotCustomActions": "true",
 }
 
+# A deployment in private subnets (SubnetIds and SecurityGroupIds given).
+VPC = {"SubnetIds": ["subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60719"],
+       "SecurityGroupIds": ["sg-0a1b2c3d4e5f60718"]}
+
 # ---------------------------------------------------------------------------------------------
 # Reading the template (CloudFormation short-form tags become their long form)
 

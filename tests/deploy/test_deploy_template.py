@@ -114,15 +114,26 @@ def test_alert_topic_is_encrypted_with_a_key_alarms_can_use(translated: dict[str
         "Ref": "AWS::AccountId"}
 
 
-def test_email_subscription_only_with_an_address(translated: dict[str, Any],
-                                                  template: dict[str, Any]) -> None:
-    subscription = only(translated["default"], "AWS::SNS::Subscription")
-    assert subscription["Condition"] == "HasAlertEmail"
-    assert subscription["Properties"]["Protocol"] == "email"
-    assert subscription["Properties"]["TopicArn"] == {"Ref": "AlertTopic"}
+def test_email_subscriptions_only_with_an_address(translated: dict[str, Any],
+                                                   template: dict[str, Any]) -> None:
+    subscriptions = of_type(translated["default"], "AWS::SNS::Subscription")
+    alerts, operations = (subscriptions[n] for n in ("AlertEmailSubscription",
+                                                     "OperationsEmailSubscription"))
+    assert len(subscriptions) == 2
+    assert alerts["Condition"] == "HasAlertEmail"
+    assert alerts["Properties"]["Protocol"] == "email"
+    assert alerts["Properties"]["TopicArn"] == {"Ref": "AlertTopic"}
+    assert operations["Properties"]["TopicArn"] == {"Ref": "OperationsTopic"}
     defaults = default_parameters(template)
     assert not condition_true(template, "HasAlertEmail", defaults)
     assert condition_true(template, "HasAlertEmail", defaults | {"AlertEmail": "a@example.com"})
+    # The operators' address; without one, the alert address gets the alarms too.
+    assert not condition_true(template, operations["Condition"], defaults)
+    for given in ({"AlertEmail": "a@example.com"}, {"OperationsEmail": "ops@example.com"}):
+        assert condition_true(template, operations["Condition"], defaults | given)
+    endpoint = template["Resources"]["OperationsEmailSubscription"]["Properties"]["Endpoint"][
+        "Fn::If"]
+    assert endpoint == ["HasOperationsEmail", {"Ref": "OperationsEmail"}, {"Ref": "AlertEmail"}]
 
 
 def test_state_table(translated: dict[str, Any]) -> None:
@@ -146,7 +157,8 @@ def test_failed_invocations_go_to_an_encrypted_queue(translated: dict[str, Any])
         "Fn::GetAtt": ["FailureQueue", "Arn"]}
     assert "OnSuccess" not in config["DestinationConfig"]
     queue = cfn["Resources"]["FailureQueue"]["Properties"]
-    assert queue["SqsManagedSseEnabled"] is True
+    # The stack's key, which the function's role (Lambda sends with it) may use.
+    assert queue["KmsMasterKeyId"] == {"Ref": "AlertKey"}
     # SAM made no queue of its own for the destination.
     assert list(of_type(cfn, "AWS::SQS::Queue")) == ["FailureQueue"]
 
@@ -167,7 +179,7 @@ def test_dashboard_shows_the_bot_metrics_and_the_function(translated: dict[str, 
         assert ["AWS/Lambda", name, "FunctionName", "X"] in metrics
 
 
-def test_alarms_notify_the_topic(translated: dict[str, Any]) -> None:
+def test_alarms_notify_the_operations_topic_only(translated: dict[str, Any]) -> None:
     alarms = of_type(translated["default"], "AWS::CloudWatch::Alarm").values()
     watched = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]): a["Properties"]
                for a in alarms}
@@ -179,7 +191,33 @@ def test_alarms_notify_the_topic(translated: dict[str, Any]) -> None:
     for alarm in (scan_errors, function_errors):
         assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
         assert alarm["Threshold"] == 0
-        assert alarm["AlarmActions"] == [{"Ref": "AlertTopic"}]
+        assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": "OperationsTopic"}]
+
+
+def test_problem_topic_carries_only_pullmedics_messages(translated: dict[str, Any]) -> None:
+    """Nothing but the functions publishes to the alert topic (no alarm, no other resource),
+    and the functions publish nowhere else; both topics use the stack's key."""
+    cfn = translated["default"]
+    referrers = sorted(name for name, resource in cfn["Resources"].items()
+                       if _refers_to(resource, "AlertTopic"))
+    assert referrers == ["AlertEmailSubscription", "FanOutFunction", "ScanFunction",
+                         "ScanFunctionRole"], referrers
+    operations = sorted(name for name, resource in cfn["Resources"].items()
+                        if _refers_to(resource, "OperationsTopic"))
+    assert operations == ["FunctionErrorsAlarm", "OperationsEmailSubscription", "ScanErrorsAlarm"]
+    for topic in ("AlertTopic", "OperationsTopic"):
+        assert cfn["Resources"][topic]["Properties"]["KmsMasterKeyId"] == {"Ref": "AlertKey"}
+    assert cfn["Outputs"]["OperationsTopicArn"]["Value"] == {"Ref": "OperationsTopic"}
+
+
+def _refers_to(node: Any, logical_id: str) -> bool:
+    if isinstance(node, dict):
+        if node.get("Ref") == logical_id or node.get("Fn::GetAtt", [None])[0] == logical_id:
+            return True
+        return any(_refers_to(v, logical_id) for v in node.values())
+    if isinstance(node, list):
+        return any(_refers_to(v, logical_id) for v in node)
+    return False
 
 
 def test_access_entries_for_listed_clusters(translated: dict[str, Any]) -> None:
