@@ -29,7 +29,7 @@ test: $(STAMP) $(EKSTOKEN_STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check layers functions tests scripts
+	$(BIN)/ruff check layers functions tests
 
 clean:
 	rm -rf $(VENV) .venv-ekstoken .pytest_cache
@@ -63,7 +63,7 @@ deploy-check: $(SAM_STAMP)
 
 # A first deploy with three questions (e-mail, clusters, optional subnets); see the README.
 deploy: $(SAM_STAMP)
-	PATH="$(CURDIR)/$(SAM_BIN):$$PATH" $(SAM_BIN)/python scripts/deploy.py $(if $(REGION),--region $(REGION))
+	PATH="$(CURDIR)/$(SAM_BIN):$$PATH" $(SAM_BIN)/python functions/scan/deploy.py $(if $(REGION),--region $(REGION))
 
 clean: clean-deploy
 

@@ -16,7 +16,7 @@ from parameter_table import HEADER, render
 from pullmedic import settings
 
 README = REPO / "README.md"
-DEPLOY_SCRIPT = REPO / "scripts/deploy.py"
+DEPLOY_SCRIPT = REPO / "functions/scan/deploy.py"
 
 
 def readme_table() -> list[str]:

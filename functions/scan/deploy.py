@@ -1,4 +1,4 @@
-"""A first deploy that asks three questions: `make deploy` (or `python scripts/deploy.py`).
+"""A first deploy that asks three questions: `make deploy` (or `python functions/scan/deploy.py`).
 
 It asks for the alert e-mail, the clusters (Enter: every cluster of the Region) and, optionally,
 the private subnets and security groups; every other parameter keeps its template default (change
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # The template's AlertEmail AllowedPattern (tests/deploy checks that they agree).
 EMAIL = re.compile(r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CLUSTER = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")  # EKS cluster name rules
