@@ -140,7 +140,8 @@ def _read_cluster(name: str, request: ScanRequest, deps: ScanDeps, result: ScanR
         with deps.connect(access.endpoint, access.ca_data, token) as client:
             reader = KubeReader(client, page_size=deps.page_size, deadline=deps.deadline)
             findings, facts = _findings(access, request, deps, reader, result)
-            if hook is not None:
+            if hook is not None and (deps.deadline is None or time.monotonic() < deps.deadline):
+                # never after the deadline: the scan has given up on this cluster by then
                 facts = facts or Facts(deps.readers, access, reader, read_secrets=deps.read_secrets)
                 hook(access, findings, facts, reader)
             result.findings.extend(findings)

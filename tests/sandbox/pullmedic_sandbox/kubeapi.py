@@ -37,6 +37,7 @@ import socket
 import ssl
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -553,6 +554,7 @@ class SimulatedCluster:
         self._store = _Store()
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
+        self._delay = 0.0  # seconds every request waits before it is answered (a slow API server)
         self._server: _ApiServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -645,14 +647,22 @@ class SimulatedCluster:
             self._faults.append(_Fault(status, path_contains, times, retry_after, message))
 
     def clear_faults(self) -> None:
-        """Remove every injected fault."""
+        """Remove every injected fault (and any delay)."""
         with self._lock:
             self._faults.clear()
+            self._delay = 0.0
+
+    def slow_down(self, seconds: float) -> None:
+        """Answer every request only after ``seconds`` (an API server far away or overloaded)."""
+        with self._lock:
+            self._delay = seconds
 
     # -- request handling
 
     def handle(self, method: str, target: str, authorization: str, body: bytes) -> Response:
         """Answer one HTTP request and record it."""
+        if self._delay:
+            time.sleep(self._delay)
         parts = urlsplit(target)
         # Reversed so that, as in Go's url.Values.Get, the first of repeated parameters wins.
         query = dict(parse_qsl(parts.query, keep_blank_values=True)[::-1])
