@@ -38,7 +38,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         logger.info("silence written", extra=written)
         return written
     if isinstance(order, RemediateOrder):
-        done = remediate(order, settings, app)
+        done = remediate(order, settings, app, caller=f"Lambda request {context.aws_request_id}")
         logger.info("remediation", extra=done)
         return done
     scheduled = isinstance(order, ScanOrder) and order.source == "schedule"

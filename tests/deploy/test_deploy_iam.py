@@ -16,8 +16,11 @@ from pullmedic.permissions import READ_ACTIONS
 OWN_WRITES: dict[str, frozenset[str]] = {
     "AlertTopic": frozenset({"sns:Publish"}),
     "AlertKey": frozenset({"kms:GenerateDataKey", "kms:Decrypt"}),  # publishing to the topic
-    # state.py: Query per cluster and for silences, conditional PutItem, DeleteItem of resolved.
-    "StateTable": frozenset({"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}),
+    # state.py: Query per cluster and for silences, conditional PutItem, DeleteItem of resolved
+    # (also inside TransactWriteItems, with the outbox entries); outbox.py: UpdateItem (lease),
+    # BatchWriteItem (clear); ledger.py: UpdateItem (a plan is used once).
+    "StateTable": frozenset({"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem",
+                             "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"}),
     "FailureQueue": frozenset({"sqs:SendMessage"}),  # the on-failure destination
 }
 MANAGED_POLICIES = {"service-role/AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"}

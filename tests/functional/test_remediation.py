@@ -45,6 +45,10 @@ def scan(handler: Any) -> dict[str, Any]:
     return invoke(handler, json.loads((EVENTS / "scheduled.json").read_text()))
 
 
+# Who approves, as the audit names it: the invocation (CloudTrail ties it to the caller) and the label.
+ALICE = "Lambda request 00000000-0000-4000-8000-000000000000 (as 'alice')"
+
+
 def fix(handler: Any, fp: str, action: str, confirm: bool = False, by: str = "alice") -> dict[str, Any]:
     event = json.loads((EVENTS / "remediate.json").read_text())
     event["remediate"].update(fingerprint=fp, action=action, confirm=confirm, approved_by=by)
@@ -135,20 +139,20 @@ def test_node_role_gets_the_pull_policy_and_the_next_scan_resolves(
     assert applied["status"] == "remediated", applied
     assert PULL_ONLY in attached(sandbox, "node-role")
     steps = [(i["step"]["S"], i["who"]["S"], i["result"]["S"]) for i in items(sandbox, table, f"audit#{fp}")]
-    assert steps == [("plan", "alice", "planned"), ("approval", "alice", "approved"),
-                     ("apply", "alice", "applying"), ("result", "alice", "remediated")]
+    assert steps == [("plan", ALICE, "planned"), ("approval", ALICE, "approved"),
+                     ("apply", ALICE, "applying"), ("result", ALICE, "remediated")]
     undo = f"aws iam detach-role-policy --role-name node-role --policy-arn {PULL_ONLY}"
     assert all(json.loads(i["undo"]["S"]) == [undo] for i in items(sandbox, table, f"audit#{fp}"))
     (announced,) = published_findings(sandbox)
-    assert announced["event"] == "remediated" and announced["remediation"]["by"] == "alice"
+    assert announced["event"] == "remediated" and announced["remediation"]["by"] == ALICE
     assert announced["remediation"]["undo"] == [undo]
     message = sandbox.published()[-1]
     assert json.loads(message["attributes"]["event"]["Value"]) == ["remediated"]
     jsonschema.validate(json.loads(message["message"]["sqs"]), DOCUMENT_SCHEMA)
     jsonschema.validate(json.loads(message["message"]["https"]), CHAT_SCHEMA)
 
-    again = fix(handler, fp, "grant_ecr_pull", confirm=True)
-    assert again["status"] == "already_done" and "steps" not in again
+    replayed = fix(handler, fp, "grant_ecr_pull", confirm=True, by="mallory")  # the same approval again
+    assert replayed["status"] == "refused" and "already used by" in replayed["detail"], replayed
     assert published_findings(sandbox) == []
 
     running(sandbox, name, "team", "api-7f9c6d5b8-jcszl")
@@ -158,7 +162,7 @@ def test_node_role_gets_the_pull_policy_and_the_next_scan_resolves(
     assert resolved["event"] == "resolved"
     assert resolved["remediation"]["action"] == "grant_ecr_pull"
     assert resolved["remediation"]["summary"].startswith("verified: the problem resolved after it was")
-    assert ("Action:    grant_ecr_pull (approved by alice): verified: the problem resolved after"
+    assert (f"Action:    grant_ecr_pull (approved by {ALICE}): verified: the problem resolved after"
             in sandbox.published()[-1]["message"]["email"])
     assert fixes(sandbox, table) == []
     assert items(sandbox, table, f"audit#{fp}")[-1]["result"]["S"] == "resolved"
@@ -356,6 +360,8 @@ def test_cli_fix_shows_the_plan_then_applies_it(world, sandbox, handler, state_t
     assert main(["fix", fp, "--yes", "--by", "bob"]) == 0  # the one action the evidence calls for
     assert "grant_ecr_pull: remediated - attached" in capsys.readouterr().out
     assert PULL_ONLY in attached(sandbox, "node-role")
-    assert [i["who"]["S"] for i in items(sandbox, table, f"audit#{fp}")][-1] == "bob"
+    # the CLI's approver is its STS identity; the --by name is a label beside it
+    assert [i["who"]["S"] for i in items(sandbox, table, f"audit#{fp}")][-1] == \
+        f"arn:aws:sts::{ACCOUNT}:user/moto (as 'bob')"
     assert main(["fix", "0123456789abcdef", "--action", "retry_pods"]) == 2
     assert "no open problem 0123456789abcdef in the state table" in capsys.readouterr().err

@@ -22,7 +22,8 @@ from pullmedic.settings import load
 from pullmedic_sandbox.sandbox import ACCOUNT, Sandbox
 
 READS = ("Describe", "Get", "List", "BatchGet", "Query", "Scan", "Simulate")  # Simulate*: a read
-OWN_WRITES = {("dynamodb", "PutItem"), ("dynamodb", "DeleteItem"), ("sns", "Publish")}
+OWN_WRITES = {("dynamodb", "PutItem"), ("dynamodb", "DeleteItem"), ("dynamodb", "TransactWriteItems"),
+              ("dynamodb", "UpdateItem"), ("dynamodb", "BatchWriteItem"), ("sns", "Publish")}
 SECRET = f"arn:aws:secretsmanager:us-east-2:{ACCOUNT}:secret:ecr-pullthroughcache/docker-hub-AbCdEf"
 
 
@@ -66,7 +67,7 @@ def test_off_mode_changes_nothing(world, sandbox: Sandbox, state_table, monkeypa
     if between:
         between(sandbox)
     shown, approved = (remediate(RemediateOrder(fp, action, confirm, "alice", None), settings,
-                                 bootstrap(settings, session=session))["remediation"]
+                                 bootstrap(settings, session=session), caller="cli")["remediation"]
                        for confirm in (False, True))
 
     (plan,) = shown["results"]
@@ -77,8 +78,16 @@ def test_off_mode_changes_nothing(world, sandbox: Sandbox, state_table, monkeypa
 
     writes = [(service, op, params) for service, op, params in calls if not op.startswith(READS)]
     assert {(service, op) for service, op, _ in writes} <= OWN_WRITES, writes
-    assert all(params.get("TableName", table) == table for _, _, params in writes)
+    assert all(_tables(params) <= {table} for _, _, params in writes)
     assert all(params.get("TopicArn", sandbox.topic_arn) == sandbox.topic_arn for _, _, params in writes)
-    assert {op for _, op, _ in writes} >= {"PutItem", "Publish"}  # its own state and alert
+    assert {op for _, op, _ in writes} >= {"TransactWriteItems", "Publish"}  # its own state and alert
     kube = [r for cluster in sandbox.clusters.values() for r in cluster.requests]
     assert kube and {r.method for r in kube} == {"GET"}
+
+
+def _tables(params: dict[str, Any]) -> set[str]:
+    """Every table a DynamoDB write names (directly, per batch, per transaction item)."""
+    names = {params["TableName"]} if "TableName" in params else set()
+    names |= set(params.get("RequestItems") or {})
+    names |= {next(iter(item.values()))["TableName"] for item in params.get("TransactItems") or []}
+    return names

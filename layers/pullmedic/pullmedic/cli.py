@@ -134,7 +134,9 @@ def _fix(args: argparse.Namespace) -> int:
     order = parse_remediate({"remediate": body})
     settings = load()
     settings = replace(settings, table=args.table or settings.table)
-    done = remediate(order, settings, bootstrap(settings, region=args.region))["remediation"]
+    app = bootstrap(settings, region=args.region)
+    caller = app.deps.client_for("sts", None).get_caller_identity()["Arn"]
+    done = remediate(order, settings, app, caller=caller)["remediation"]
     print(fix_report(done))
     return 0 if done["results"] and all(r["status"] in FIX_OK for r in done["results"]) else 1
 

@@ -3,8 +3,10 @@
 Items (see state.py for the table and the open-problem items):
 
     plan      pk "plan#<fingerprint>"    sk "<action>"
-              plan (JSON: Plan.doc()), evidence_digest, status (planned | applied | failed),
-              planned_by, planned_at, expires_at (planned_at + 30 days)
+              plan (JSON: Plan.doc()), evidence_digest,
+              status (planned | applying | applied | failed), planned_by, planned_at,
+              valid_until (N: an approval may use a planned plan once, until then),
+              used_by, used_at (the approval that used it), expires_at (planned_at + 30 days)
     audit     pk "audit#<fingerprint>"   sk "<ISO time>#<action>#<step>"
               step (plan | approval | apply | verify), who, at, action, cluster, result,
               detail (JSON: calls, steps, refusal), undo (JSON list), expires_at (+ 400 days)
@@ -21,16 +23,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from pullmedic.actions.base import Plan
+from pullmedic.dynamo import conflict, query
 from pullmedic.dynamo import iso as _iso
 from pullmedic.dynamo import n as _n
-from pullmedic.dynamo import query
 from pullmedic.dynamo import s as _s
 
 PLAN_RETENTION = timedelta(days=30)
+PLAN_VALIDITY = timedelta(hours=1)  # the default; PULLMEDIC_PLAN_VALID_MINUTES sets it
 AUDIT_RETENTION = timedelta(days=400)
 
 
@@ -39,9 +44,11 @@ class StoredPlan:
     """A plan as stored when it was shown, and what became of it."""
 
     plan: Plan
-    status: str  # planned | applied | failed
+    status: str  # planned | applying | applied | failed
     planned_by: str
     planned_at: str
+    valid_until: datetime | None = None  # an approval after this is refused
+    used_by: str = ""  # who approved it (once used)
 
 
 @dataclass(frozen=True)
@@ -64,13 +71,35 @@ class Ledger:
     def __init__(self, client: Any, table: str) -> None:
         self._client, self._table = client, table
 
-    def save_plan(self, plan: Plan, who: str, now: datetime, status: str = "planned") -> None:
-        """Store (or replace) the plan of one fingerprint and action."""
+    def save_plan(self, plan: Plan, who: str, now: datetime, status: str = "planned",
+                  valid_for: timedelta = PLAN_VALIDITY, used_by: str = "") -> None:
+        """Store (or replace) the plan of one fingerprint and action; an approval may use a
+        planned one once, within `valid_for`."""
         self._put({"pk": _s(f"plan#{plan.fingerprint}"), "sk": _s(plan.action),
                    "plan": _s(json.dumps(plan.doc(), separators=(",", ":"))),
                    "evidence_digest": _s(plan.evidence_digest), "status": _s(status),
                    "planned_by": _s(who), "planned_at": _s(_iso(now)),
+                   "valid_until": _n(int((now + valid_for).timestamp())),
+                   **({"used_by": _s(used_by)} if used_by else {}),
                    "expires_at": _n(int((now + PLAN_RETENTION).timestamp()))})
+
+    def use_plan(self, fingerprint: str, action: str, who: str, now: datetime) -> bool:
+        """Mark a shown plan as being applied, once: False when it was used or expired meanwhile
+        (of two approvals of the same plan, one wins)."""
+        try:
+            self._client.update_item(
+                TableName=self._table, Key={"pk": _s(f"plan#{fingerprint}"), "sk": _s(action)},
+                UpdateExpression="SET #status = :applying, used_by = :who, used_at = :at",
+                ConditionExpression="#status = :planned AND valid_until > :now",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":applying": _s("applying"), ":planned": _s("planned"),
+                                           ":who": _s(who), ":at": _s(_iso(now)),
+                                           ":now": _n(int(now.timestamp()))})
+        except ClientError as err:
+            if conflict(err):
+                return False
+            raise
+        return True
 
     def plan(self, fingerprint: str, action: str) -> StoredPlan | None:
         """The stored plan, if one was made."""
@@ -78,8 +107,11 @@ class Ledger:
         if not items:
             return None
         item = items[0]
+        valid = item.get("valid_until", {}).get("N")
         return StoredPlan(Plan.from_doc(json.loads(item["plan"]["S"])), item["status"]["S"],
-                          item["planned_by"]["S"], item["planned_at"]["S"])
+                          item["planned_by"]["S"], item["planned_at"]["S"],
+                          datetime.fromtimestamp(int(valid), UTC) if valid else None,
+                          item.get("used_by", {}).get("S", ""))
 
     def audit(self, fingerprint: str, action: str, cluster: str, step: str, *, who: str,
               now: datetime, result: str, detail: dict[str, Any] | None = None,

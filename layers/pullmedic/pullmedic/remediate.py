@@ -144,9 +144,19 @@ def start(settings: Settings, app: App, who: str) -> Run:
                policy(settings), who, Budget(settings.evictions_per_run))
 
 
-def remediate(order: RemediateOrder, settings: Settings, app: App) -> dict[str, Any]:
-    """Show the plans for a problem, or apply the approved one; return what happened."""
-    run = start(settings, app, order.approved_by or "unknown")
+def approver(caller: str, label: str) -> str:
+    """Who approves, for the audit: the identity the platform vouches for, and the name the
+    approval gave (only a label beside it)."""
+    return f"{caller} (as {label!r})" if label and label != caller else caller
+
+
+def remediate(order: RemediateOrder, settings: Settings, app: App, caller: str) -> dict[str, Any]:
+    """Show the plans for a problem, or apply the approved one; return what happened.
+
+    `caller`: who asks, as the platform tells it (the CLI's STS identity; for a Lambda
+    invocation, its request id, which CloudTrail ties to the invoking principal).
+    """
+    run = start(settings, app, approver(caller, order.approved_by))
     store = StateStore(app.deps.client_for("dynamodb", None), settings.table or "")
     cluster, namespace = order.cluster, None
     if cluster is None:
@@ -254,7 +264,7 @@ def _plans(run: Run, actions: list[str],
 
 
 def _show(run: Run, plan: Plan, context: Context) -> Result:
-    run.ledger.save_plan(plan, run.who, run.now())
+    run.ledger.save_plan(plan, run.who, run.now(), valid_for=run.settings.plan_valid)
     run.ledger.audit(plan.fingerprint, plan.action, plan.cluster, "plan", who=run.who, now=run.now(),
                      result="blocked" if plan.blocker else "done" if plan.done else "planned",
                      detail=plan.doc(), undo=plan.undo)
@@ -277,6 +287,9 @@ def _approve(run: Run, order: RemediateOrder, action: str, live: Plan | None,
     if live is None or live.done:
         return Result(action, ALREADY_DONE, "already in place: nothing was changed", live or shown)
     assert context is not None
+    if not run.ledger.use_plan(order.fingerprint, action, run.who, run.now()):
+        return Result(action, "refused", "another approval used this plan a moment ago, or it just "
+                      "expired: nothing was changed; ask for the plan again", shown)
     return _apply(run, live, context)
 
 
@@ -286,12 +299,18 @@ def _refusal(run: Run, action: str, stored: StoredPlan | None, live: Plan | None
         return "remediation is off (PULLMEDIC_REMEDIATION=off): nothing was changed"
     if stored is None:
         return "no plan was shown for this action: ask for the plan first (without confirm)"
+    if stored.status != "planned":
+        by = f" by {stored.used_by}" if stored.used_by else ""
+        return (f"this plan was already used{by} (it is {stored.status}); a plan is applied once: "
+                "ask for the plan again")
+    if stored.valid_until is not None and run.now() >= stored.valid_until:
+        return (f"this plan expired at {stored.valid_until:%Y-%m-%d %H:%M} UTC (plans are valid for "
+                f"{_minutes(run.settings.plan_valid)}): ask for the plan again")
     if not run.allowed.allows(action, stored.plan.namespace):
         return (f"{action} is not allowed for namespace {stored.plan.namespace} "
                 "(PULLMEDIC_REMEDIATION_ACTIONS, PULLMEDIC_REMEDIATION_NAMESPACES)")
     if live is None:
-        return None if stored.status == "applied" else \
-            "the live evidence no longer calls for it: nothing was changed"
+        return "the live evidence no longer calls for it: nothing was changed"
     if live.done:
         return None
     if live.blocker:
@@ -300,6 +319,10 @@ def _refusal(run: Run, action: str, stored: StoredPlan | None, live: Plan | None
         return (f"the evidence changed since the plan was shown (digest {stored.plan.evidence_digest} "
                 f"-> {live.evidence_digest}): ask for the plan again")
     return None
+
+
+def _minutes(span: timedelta) -> str:
+    return f"{int(span.total_seconds() // 60)} minutes"
 
 
 def _auto(run: Run, action: str, context: Context) -> Result | None:
@@ -311,6 +334,8 @@ def _auto(run: Run, action: str, context: Context) -> Result | None:
     if plan is None or plan.done or plan.blocker:
         return None
     _show(run, plan, context)
+    if not run.ledger.use_plan(plan.fingerprint, action, run.who, run.now()):
+        return None  # another invocation is applying it
     run.ledger.audit(plan.fingerprint, action, plan.cluster, "approval", who=run.who, now=run.now(),
                      result=f"approved: cause proven on {CONFIRMED_STREAK} scans in a row", undo=plan.undo)
     return _apply(run, plan, context)
@@ -326,7 +351,7 @@ def _apply(run: Run, plan: Plan, context: Context) -> Result:
     run.ledger.audit(plan.fingerprint, plan.action, plan.cluster, "result", who=run.who, now=run.now(),
                      result=outcome.status, detail={"steps": steps}, undo=plan.undo)
     if outcome.status != ALREADY_DONE:
-        run.ledger.save_plan(plan, run.who, run.now(),
+        run.ledger.save_plan(plan, run.who, run.now(), used_by=run.who,
                              status="applied" if outcome.status == REMEDIATED else "failed")
     if any(s.outcome == DONE for s in outcome.steps):
         run.ledger.record_applied(plan, run.who, run.now(), outcome.summary)

@@ -35,6 +35,7 @@ class Settings:
     fanout_threshold: int = 10  # a scheduled scan of more clusters runs as the state machine
     state_machine_arn: str | None = None  # None: never fan out
     read_secrets: bool = False  # read imagePullSecrets (type and registry hosts, never values)
+    plan_valid: timedelta = timedelta(hours=1)  # how long a shown plan may be approved (once)
 
 
 def load(env: Mapping[str, str] = os.environ) -> Settings:
@@ -63,6 +64,7 @@ def load(env: Mapping[str, str] = os.environ) -> Settings:
         external_id=env.get("PULLMEDIC_EXTERNAL_ID", "").strip() or None,
         fanout_threshold=_int(env, "PULLMEDIC_FANOUT_THRESHOLD", 10),
         state_machine_arn=env.get("PULLMEDIC_STATE_MACHINE_ARN", "").strip() or None,
+        plan_valid=timedelta(minutes=_int(env, "PULLMEDIC_PLAN_VALID_MINUTES", 60) or 60),
     )
 
 
