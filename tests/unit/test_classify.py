@@ -85,3 +85,24 @@ def test_grpc_wrapper_is_unwrapped() -> None:
                        '"docker.io/library/a:1": docker.io/library/a:1: not found', image="a:1")
     assert verdict.grpc_code == "NotFound"
     assert verdict.detail.startswith("failed to pull and unpack image")
+
+
+def _by_id(entry_id: str) -> dict[str, Any]:
+    return next(e for e in CORPUS if e["id"] == entry_id)
+
+
+@pytest.mark.parametrize(("log_line", "event"), [
+    ("csi-s3-81-crictl-yandex-oauth-log", "csi-s3-81-crictl-yandex-oauth-fata"),
+    ("zalando-pull-qps-structured-log", "tilt-pull-qps-event"),
+])
+def test_structured_log_line_reads_like_the_event(log_line: str, event: str) -> None:
+    """A kubelet/crictl log line carries the event's error Go-quoted inside err="..."."""
+    from_log, from_event = (classify(_by_id(i)["message"]) for i in (log_line, event))
+    assert (from_log.cause, from_log.rule_id) == (from_event.cause, from_event.rule_id)
+    assert (from_log.grpc_code, '\\"' in from_log.detail) == (from_event.grpc_code, False)
+
+
+def test_pod_sync_wrapper_is_unwrapped() -> None:
+    verdict = classify(_by_id("daocloud-1441-kubelet-failedprecondition-log")["message"])
+    assert (verdict.rule_id, verdict.grpc_code) == ("digest_mismatch", "FailedPrecondition")
+    assert verdict.detail.startswith('failed to pull and unpack image "nvcr.io/')

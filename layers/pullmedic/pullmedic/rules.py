@@ -56,7 +56,7 @@ RULES: tuple[Rule, ...] = (
     Rule("image_gc_failed", C.NODE_DISK_FULL,
          "The node's image filesystem is full and the kubelet's image garbage collection could "
          "not free enough space (images in use, or the disk is full of other data).",
-         pattern=r"(?i)failed to garbage collect required amount of images"
+         pattern=r"[Ff]ailed to garbage collect required amount of images"
                  r"|The node was low on resource: (?:nodefs|imagefs|ephemeral-storage)"
                  r"|Insufficient free disk space on the node's image filesystem"),
     Rule("local_snapshot_missing", C.UNKNOWN,
@@ -191,7 +191,7 @@ RULES: tuple[Rule, ...] = (
          alternatives=(C.IMAGE_NOT_FOUND,)),
     Rule("gar_permission_denied", C.AUTH_FAILED,
          "Artifact Registry denied the pull: no permission, or the repository does not exist.",
-         pattern=r'(?i)Permission "artifactregistry\.repositories\.downloadArtifacts" denied'
+         pattern=r'Permission "artifactregistry\.repositories\.downloadArtifacts" denied'
                  r'|do not have permission "artifactregistry\.repositories\.downloadArtifacts"',
          alternatives=(C.IMAGE_NOT_FOUND,)),
     # --- authentication and authorization -------------------------------------------------
@@ -240,7 +240,7 @@ RULES: tuple[Rule, ...] = (
                  r"|received unexpected HTTP status: 5\d\d"),
     Rule("registry_5xx_more", C.REGISTRY_SERVER_ERROR, "The registry answered with a server error.",
          pattern=r"invalid status code from registry 5\d\d|status code \[5\d\d\]|\b5\d\d Server Error\b"
-                 r"|StatusCode: 5\d\d|error parsing HTTP 5\d\d response body|(?i:\bservice unavailable\b)"),
+                 r"|StatusCode: 5\d\d|error parsing HTTP 5\d\d response body|\b[Ss]ervice [Uu]navailable\b"),
     Rule("registry_bad_request", C.REGISTRY_SERVER_ERROR,
          "The registry (or a mirror/proxy in front of it) rejected the request (HTTP 400).",
          pattern=r"\b400 Bad Request\b|: Bad Request$",
