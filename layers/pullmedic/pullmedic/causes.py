@@ -36,7 +36,8 @@ ADVICE: dict[Cause, str] = {
     ),
     Cause.RATE_LIMITED: (
         "Authenticate pulls or use an ECR pull-through cache so nodes stop sharing the "
-        "anonymous quota."
+        "anonymous quota; if the message says 'pull QPS exceeded', the node's own kubelet "
+        "throttled the pulls: raise registryPullQPS/registryBurst in the kubelet configuration."
     ),
     Cause.TLS_ERROR: (
         "Make the node trust the registry's certificate, or address the registry with "

@@ -14,6 +14,14 @@ _KUBELET_PREFIX = re.compile(
     r'^(?:Failed to pull image "[^"]*": |Failed to create pod sandbox: |Error: )'
 )
 _GRPC = re.compile(r"rpc error: code = (?P<code>\w+) desc = ")
+# A log line rather than an event: klog's `err="..."` or logrus' `error="..."`, Go-quoted.
+_LOG_ERROR = re.compile(r'\berr(?:or)?="((?:[^"\\\n]|\\.)*)"')
+# The kubelet's pod-sync wrapper around the runtime's error, Go-quoted once more.
+_SYNC_WRAPPER = re.compile(
+    r'with (?:ErrImagePull|ImagePullBackOff|ErrImageNeverPull|InvalidImageName): "((?:[^"\\\n]|\\.)*)"'
+)
+_GO_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|.)")
+_GO_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 
 
 @dataclass(frozen=True)
@@ -39,7 +47,7 @@ def classify(message: str, *, reason: str | None = None, image: str | None = Non
 
     `reason` is the container's waiting reason or the event reason, when known.
     """
-    text = (message or "").strip()
+    text = _from_log_line((message or "").strip())
     parsed = parse_image(image) if image else None
     code, detail = _unwrap(text)
     for rule, pattern in _compiled():
@@ -65,6 +73,27 @@ def _result(rule: Rule, image: ImageRef | InvalidReference | None,
         cause = rule.by_registry.get(image.registry_kind, cause)
     alternatives = tuple(dict.fromkeys(a for a in (rule.cause, *rule.alternatives) if a != cause))
     return Classification(cause, rule.id, rule.summary, alternatives, code, detail)
+
+
+def _from_log_line(text: str) -> str:
+    """The error carried by a structured log line, unquoted; other text unchanged.
+
+    Rules are written against event messages; a kubelet or containerd log line carries the
+    same error Go-quoted (`\\"`) inside `err="..."`, sometimes wrapped once more by the pod
+    sync loop (`with ErrImagePull: "..."`).
+    """
+    for pattern in (_LOG_ERROR, _SYNC_WRAPPER):
+        match = pattern.search(text)
+        if match is not None:
+            text = _GO_ESCAPE.sub(_unescape, match[1])
+    return text
+
+
+def _unescape(match: re.Match[str]) -> str:
+    char = match[1]
+    if char.startswith("x") and len(char) == 3:
+        return chr(int(char[1:], 16))
+    return _GO_ESCAPES.get(char, char)
 
 
 def _unwrap(text: str) -> tuple[str | None, str]:

@@ -49,11 +49,32 @@ RULES: tuple[Rule, ...] = (
          pattern=r"is not present with pull policy of Never"),
     Rule("never_pull", C.NEVER_PULL, "imagePullPolicy is Never and the image is not on the node.",
          reason="ErrImageNeverPull"),
+    Rule("kubelet_pull_qps", C.RATE_LIMITED,
+         "The kubelet throttled its own pulls (registryPullQPS/registryBurst): too many image "
+         "pulls started at once on this node; the registry did not refuse anything.",
+         pattern=r"pull QPS exceeded"),
+    Rule("image_gc_failed", C.NODE_DISK_FULL,
+         "The node's image filesystem is full and the kubelet's image garbage collection could "
+         "not free enough space (images in use, or the disk is full of other data).",
+         pattern=r"[Ff]ailed to garbage collect required amount of images"
+                 r"|The node was low on resource: (?:nodefs|imagefs|ephemeral-storage)"
+                 r"|Insufficient free disk space on the node's image filesystem"),
+    Rule("local_snapshot_missing", C.UNKNOWN,
+         "The runtime's own snapshot store lost a parent layer (not the registry): restart "
+         "containerd or clean its content store on that node.",
+         pattern=r"failed to prepare extraction snapshot|parent snapshot \S+ does not exist"),
     Rule("invalid_reference", C.INVALID_IMAGE_NAME, "The image reference does not parse.",
          pattern=r"(?i)invalid reference format|couldn't parse image (?:reference|name)"
                  r"|repository name must (?:be lowercase|have at least one component)"),
     Rule("invalid_image_name_reason", C.INVALID_IMAGE_NAME, "The image reference does not parse.",
          reason="InvalidImageName"),
+    Rule("short_name_unresolved", C.INVALID_IMAGE_NAME,
+         "The image has no registry in its name and the runtime will not guess one (CRI-O "
+         "short-name policy): write the full name, e.g. docker.io/library/nginx:1.27.",
+         pattern=r"short name mode is enforcing, but image name \S+ returns ambiguous list"
+                 r'|short-name "[^"\n]{0,300}" did not resolve to an alias'
+                 r'|Invalid image name "[^"\n]{0,300}", (?:expected colon-separated transport'
+                 r"|unknown transport)|failed to parse image reference"),
     # --- pod sandbox: the CNI could not give the pod an address --------------------------
     Rule("cni_ip_exhausted", C.IP_EXHAUSTED,
          "The VPC CNI could not assign an IP address to the pod.",
@@ -71,6 +92,14 @@ RULES: tuple[Rule, ...] = (
          pattern=r"(?i)no match for platform in manifest|no matching manifest for"
                  r"|does not match the specified platform"
                  r"|no image found in (?:manifest list|image index) for architecture"),
+    Rule("platform_missing_in_index", C.PLATFORM_MISMATCH,
+         "The image has no variant for the node's OS/architecture.",
+         pattern=r"in the manifest list entries|no supported platform found in manifest list"),
+    Rule("layer_write_io_error", C.NODE_DISK_FULL,
+         "Writing a layer to the node's disk failed (input/output error): the disk is full or "
+         "failing.",
+         pattern=r"failed to register layer: write \S{1,300}: input/output error"
+                 r"|failed to mount \S{1,300}: input/output error"),
     Rule("local_pause_image_missing", C.REGISTRY_UNREACHABLE,
          "The node's pre-cached pause image (localhost/kubernetes/pause, EKS AL2023 AMIs) is "
          "gone, so the runtime tries to pull it from localhost: replace the node.",
@@ -91,11 +120,29 @@ RULES: tuple[Rule, ...] = (
          pattern=r"(?i)server gave HTTP response to HTTPS client"
                  r"|first record does not look like a TLS handshake"
                  r"|tls: (?:unrecognized name|handshake failure|protocol version)"),
+    Rule("tls_remote_alert", C.TLS_ERROR,
+         "The registry (or a proxy) rejected the TLS handshake: it wants a client certificate, "
+         "another TLS version, or it does not speak TLS on that port.",
+         pattern=r'remote error: tls: [a-z]|malformed HTTP response "\\x15\\x03'
+                 r"|tls: oversized record received"),
     Rule("transfer_interrupted", C.PULL_TIMEOUT,
          "The download started but the connection broke before the image was complete.",
          pattern=r"failed to copy: .*(?:connection reset by peer|unexpected EOF)"
                  r"|failed to read expected number of bytes: unexpected EOF",
          alternatives=(C.REGISTRY_UNREACHABLE, C.REGISTRY_SERVER_ERROR)),
+    Rule("blob_read_interrupted", C.PULL_TIMEOUT,
+         "A layer download was cut off midway (the connection dropped or stalled).",
+         pattern=r"happened during read: (?:\([^()\n]{0,200}\): )?unexpected EOF"
+                 r"|(?:happened during read|storing blob to file(?: \"[^\"\n]{0,200}\")?): read tcp "
+                 r"\S{1,120}: read: (?:connection reset by peer|connection timed out)"
+                 r"|storing blob to file: unexpected EOF",
+         alternatives=(C.REGISTRY_UNREACHABLE,)),
+    Rule("digest_mismatch", C.REGISTRY_SERVER_ERROR,
+         "The content downloaded does not match its digest: the registry, a mirror or a proxy "
+         "served wrong or truncated data.",
+         pattern=r"Digest did not match, expected|digest mismatch, expected"
+                 r"|unexpected commit digest|Manifest does not match provided manifest digest",
+         alternatives=(C.PULL_TIMEOUT,)),
     Rule("awaiting_headers_timeout", C.REGISTRY_UNREACHABLE,
          "The registry did not answer in time: nothing was received (network path or proxy).",
          pattern=r"Client\.Timeout exceeded while awaiting headers"
@@ -105,6 +152,13 @@ RULES: tuple[Rule, ...] = (
          "The node cannot open a connection to the registry.",
          pattern=r"(?i)connection refused|no route to host|network is unreachable"
                  r"|dial tcp [^\s]*: i/o timeout|dial tcp [^\s]*: connect:|connection reset by peer"),
+    Rule("connect_failed_more", C.REGISTRY_UNREACHABLE,
+         "The node cannot open a connection to the registry.",
+         pattern=r"dial tcp: i/o timeout|connectex: "),
+    Rule("connection_closed", C.REGISTRY_UNREACHABLE,
+         "The registry (or a proxy in between) closed the connection without an answer.",
+         pattern=r': EOF$|: EOF\\?"',
+         alternatives=(C.TLS_ERROR, C.REGISTRY_SERVER_ERROR, C.PULL_TIMEOUT)),
     Rule("ecr_not_authorized", C.AUTH_FAILED,
          "IAM denies the node (or pod execution) role an ECR pull action.",
          pattern=r"is not authorized to perform: ecr:"),
@@ -118,9 +172,27 @@ RULES: tuple[Rule, ...] = (
          "The registry says the repository does not exist or needs authorization.",
          pattern=r"pull access denied, repository does not exist or may require authorization",
          alternatives=(C.AUTH_FAILED,), by_registry=_PRIVATE_FIRST),
+    Rule("distribution_denied", C.IMAGE_NOT_FOUND,
+         "The registry denied access (Docker Hub says this for missing repositories and tags "
+         "too; other registries when the credentials lack permission).",
+         pattern=r"requested access to the resource is denied",
+         alternatives=(C.AUTH_FAILED,), by_registry=_PRIVATE_FIRST),
+    Rule("registry_status_auth", C.AUTH_FAILED,
+         "The registry refused the node's credentials (HTTP 401/403).",
+         pattern=r"Requesting bear(?:er)? token: (?:invalid status code from registry|received "
+                 r"unexpected HTTP status:) 4\d\d|invalid status code from registry 40[13]\b"
+                 r"|received unexpected HTTP status: 40[13]\b|Status 40[13] trying to pull repository"
+                 r"|error parsing HTTP 40[13] response body|StatusCode: 40[13]\b"
+                 r"|unsupported status code 40[13]\b|error from registry: unauthorized\b|: Forbidden$",
+         alternatives=(C.IMAGE_NOT_FOUND, C.REGISTRY_UNREACHABLE)),
     Rule("gar_permission_or_missing", C.AUTH_FAILED,
          "Artifact Registry denied the pull: no permission, or the repository does not exist.",
          pattern=r"denied: Permission \"artifactregistry\.repositories\.downloadArtifacts\" denied",
+         alternatives=(C.IMAGE_NOT_FOUND,)),
+    Rule("gar_permission_denied", C.AUTH_FAILED,
+         "Artifact Registry denied the pull: no permission, or the repository does not exist.",
+         pattern=r'Permission "artifactregistry\.repositories\.downloadArtifacts" denied'
+                 r'|do not have permission "artifactregistry\.repositories\.downloadArtifacts"',
          alternatives=(C.IMAGE_NOT_FOUND,)),
     # --- authentication and authorization -------------------------------------------------
     Rule("ecr_token_invalid", C.AUTH_FAILED,
@@ -149,6 +221,12 @@ RULES: tuple[Rule, ...] = (
                  r"|\bimage \S+ not found\b"
                  r"|MANIFEST_UNKNOWN|name unknown|NAME_UNKNOWN|repository \S+ not found"
                  r"|reading manifest \S+ in \S+: (?:manifest unknown|name unknown|not found)"),
+    Rule("registry_status_not_found", C.IMAGE_NOT_FOUND,
+         "The registry has no such image, tag or layer (HTTP 404).",
+         pattern=r"invalid status code from registry 404\b|received unexpected HTTP status: 404\b"
+                 r"|StatusCode: 404\b|unsupported status code 404\b|\bartifact \S+ not found\b"
+                 r"|Project '[^'\n]{1,200}' not found or deleted|\bunknown blob\b|BLOB_UNKNOWN",
+         alternatives=(C.REGISTRY_SERVER_ERROR,)),
     Rule("reference_not_found", C.IMAGE_NOT_FOUND, "The registry has no such tag or digest.",
          pattern=r"(?:failed to resolve reference|code = NotFound desc = )[^\n]*: not found\s*$"
                  r"|: not found$|\bnot found: not found\b"),
@@ -160,6 +238,13 @@ RULES: tuple[Rule, ...] = (
     Rule("registry_5xx", C.REGISTRY_SERVER_ERROR, "The registry answered with a server error.",
          pattern=rf"(?i){_HTTP_5XX}|unexpected status(?: code)?:? 5\d\d|status code 5\d\d"
                  r"|received unexpected HTTP status: 5\d\d"),
+    Rule("registry_5xx_more", C.REGISTRY_SERVER_ERROR, "The registry answered with a server error.",
+         pattern=r"invalid status code from registry 5\d\d|status code \[5\d\d\]|\b5\d\d Server Error\b"
+                 r"|StatusCode: 5\d\d|error parsing HTTP 5\d\d response body|\b[Ss]ervice [Uu]navailable\b"),
+    Rule("registry_bad_request", C.REGISTRY_SERVER_ERROR,
+         "The registry (or a mirror/proxy in front of it) rejected the request (HTTP 400).",
+         pattern=r"\b400 Bad Request\b|: Bad Request$",
+         alternatives=(C.TLS_ERROR, C.REGISTRY_UNREACHABLE)),
     # --- started but did not finish ---------------------------------------------------------
     Rule("pull_deadline", C.PULL_TIMEOUT,
          "The pull did not finish in time (slow transfer, or a registry that never answered).",
