@@ -1,0 +1,46 @@
+"""Entry point: parse, run the command, turn expected failures into one line and an exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from pullmedic.cli import completion, demo, explain, fix, problems, scan
+from pullmedic.cli.errors import INTERRUPTED, PIPE_CLOSED, failure
+from pullmedic.cli.parser import build
+
+COMMANDS = {"scan": scan.run, "problems": problems.run_problems, "silence": problems.run_silence,
+            "unsilence": problems.run_unsilence, "fix": fix.run, "explain": explain.run,
+            "demo": demo.run, "completion": completion.run}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line `argv`; returns the process exit code (errors.py lists them)."""
+    parser = build(COMMANDS)
+    args = parser.parse_args(argv)
+    args.parser = parser
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        print("pullmedic: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:
+        _drop_stdout()
+        return PIPE_CLOSED
+    except Exception as err:
+        known = failure(err, getattr(args, "profile", None))
+        if known is None:
+            raise
+        code, line = known
+        print(f"pullmedic: {' '.join(line.split())}", file=sys.stderr)  # one line, whatever it quotes
+        return code
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
