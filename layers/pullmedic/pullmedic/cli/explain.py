@@ -110,6 +110,6 @@ def _explain_line(raw: bytes | None) -> dict[str, Any]:
 
 def _kind(value: Any) -> str:
     if isinstance(value, str):
-        return "an empty string"  # the only string that is refused
+        return "a string" if value.strip() else "an empty string"
     return {dict: "an object", list: "a list", bool: "a boolean", int: "a number",
             float: "a number", type(None): "null"}.get(type(value), type(value).__name__)

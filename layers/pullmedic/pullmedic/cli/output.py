@@ -13,7 +13,9 @@ from typing import Any, TextIO
 FORMATS = ("table", "json", "yaml")
 # Table columns that give way first, in order, when a table is wider than the terminal.
 SHRINK_FIRST = ("IMAGE", "WORKLOAD", "REASON", "VALUE", "CONTAINER", "NAMESPACE", "CLUSTER")
-MIN_WIDTH = 8
+# Then columns left out, in order, when cutting is not enough.
+DROP_FIRST = ("CONFIDENCE", "PODS", "SINCE", "CONTAINER", "REASON")
+MIN_WIDTH = 12
 _SEVERITY_COLOUR = {"high": "31;1", "medium": "33", "low": "2"}
 
 
@@ -50,36 +52,49 @@ class Terminal:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], term: Terminal,
           severity_column: str | None = "SEVERITY") -> str:
-    """A table with two spaces between columns, shrunk to the terminal width (the columns of
-    SHRINK_FIRST are cut with a '~'), the severity coloured on a colour terminal."""
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
-    if term.width:
-        _fit(list(headers), widths, term.width)
-    coloured = headers.index(severity_column) if severity_column in headers else None
+    """A table with two spaces between columns, fitted to the terminal width: the columns of
+    SHRINK_FIRST are cut with a '~', then those of DROP_FIRST left out; the severity is
+    coloured on a colour terminal."""
+    keep = list(range(len(headers)))
+    widths = _fit([headers[i] for i in keep], [[r[i] for r in rows] for i in keep], term.width)
+    for dropped in (h for h in DROP_FIRST if h in headers):
+        if widths is not None:
+            break
+        keep.remove(headers.index(dropped))
+        widths = _fit([headers[i] for i in keep], [[r[i] for r in rows] for i in keep], term.width)
+    if widths is None:  # too narrow even so: cut what may be cut, overflow the rest
+        widths = [min(_floor(headers[i]), max(len(r[i]) for r in [headers, *rows])) if headers[i]
+                  in SHRINK_FIRST else max(len(r[i]) for r in [headers, *rows]) for i in keep]
     lines = []
     for number, row in enumerate([list(headers), *map(list, rows)]):
         cells = []
-        for i, (cell, width) in enumerate(zip(row, widths, strict=True)):
-            text = _cut(cell, width).ljust(width)
+        for i, width in zip(keep, widths, strict=True):
+            text = _cut(row[i], width).ljust(width)
             if term.colour and number == 0:
                 text = f"\x1b[1m{text}\x1b[0m"
-            elif term.colour and i == coloured and cell in _SEVERITY_COLOUR:
-                text = f"\x1b[{_SEVERITY_COLOUR[cell]}m{text}\x1b[0m"
+            elif term.colour and headers[i] == severity_column and row[i] in _SEVERITY_COLOUR:
+                text = f"\x1b[{_SEVERITY_COLOUR[row[i]]}m{text}\x1b[0m"
             cells.append(text)
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
 
 
-def _fit(headers: list[str], widths: list[int], limit: int) -> None:
-    """Narrow the shrinkable columns, widest first, until the row fits `limit` (or cannot)."""
-    shrinkable = [headers.index(h) for h in SHRINK_FIRST if h in headers]
+def _fit(headers: list[str], columns: list[list[str]], limit: int | None) -> list[int] | None:
+    """Column widths within `limit`, narrowing the widest shrinkable column a character at a
+    time (None: they cannot fit)."""
+    widths = [max([len(h), *map(len, cells)]) for h, cells in zip(headers, columns, strict=True)]
+    if limit is None:
+        return widths
     while sum(widths) + 2 * (len(widths) - 1) > limit:
-        over = sum(widths) + 2 * (len(widths) - 1) - limit
-        candidates = [i for i in shrinkable if widths[i] > max(MIN_WIDTH, len(headers[i]))]
-        if not candidates:
-            return
-        widest = max(candidates, key=lambda i: widths[i])
-        widths[widest] = max(MIN_WIDTH, len(headers[widest]), widths[widest] - over)
+        narrowable = [i for i, h in enumerate(headers) if h in SHRINK_FIRST and widths[i] > _floor(h)]
+        if not narrowable:
+            return None
+        widths[max(narrowable, key=lambda i: widths[i])] -= 1
+    return widths
+
+
+def _floor(header: str) -> int:
+    return max(MIN_WIDTH, len(header))
 
 
 def _cut(text: str, width: int) -> str:

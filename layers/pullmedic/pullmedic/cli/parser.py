@@ -6,9 +6,10 @@ import argparse
 import sys
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
+from typing import NoReturn
 
 from pullmedic.causes import Cause
-from pullmedic.cli.errors import EXIT_CODES
+from pullmedic.cli.errors import EXIT_CODES, USAGE
 from pullmedic.cli.output import FORMATS
 from pullmedic.findings import SEVERITY_ORDER
 
@@ -16,9 +17,17 @@ CAUSES = tuple(c.value for c in Cause)
 Run = Callable[[argparse.Namespace], int]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line that says where the help is."""
+
+    def error(self, message: str) -> NoReturn:
+        """Exit 2 with `prog: message (see prog --help)`."""
+        self.exit(USAGE, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build(commands: dict[str, Run]) -> argparse.ArgumentParser:
     """The parser; `commands` maps each command name to the function that runs it."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="pullmedic", allow_abbrev=False,
         description="Find EKS pods that cannot pull their image and prove why.",
         epilog="exit codes: " + ", ".join(f"{code} {what}" for code, what in EXIT_CODES),
