@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -59,7 +60,7 @@ def run_demo(files: list[Path], output: str, progress: Progress) -> int:
         for number, (path, scenario) in enumerate(zip(files, scenarios, strict=True), 1):
             progress.say(f"[{number}/{len(files)}] scenario {scenario.name}")
             _seed(sandbox, path, scenario)
-            summary, messages = _invoke(sandbox)
+            summary, messages = _invoke(sandbox, scenario.env)
             results[scenario.name] = summary
             misses = unmet(substitute(scenario.expect, sandbox.refs),
                            substitute(scenario.expect_absent, sandbox.refs), summary["findings"])
@@ -84,12 +85,22 @@ def _seed(sandbox: Sandbox, path: Path, scenario: Scenario) -> None:
         raise ScenarioError(f"{path}: cannot set up the scenario: {type(err).__name__}: {err}") from err
 
 
-def _invoke(sandbox: Sandbox) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Invoke the handler with the scheduled event on the seeded sandbox, read the SNS messages."""
+def _invoke(sandbox: Sandbox, env: dict[str, str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Invoke the handler with the scheduled event on the seeded sandbox (and the scenario's
+    settings), read the SNS messages."""
     event = json.loads(SCHEDULED_EVENT.read_text())
     logs = io.StringIO()
-    with sandbox.activated(), redirect_stdout(logs):
-        summary = invoke(load_handler(), event)
+    saved = {key: os.environ.get(key) for key in env}
+    try:
+        os.environ.update(env)
+        with sandbox.activated(), redirect_stdout(logs):
+            summary = invoke(load_handler(), event)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     return summary, sandbox.published()
 
 

@@ -41,6 +41,7 @@ class Scenario:
     aws: dict[str, Any] = field(default_factory=dict)
     expect: list[dict[str, Any]] = field(default_factory=list)
     expect_absent: list[dict[str, Any]] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # deployment settings the scenario assumes
 
 
 class ScenarioError(ValueError):
@@ -66,7 +67,8 @@ def load(path: Path, now: datetime | None = None) -> Scenario:
                     description=str(raw.get("description", "")).strip(),
                     region=str(raw.get("region", "us-east-2")), clusters=clusters,
                     aws=dict(raw.get("aws") or {}), expect=list(raw.get("expect") or []),
-                    expect_absent=list(raw.get("expect_absent") or []))
+                    expect_absent=list(raw.get("expect_absent") or []),
+                    env={str(k): str(v) for k, v in (raw.get("env") or {}).items()})
 
 
 def bundled() -> list[Path]:
