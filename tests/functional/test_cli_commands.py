@@ -164,6 +164,15 @@ def test_a_closed_pipe_ends_quietly(bare_env) -> None:
     assert reader.stderr.read() == b""
 
 
+def test_a_pipe_closed_before_any_output_ends_quietly(bare_env) -> None:
+    reader = subprocess.Popen([sys.executable, "-m", "pullmedic.cli", "completion", "bash"], env=bare_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout and reader.stderr
+    reader.stdout.close()  # gone before the interpreter has even started
+    assert reader.wait(timeout=60) == 141
+    assert reader.stderr.read() == b""
+
+
 def test_scan_exit_codes_and_formats(world, sandbox, capsys) -> None:
     world("access-denied")  # "open": a misspelt image; "locked": every request is 401
     assert main(["scan", "--cluster", "open"]) == 3
@@ -201,6 +210,10 @@ def test_the_approve_line_of_a_plan_works_when_pasted(world, sandbox, state_tabl
     assert main(["fix", fp, "--action", "grant_ecr_pull", "--cluster", summary["clusters_scanned"][0]]) == 0
     line = re.search(r"approve: \$ (pullmedic fix .*)", capsys.readouterr().out)[1]
     assert f"--cluster {summary['clusters_scanned'][0]} --table " in line
+    assert main(["fix", fp, "--action", "grant_ecr_pull", "--cluster", summary["clusters_scanned"][0],
+                 "-o", "json"]) == 0
+    (planned,) = json.loads(capsys.readouterr().out)["results"]
+    assert planned["approve"]["command"] == line
     assert main([*shlex.split(line)[1:], "--by", "bob"]) == 0
     assert "grant_ecr_pull: remediated" in capsys.readouterr().out
 

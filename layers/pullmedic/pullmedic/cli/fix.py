@@ -27,11 +27,11 @@ def run(args: argparse.Namespace) -> int:
     order = parse_remediate({"remediate": body})
     settings, app = aws.connect(args)
     settings = aws.with_table(args, settings, app)
-    done = remediate(order, settings, app)["remediation"]
+    done = pasteable(remediate(order, settings, app)["remediation"], aws.flags(args, settings, app))
     if args.output != "table":
         sys.stdout.write(dump(done, args.output))
     else:
-        print(fix_report(done, aws.flags(args, settings, app)))
+        print(fix_report(done))
     return OK if done["results"] and all(r["status"] in FIX_OK for r in done["results"]) else FAILED
 
 
@@ -44,13 +44,21 @@ def approver() -> str:
                          "no login name is set") from None
 
 
-def fix_report(done: dict[str, Any], flags: str = "") -> str:
-    """The plans (or what applying them did) as text; approve lines carry the cluster and
-    `flags`, so they work when pasted."""
+def pasteable(done: dict[str, Any], flags: str) -> dict[str, Any]:
+    """`done` with each approve command naming the cluster, and `flags` (table, region,
+    profile), so that it works when pasted on another machine."""
+    where = f"--cluster {done['cluster']}" + (f" {flags}" if flags else "")
+    results = [{**r, "approve": {**r["approve"], "command": fix_command(
+        done["fingerprint"], r["action"], where, apply=True)}} if "approve" in r else r
+        for r in done["results"]]
+    return {**done, "results": results}
+
+
+def fix_report(done: dict[str, Any]) -> str:
+    """The plans (or what applying them did) as text."""
     lines = [f"Problem {done['fingerprint']} in cluster {done['cluster']} "
              f"(remediation mode {done['mode']}):"]
     lines += [f"  could not scan: {e['message']}" for e in done["errors"]]
-    where = f"--cluster {done['cluster']}" + (f" {flags}" if flags else "")
     for result in done["results"]:
         lines += ["", f"{result['action']}: {result['status']} - {result['detail']}"]
         plan = result["plan"]
@@ -60,8 +68,7 @@ def fix_report(done: dict[str, Any], flags: str = "") -> str:
             lines += [f"  undo:  $ {u}" for u in plan["undo"]]
         lines += [f"  step:  {s['outcome']} {s['target']}: {s['detail']}" for s in result.get("steps", [])]
         if "approve" in result:
-            command = fix_command(done["fingerprint"], result["action"], where, apply=True)
-            lines.append(f"  approve: $ {command}")
+            lines.append(f"  approve: $ {result['approve']['command']}")
     if not done["results"]:
         lines.append("  no action applies to it")
     return "\n".join(lines)

@@ -21,7 +21,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.parser = parser
     try:
-        return int(args.run(args))
+        code = int(args.run(args))
+        sys.stdout.flush()  # a closed pipe is found here, not in the interpreter's last flush
+        return code
     except KeyboardInterrupt:
         print("pullmedic: interrupted", file=sys.stderr)
         return INTERRUPTED
