@@ -162,6 +162,7 @@ def test_explain_jsonl_writes_one_json_line_per_input_line(lines: list[bytes]) -
      "--hours must be a number of hours above 0"),
     (["silence", "--workload", "c/team/deploymnt/api"], "unknown workload kind 'deploymnt': use one of"),
     (["fix", "cafe"], "FINGERPRINT must be 16 hex digits (from the alert), not 'cafe'"),
+    (["fix", "0ff9c55240fe5160", "--yes", "--by", " "], "--by must name who approves"),
     (["demo", "no-such-scenario"], "no bundled scenario 'no-such-scenario': see `pullmedic demo --list`"),
     (["completion", "fish"], "invalid choice: 'fish'"),
     (["scan", "--out", "json"], "unrecognized arguments: --out json"),

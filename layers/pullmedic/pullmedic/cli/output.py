@@ -23,10 +23,8 @@ def dump(data: Any, fmt: str) -> str:
     """`data` (JSON-like) as JSON or YAML text ending in a newline."""
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    try:
-        import yaml  # PyYAML: shipped with the kubernetes client, which needs it
-    except ImportError:  # pragma: no cover - kubernetes requires PyYAML
-        raise ValueError("-o yaml needs PyYAML (pip install PyYAML); use -o json") from None
+    import yaml  # PyYAML: a requirement of the kubernetes client, so in the layer and every install
+
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
