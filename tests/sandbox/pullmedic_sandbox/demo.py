@@ -11,7 +11,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
-from pullmedic.cli.output import Progress, Terminal, dump, table
+from pullmedic.cli.output import Progress, Terminal, dump, say, table
 from pullmedic.cli.scan import findings_table
 from pullmedic_sandbox.aws_seed import substitute
 from pullmedic_sandbox.expect import unmet
@@ -41,9 +41,9 @@ def list_scenarios(output: str) -> None:
     rows = [(s.name, s.description.splitlines()[0] if s.description else "")
             for s in (load(p) for p in bundled())]
     if output == "table":
-        print(table(("NAME", "DESCRIPTION"), rows, Terminal.of(sys.stdout), severity_column=None))
+        say(table(("NAME", "DESCRIPTION"), rows, Terminal.of(sys.stdout), severity_column=None), cleaned=True)
     else:
-        sys.stdout.write(dump([{"name": n, "description": d} for n, d in rows], output))
+        say(dump([{"name": n, "description": d} for n, d in rows], output), end="")
 
 
 def run_demo(files: list[Path], output: str, progress: Progress) -> int:
@@ -70,9 +70,9 @@ def run_demo(files: list[Path], output: str, progress: Progress) -> int:
     finally:
         sandbox.stop()
     if output != "table":
-        sys.stdout.write(dump(next(iter(results.values())) if len(results) == 1 else results, output))
+        say(dump(next(iter(results.values())) if len(results) == 1 else results, output), end="")
     for line in failed:
-        print(f"pullmedic: {line}", file=sys.stderr)
+        say(f"pullmedic: {line}", sys.stderr)
     progress.say(f"done: {len(files)} scenario(s), {len({f.split(':')[0] for f in failed})} not as expected")
     return 1 if failed else 0
 
@@ -105,21 +105,21 @@ def _invoke(sandbox: Sandbox, env: dict[str, str]) -> tuple[dict[str, Any], list
 
 
 def _report(scenario: Scenario, summary: dict[str, Any], messages: list[dict[str, Any]]) -> None:
-    print(f"=== scenario {scenario.name}")
+    say(f"=== scenario {scenario.name}")
     if scenario.description:
-        print(scenario.description)
-    print()
+        say(scenario.description)
+    say("")
     if summary["findings"]:
-        print(findings_table(summary["findings"], Terminal.of(sys.stdout)))
+        say(findings_table(summary["findings"], Terminal.of(sys.stdout)), cleaned=True)
     else:
-        print(f"No pods failing to pull in: {', '.join(summary['clusters_scanned']) or '-'}")
+        say(f"No pods failing to pull in: {', '.join(summary['clusters_scanned']) or '-'}")
     for error in summary["errors"]:
-        print(f"! {error['cluster']}: {error['message']}")
+        say(f"! {error['cluster']}: {error['message']}")
     for published in messages:
         attributes = {k: v.get("Value") for k, v in (published["attributes"] or {}).items()}
-        print(f"\n--- SNS message: {published['subject']}")
-        print(f"attributes: {json.dumps(attributes)}")
-        print(published["message"]["email"])
+        say(f"\n--- SNS message: {published['subject']}")
+        say(f"attributes: {json.dumps(attributes)}")
+        say(published["message"]["email"])
     if not messages:
-        print("\n(no SNS message: nothing to report)")
-    print()
+        say("\n(no SNS message: nothing to report)")
+    say("")

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from pullmedic.cli.errors import FAILED
-from pullmedic.cli.output import stderr_progress
+from pullmedic.cli.output import say, stderr_progress
 
 
 def run(args: argparse.Namespace) -> int:
@@ -14,8 +14,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         from pullmedic_sandbox import demo
     except ImportError as err:
-        print(f"pullmedic: the sandbox is not installed ({err}): run `make demo` in a clone of the "
-              "repository", file=sys.stderr)
+        say(f"pullmedic: the sandbox is not installed ({err}): run `make demo` in a clone of the "
+            "repository", sys.stderr)
         return FAILED
     if args.list:
         demo.list_scenarios(args.output)

@@ -10,7 +10,7 @@ from typing import IO, Any, TextIO
 from pullmedic.causes import ADVICE
 from pullmedic.classify import classify
 from pullmedic.cli.errors import FAILED, OK, UsageError
-from pullmedic.cli.output import dump
+from pullmedic.cli.output import dump, say
 
 LINE_MAX = 1 << 20  # a longer input line is answered with an error line (and skipped)
 MESSAGE_MAX = 64 << 10  # kubelet messages are a few hundred bytes; this bounds the regex work
@@ -38,11 +38,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"the message is longer than {MESSAGE_MAX} characters")
     result = explanation(message, args.image, args.reason)
     if args.output != "table":
-        sys.stdout.write(dump(result, args.output))
+        say(dump(result, args.output), end="")
         return OK
     also = f" (could also be: {', '.join(result['alternatives'])})" if result["alternatives"] else ""
-    print(f"cause:   {result['cause']}{also}\nwhy:     {result['summary']}\n"
-          f"rule:    {result['rule']}\nfix:     {result['advice']}")
+    say(f"cause:   {result['cause']}{also}\nwhy:     {result['summary']}\n"
+        f"rule:    {result['rule']}\nfix:     {result['advice']}")
     return OK
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import sys
 from typing import Any
 
 from pullmedic.cli import aws
 from pullmedic.cli.errors import FAILED, OK, UsageError
-from pullmedic.cli.output import dump
+from pullmedic.cli.output import dump, say
 from pullmedic.event import parse_remediate
 from pullmedic.remediate import remediate
 from pullmedic.render import fix_command
@@ -29,9 +28,9 @@ def run(args: argparse.Namespace) -> int:
     settings = aws.with_table(args, settings, app)
     done = pasteable(remediate(order, settings, app)["remediation"], aws.flags(args, settings, app))
     if args.output != "table":
-        sys.stdout.write(dump(done, args.output))
+        say(dump(done, args.output), end="")
     else:
-        print(fix_report(done))
+        say(fix_report(done))
     return OK if done["results"] and all(r["status"] in FIX_OK for r in done["results"]) else FAILED
 
 

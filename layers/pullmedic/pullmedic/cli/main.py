@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from pullmedic.cli import completion, demo, explain, fix, problems, scan
 from pullmedic.cli.errors import INTERRUPTED, PIPE_CLOSED, failure
+from pullmedic.cli.output import say
 from pullmedic.cli.parser import build
 
 COMMANDS = {"scan": scan.run, "problems": problems.run_problems, "silence": problems.run_silence,
@@ -25,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a closed pipe is found here, not in the interpreter's last flush
         return code
     except KeyboardInterrupt:
-        print("pullmedic: interrupted", file=sys.stderr)
+        say("pullmedic: interrupted", sys.stderr)
         return INTERRUPTED
     except BrokenPipeError:
         _drop_stdout()
@@ -35,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if known is None:
             raise
         code, line = known
-        print(f"pullmedic: {' '.join(line.split())}", file=sys.stderr)  # one line, whatever it quotes
+        say(f"pullmedic: {' '.join(line.split())}", sys.stderr)  # one line, whatever it quotes
         return code
 
 

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from pullmedic.redact import redact
+
 FORMATS = ("table", "json", "yaml")
 # Table columns that give way first, in order, when a table is wider than the terminal.
 SHRINK_FIRST = ("IMAGE", "WORKLOAD", "REASON", "VALUE", "CONTAINER", "NAMESPACE", "CLUSTER")
@@ -17,6 +19,17 @@ SHRINK_FIRST = ("IMAGE", "WORKLOAD", "REASON", "VALUE", "CONTAINER", "NAMESPACE"
 DROP_FIRST = ("CONFIDENCE", "PODS", "SINCE", "CONTAINER", "REASON")
 MIN_WIDTH = 12
 _SEVERITY_COLOUR = {"high": "31;1", "medium": "33", "low": "2"}
+
+
+def shown(text: str) -> str:
+    """`text` as it may reach a person: redacted. Every line the CLI prints passes here (or,
+    for a table, each cell before it is coloured)."""
+    return redact(text)
+
+
+def say(text: str, stream: TextIO | None = None, end: str = "\n", *, cleaned: bool = False) -> None:
+    """Print `text` on stdout (or `stream`); `cleaned`: it went through shown() already."""
+    (stream or sys.stdout).write((text if cleaned else shown(text)) + end)
 
 
 def dump(data: Any, fmt: str) -> str:
@@ -53,6 +66,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], term: Terminal,
     """A table with two spaces between columns, fitted to the terminal width: the columns of
     SHRINK_FIRST are cut with a '~', then those of DROP_FIRST left out; the severity is
     coloured on a colour terminal."""
+    rows = [[shown(cell) for cell in row] for row in rows]
     keep = list(range(len(headers)))
     widths = _fit([headers[i] for i in keep], [[r[i] for r in rows] for i in keep], term.width)
     for dropped in (h for h in DROP_FIRST if h in headers):
@@ -109,7 +123,7 @@ class Progress:
     def say(self, text: str) -> None:
         """Print a step, with the seconds since the start."""
         if self._stream is not None:
-            self._stream.write(f"[{time.monotonic() - self._started:5.1f}s] {text}\n")
+            say(f"[{time.monotonic() - self._started:5.1f}s] {text}", self._stream)
             self._stream.flush()
 
 

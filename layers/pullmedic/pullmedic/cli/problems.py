@@ -9,7 +9,7 @@ from typing import Any
 from pullmedic.aws.eks import list_clusters
 from pullmedic.cli import aws
 from pullmedic.cli.errors import FAILED, OK, UsageError
-from pullmedic.cli.output import Terminal, dump, table
+from pullmedic.cli.output import Terminal, dump, say, table
 from pullmedic.cli.scan import selected
 from pullmedic.event import SILENCE_SCOPES, SilenceOrder, parse_silence
 from pullmedic.lifecycle import Record, Silence
@@ -41,20 +41,20 @@ def run_problems(args: argparse.Namespace) -> int:
     doc = {"table": settings.table, "clusters": sorted(clusters), "problems": shown,
            "silences": [silence_doc(s) for s in silences]}
     if args.output != "table":
-        sys.stdout.write(dump(doc, args.output))
+        say(dump(doc, args.output), end="")
         return OK
     term = Terminal.of(sys.stdout)
     if shown:
-        print(table(PROBLEM_COLUMNS, [(p["cluster"], p["namespace"], p["workload"], p["container"],
-                                       p["severity"], p["cause"], p["first_seen"][:16].replace("T", " "),
-                                       "yes" if p["silenced_by"] else "", p["fingerprint"])
-                                      for p in shown], term))
+        rows = [(p["cluster"], p["namespace"], p["workload"], p["container"], p["severity"], p["cause"],
+                 p["first_seen"][:16].replace("T", " "), "yes" if p["silenced_by"] else "", p["fingerprint"])
+                for p in shown]
+        say(table(PROBLEM_COLUMNS, rows, term), cleaned=True)
     else:
-        print(f"No open problems in {', '.join(sorted(clusters)) or 'any cluster'} (table {settings.table}).")
+        say(f"No open problems in {', '.join(sorted(clusters)) or 'any cluster'} (table {settings.table}).")
     if silences:
-        print()
-        print(table(SILENCE_COLUMNS, [(s["scope"], s["value"], s["expires_at"], s["reason"])
-                                      for s in doc["silences"]], term, severity_column=None))
+        say("")
+        rows = [(s["scope"], s["value"], s["expires_at"], s["reason"]) for s in doc["silences"]]
+        say(table(SILENCE_COLUMNS, rows, term, severity_column=None), cleaned=True)
     return OK
 
 
@@ -86,11 +86,11 @@ def run_silence(args: argparse.Namespace) -> int:
     settings = aws.with_table(args, settings, app)
     written = add_silence(order, settings, app)
     if args.output != "table":
-        sys.stdout.write(dump(written, args.output))
+        say(dump(written, args.output), end="")
         return OK
     done = written["silenced"]
-    print(f"Silenced {done['scope']} {done['value']} until {done['expires_at']} (table {written['table']}).")
-    print(f"Lift it with: pullmedic unsilence --{scope} {value} {aws.flags(args, settings, app)}")
+    say(f"Silenced {done['scope']} {done['value']} until {done['expires_at']} (table {written['table']}).")
+    say(f"Lift it with: pullmedic unsilence --{scope} {value} {aws.flags(args, settings, app)}")
     return OK
 
 
@@ -105,12 +105,12 @@ def run_unsilence(args: argparse.Namespace) -> int:
     doc = {"unsilenced": {"scope": order.scope, "value": order.value}, "found": lifted,
            "table": settings.table}
     if args.output != "table":
-        sys.stdout.write(dump(doc, args.output))
+        say(dump(doc, args.output), end="")
     elif lifted:
-        print(f"Lifted the silence of {order.scope} {order.value} (table {settings.table}).")
+        say(f"Lifted the silence of {order.scope} {order.value} (table {settings.table}).")
     else:
-        print(f"pullmedic: no silence of {order.scope} {order.value} in table {settings.table} "
-              "(`pullmedic problems` lists them)", file=sys.stderr)
+        say(f"pullmedic: no silence of {order.scope} {order.value} in table {settings.table} "
+            "(`pullmedic problems` lists them)", sys.stderr)
     return OK if lifted else FAILED
 
 

@@ -14,7 +14,7 @@ from pullmedic.aws.eks import list_clusters
 from pullmedic.bootstrap import App
 from pullmedic.cli import aws
 from pullmedic.cli.errors import INCOMPLETE, OK, PROBLEMS, UsageError
-from pullmedic.cli.output import Progress, Terminal, dump, stderr_progress, table
+from pullmedic.cli.output import Progress, Terminal, dump, say, stderr_progress, table
 from pullmedic.event import ScanOrder
 from pullmedic.findings import fingerprint
 from pullmedic.render import Announcement, text
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     settings, app = aws.connect(args, replace(deployed, table=None))
     names = _clusters(args, settings.clusters, app)
     if not names:
-        print(f"No EKS clusters in {app.deps.region}.")
+        say(f"No EKS clusters in {app.deps.region}.")
         return OK
     progress.say(f"scanning {len(names)} cluster(s) in {app.deps.region}")
     _report_each_cluster(app, progress, len(names))
@@ -42,16 +42,16 @@ def run(args: argparse.Namespace) -> int:
     summary = narrowed(summary, {fingerprint(f) for f in kept})
     progress.say(f"done: {len(kept)} problem(s), {len(result.errors)} cluster(s) not scanned")
     if args.output != "table":
-        sys.stdout.write(dump(summary, args.output))
+        say(dump(summary, args.output), end="")
     else:
         if not kept and not result.errors:
-            print(f"No pods failing to pull in: {', '.join(result.clusters)}")
+            say(f"No pods failing to pull in: {', '.join(result.clusters)}")
         elif kept:
-            print(findings_table(summary["findings"], Terminal.of(sys.stdout)))
+            say(findings_table(summary["findings"], Terminal.of(sys.stdout)), cleaned=True)
         if kept or result.errors:
-            print()
+            say("")
             flags = aws.flags(args, deployed, app)
-            print(text([Announcement("new", f) for f in kept], result.errors, cli_flags=flags), end="")
+            say(text([Announcement("new", f) for f in kept], result.errors, cli_flags=flags), end="")
     return INCOMPLETE if result.errors else PROBLEMS if kept else OK
 
 
