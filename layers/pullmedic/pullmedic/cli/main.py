@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _drop_stdout()
         return PIPE_CLOSED
     except Exception as err:
-        known = failure(err, getattr(args, "profile", None))
+        known = failure(err, getattr(args, "profile", None) or os.environ.get("AWS_PROFILE"))
         if known is None:
             raise
         code, line = known

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from pullmedic.redact import redact
 
 FORMATS = ("table", "json", "yaml")
-# Table columns that give way first, in order, when a table is wider than the terminal.
+# Table columns that may be cut (the widest first) when a table is wider than the terminal.
 SHRINK_FIRST = ("IMAGE", "WORKLOAD", "REASON", "VALUE", "CONTAINER", "NAMESPACE", "CLUSTER")
 # Then columns left out, in order, when cutting is not enough.
 DROP_FIRST = ("CONFIDENCE", "PODS", "SINCE", "CONTAINER", "REASON")
@@ -57,7 +57,7 @@ class Terminal:
         width = int(env["COLUMNS"]) if env.get("COLUMNS", "").isdigit() else None
         if width is None and tty:
             width = os.get_terminal_size(stream.fileno()).columns
-        colour = tty and "NO_COLOR" not in env and env.get("TERM") != "dumb"
+        colour = tty and not env.get("NO_COLOR") and env.get("TERM") != "dumb"
         return cls(width or None, colour)
 
 
