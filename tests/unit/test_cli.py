@@ -18,7 +18,6 @@ from pullmedic.cli import main
 from pullmedic.cli.completion import script
 from pullmedic.cli.errors import FAILED, USAGE, failure
 from pullmedic.cli.explain import LINE_MAX
-from pullmedic.cli.main import COMMANDS
 from pullmedic.cli.output import Terminal
 from pullmedic.cli.parser import build
 from pullmedic.cli.problems import workload_kind
@@ -246,13 +245,13 @@ def test_colour_only_on_a_colour_terminal() -> None:
 ])
 def test_bash_completion_offers_commands_flags_and_values(line, offered) -> None:
     words = line.split(" ")
-    probe = (f"{script(build(COMMANDS), 'bash')}\nCOMP_WORDS=({line}); COMP_CWORD={len(words) - 1}; "
+    probe = (f"{script(build(), 'bash')}\nCOMP_WORDS=({line}); COMP_CWORD={len(words) - 1}; "
              '_pullmedic; printf "%s\\n" "${COMPREPLY[@]}"')
     done = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.split() == offered
 
 
 def test_zsh_completion_loads_the_bash_function_through_bashcompinit() -> None:
-    text = script(build(COMMANDS), "zsh")
+    text = script(build(), "zsh")
     assert text.startswith("autoload -U +X bashcompinit && bashcompinit\n")
     assert "complete -F _pullmedic pullmedic" in text

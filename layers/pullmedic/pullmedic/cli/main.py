@@ -5,24 +5,27 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from importlib import import_module
 
-from pullmedic.cli import completion, demo, explain, fix, problems, scan
 from pullmedic.cli.errors import INTERRUPTED, PIPE_CLOSED, failure
 from pullmedic.cli.output import say
 from pullmedic.cli.parser import build
 
-COMMANDS = {"scan": scan.run, "problems": problems.run_problems, "silence": problems.run_silence,
-            "unsilence": problems.run_unsilence, "fix": fix.run, "explain": explain.run,
-            "demo": demo.run, "completion": completion.run}
+# Each command's module:function, imported when it runs (so --version, explain and completion
+# do not load boto3 and the kubernetes client).
+COMMANDS = {"scan": "scan:run", "problems": "problems:run_problems", "silence": "problems:run_silence",
+            "unsilence": "problems:run_unsilence", "fix": "fix:run", "explain": "explain:run",
+            "demo": "demo:run", "completion": "completion:run"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line `argv`; returns the process exit code (errors.py lists them)."""
-    parser = build(COMMANDS)
+    parser = build()
     args = parser.parse_args(argv)
     args.parser = parser
+    module, function = COMMANDS[args.command].split(":")
     try:
-        code = int(args.run(args))
+        code = int(getattr(import_module(f"pullmedic.cli.{module}"), function)(args))
         sys.stdout.flush()  # a closed pipe is found here, not in the interpreter's last flush
         return code
     except KeyboardInterrupt:

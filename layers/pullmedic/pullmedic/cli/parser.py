@@ -14,7 +14,6 @@ from pullmedic.cli.output import FORMATS
 from pullmedic.findings import SEVERITY_ORDER
 
 CAUSES = tuple(c.value for c in Cause)
-Run = Callable[[argparse.Namespace], int]
 
 
 class Parser(argparse.ArgumentParser):
@@ -25,8 +24,8 @@ class Parser(argparse.ArgumentParser):
         self.exit(USAGE, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
-def build(commands: dict[str, Run]) -> argparse.ArgumentParser:
-    """The parser; `commands` maps each command name to the function that runs it."""
+def build() -> argparse.ArgumentParser:
+    """The parser; `command` in the parsed arguments names the command to run."""
     parser = Parser(
         prog="pullmedic", allow_abbrev=False,
         description="Find EKS pods that cannot pull their image and prove why.",
@@ -37,10 +36,8 @@ def build(commands: dict[str, Run]) -> argparse.ArgumentParser:
     output, aws, table, filters, quiet = _shared()
 
     def add(name: str, help_: str, *parents: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        command = sub.add_parser(name, help=help_, description=help_, parents=list(parents),
-                                 allow_abbrev=False)
-        command.set_defaults(run=commands[name])
-        return command
+        return sub.add_parser(name, help=help_, description=help_, parents=list(parents),
+                              allow_abbrev=False)
 
     scan = add("scan", "scan clusters with your AWS credentials (a dry run: nothing is stored or sent)",
                output, aws, filters, quiet)
