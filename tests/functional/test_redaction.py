@@ -38,8 +38,8 @@ def test_no_secret_leaves_the_function(world, sandbox, state_table, capsys, monk
         (e["workload"], e["cause"]) for e in scenario.expect)
     assert summary["announced"] == {"new": 2}
     with sandbox.activated():
-        assert main(["scan", "--cluster", "vault"]) == 0
-        assert main(["scan", "--cluster", "vault", "--json"]) == 0
+        assert main(["scan", "--cluster", "vault"]) == 3  # problems found
+        assert main(["scan", "--cluster", "vault", "--json"]) == 3
     out, err = capsys.readouterr()
     assert '"message":"scan finished"' in out and "[REDACTED]" in out  # logs and CLI were captured
 

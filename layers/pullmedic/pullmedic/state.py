@@ -150,6 +150,12 @@ class StateStore:
             item["created_at"] = _s(_iso(silence.created))
         self._client.put_item(TableName=self._table, Item=item)
 
+    def delete_silence(self, scope: str, value: str) -> bool:
+        """Lift a silence; False when there was none."""
+        old = self._client.delete_item(TableName=self._table, ReturnValues="ALL_OLD",
+                                       Key={"pk": _s(f"silence#{scope}"), "sk": _s(value)})
+        return "Attributes" in old
+
     def _write(self, record: Record | None, replacing: Record | None, guard: dict[str, Any]) -> None:
         """Put `record` (or delete `replacing` when record is None) under `guard`."""
         if record is not None:

@@ -40,6 +40,8 @@ class Scenario:
     clusters: list[ClusterSpec]
     aws: dict[str, Any] = field(default_factory=dict)
     expect: list[dict[str, Any]] = field(default_factory=list)
+    expect_absent: list[dict[str, Any]] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # deployment settings the scenario assumes
 
 
 class ScenarioError(ValueError):
@@ -55,12 +57,18 @@ def load(path: Path, now: datetime | None = None) -> Scenario:
     if not isinstance(raw, dict) or not isinstance(raw.get("clusters"), list):
         raise ScenarioError(f"{path}: needs a mapping with a 'clusters' list")
     raw = _resolve_times(raw, now or datetime.now(UTC))
-    clusters = [ClusterSpec(c["name"], list(c.get("objects") or []), str(c.get("version", "1.31")),
-                            c.get("deny"), c.get("account")) for c in raw["clusters"]]
+    try:
+        clusters = [ClusterSpec(c["name"], list(c.get("objects") or []), str(c.get("version", "1.31")),
+                                c.get("deny"), c.get("account")) for c in raw["clusters"]]
+    except (KeyError, TypeError, AttributeError) as err:
+        raise ScenarioError(f"{path}: each of 'clusters' needs a 'name' and a list of 'objects' "
+                            f"({type(err).__name__}: {err})") from err
     return Scenario(name=str(raw.get("name") or path.stem),
                     description=str(raw.get("description", "")).strip(),
                     region=str(raw.get("region", "us-east-2")), clusters=clusters,
-                    aws=dict(raw.get("aws") or {}), expect=list(raw.get("expect") or []))
+                    aws=dict(raw.get("aws") or {}), expect=list(raw.get("expect") or []),
+                    expect_absent=list(raw.get("expect_absent") or []),
+                    env={str(k): str(v) for k, v in (raw.get("env") or {}).items()})
 
 
 def bundled() -> list[Path]:

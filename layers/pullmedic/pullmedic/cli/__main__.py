@@ -1,0 +1,7 @@
+"""`python -m pullmedic.cli`."""
+
+import sys
+
+from pullmedic.cli.main import main
+
+sys.exit(main())
