@@ -17,6 +17,7 @@ from pullmedic.fanout import aggregate, list_targets, scan_cluster, start_if_lar
 from pullmedic.metrics import Dimensions, Metric, scan_metrics
 from pullmedic.redact import redacted_json
 from pullmedic.remediate import remediate
+from pullmedic.responses import LAMBDA_RESPONSE_BYTES, STATE_BYTES, fitted
 from pullmedic.service import add_silence, run_scan
 from pullmedic.settings import load
 
@@ -65,9 +66,10 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     logger.info("scan finished", extra={k: summary[k] for k in (
         "clusters_scanned", "finding_count", "by_cause", "announced", "silenced", "duration_ms")})
     if isinstance(order, FanoutOrder):  # a state's output is limited to 256 KB: counts only
-        return {k: summary[k] for k in ("finding_count", "failing_pods", "by_cause", "errors",
-                                        "announced", "silenced", "published_message_ids")}
-    return summary
+        return fitted({k: summary[k] for k in ("finding_count", "failing_pods", "by_cause", "errors",
+                                               "announced", "silenced", "published_message_ids")},
+                      STATE_BYTES)
+    return fitted(summary, LAMBDA_RESPONSE_BYTES)
 
 
 def _seconds_left(context: Any) -> float | None:

@@ -20,6 +20,7 @@ from pullmedic.bootstrap import App, target_deps
 from pullmedic.codec import decode, dumps
 from pullmedic.event import FanoutOrder, ScanOrder
 from pullmedic.model import Finding, ScanError
+from pullmedic.responses import STATE_BYTES, size
 from pullmedic.scan import ScanRequest, ScanResult
 from pullmedic.service import run_scan, scan_targets
 from pullmedic.settings import Settings
@@ -44,7 +45,12 @@ def list_targets(settings: Settings, app: App) -> dict[str, Any]:
                 expanded.append(target.doc())
                 continue
         expanded += [replace(target, clusters=(name,)).doc() for name in names]
-    return {"targets": expanded, "count": len(expanded)}
+    listed = {"targets": expanded, "count": len(expanded)}
+    if size(listed) > STATE_BYTES:
+        raise ValueError(f"{len(expanded)} clusters are too many for one state machine input "
+                         f"({size(listed)} bytes of Step Functions' 256 KB): split the deployment's "
+                         "targets over two stacks")
+    return listed
 
 
 def start_if_large(settings: Settings, app: App) -> dict[str, Any] | None:

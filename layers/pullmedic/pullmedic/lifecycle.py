@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from pullmedic.findings import SEVERITY_ORDER, fingerprint
+from pullmedic.limits import FINDINGS_PER_PROBLEM_MAX, STORED_DOCS_BYTES
 from pullmedic.model import Finding
 from pullmedic.render import Announcement, finding_doc, finding_from_doc
 
@@ -124,7 +125,9 @@ def plan(records: Mapping[str, Record], findings: Sequence[Finding], scope: Scop
     """The changes (and announcements) that take the stored state to this scan's."""
     problems: dict[str, list[Finding]] = {}
     for finding in sorted(findings, key=lambda f: (-SEVERITY_ORDER.index(f.severity), f.key)):
-        problems.setdefault(fingerprint(finding), []).append(finding)
+        group = problems.setdefault(fingerprint(finding), [])
+        if len(group) < FINDINGS_PER_PROBLEM_MAX:  # the worst few causes of one container
+            group.append(finding)
     changes: list[Change] = []
     silenced = 0
     for fp, group in problems.items():
@@ -171,8 +174,20 @@ def _record(fp: str, group: list[Finding], stored: Record | None, now: datetime)
         first_seen=stored.first_seen if stored else now, last_seen=now,
         last_announced=stored.last_announced if stored else None,
         announced_event=stored.announced_event if stored else None,
-        docs=tuple(finding_doc(f) for f in group), version=stored.version + 1 if stored else 1,
+        docs=_docs(group), version=stored.version + 1 if stored else 1,
         confirmed_scans=_streak(group, stored))
+
+
+def _docs(group: list[Finding]) -> tuple[dict, ...]:
+    """The group's finding documents, worst first, as many as fit STORED_DOCS_BYTES (one at least)."""
+    kept: list[dict] = []
+    used = 0
+    for doc in (finding_doc(f) for f in group):
+        used += len(json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode())
+        if kept and used > STORED_DOCS_BYTES:
+            break
+        kept.append(doc)
+    return tuple(kept)
 
 
 def _streak(group: list[Finding], stored: Record | None) -> int:

@@ -222,7 +222,7 @@ def _item(record: Record) -> dict[str, Any]:
         "container": _s(record.container), "image": _s(record.image), "cause": _s(record.cause),
         "digest": _s(record.digest), "first_seen": _s(_iso(record.first_seen)),
         "last_seen": _s(_iso(record.last_seen)),
-        "docs": _s(json.dumps(list(record.docs), separators=(",", ":"))),
+        "docs": _s(json.dumps(list(record.docs), separators=(",", ":"), ensure_ascii=False)),
         "version": _n(record.version), "expires_at": _n(int(record.expires.timestamp())),
         "confirmed_scans": _n(record.confirmed_scans),
     }
