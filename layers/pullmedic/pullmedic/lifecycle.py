@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from pullmedic.findings import SEVERITY_ORDER, fingerprint
 from pullmedic.limits import FINDINGS_PER_PROBLEM_MAX, STORED_DOCS_BYTES
-from pullmedic.model import Finding
+from pullmedic.model import Finding, Workload
 from pullmedic.render import Announcement, finding_doc, finding_from_doc
 
 TOUCH = timedelta(hours=1)  # refresh last_seen (and the TTL) of quiet problems this often
@@ -144,6 +144,23 @@ def plan(records: Mapping[str, Record], findings: Sequence[Finding], scope: Scop
                 Announcement("resolved", finding_from_doc(doc), stored.first_seen)
                 for doc in stored.docs) if announce else ()))
     return Plan(tuple(changes), silenced)
+
+
+def known_workloads(records: Mapping[str, Record], findings: Sequence[Finding]) -> list[Finding]:
+    """Findings whose workload was only inferred from pod names (its owner could not be read)
+    take the workload a stored problem of the same pod already knows: a guess never
+    replaces a known name, so a read failure announces no false new or resolved problem."""
+    known: dict[tuple[str, str, str, str, str], Workload] = {}
+    for record in records.values():
+        kind, _, name = record.workload.partition("/")
+        for doc in record.docs:
+            if not doc.get("workload_inferred"):
+                for pod in doc.get("pods", ()):
+                    known[(record.cluster, record.namespace, record.container, record.image, pod)] = \
+                        Workload(kind, name)
+    return [next((replace(f, workload=w) for pod in f.pods
+                  if (w := known.get((f.cluster, f.namespace, f.container, f.image, pod)))), f)
+            if f.workload.inferred else f for f in findings]
 
 
 def _open(fp: str, group: list[Finding], stored: Record | None, now: datetime,

@@ -20,7 +20,7 @@ from pullmedic.announce import Announcer, Delivery, DeliveryIncomplete
 from pullmedic.bootstrap import App, target_deps
 from pullmedic.event import ScanOrder, SilenceOrder
 from pullmedic.findings import fingerprint
-from pullmedic.lifecycle import Change, Plan, Scope, Silence, plan
+from pullmedic.lifecycle import Change, Plan, Scope, Silence, known_workloads, plan
 from pullmedic.model import ScanError
 from pullmedic.notify import publish
 from pullmedic.outbox import Outbox
@@ -51,8 +51,10 @@ def run_scan(order: ScanOrder, settings: Settings, app: App,
         order, settings, app, request, auto_hook(run, store) if run and store and auto else None)
     failed = {e.cluster for e in result.errors}
     scope = Scope(frozenset(result.clusters) - failed, request.namespaces)
-    decided = plan(store.records(frozenset(result.clusters)) if store else {}, result.findings, scope,
-                   app.deps.now(), settings.reminder, store.silences() if store else [])
+    records = store.records(frozenset(result.clusters)) if store else {}
+    result.findings = known_workloads(records, result.findings)
+    decided = plan(records, result.findings, scope, app.deps.now(), settings.reminder,
+                   store.silences() if store else [])
     announce = not order.dry_run and bool(settings.topic_arn)
     delivery = Delivery()
     if announce and store:
