@@ -66,11 +66,13 @@ clean: clean-deploy
 clean-deploy:
 	rm -rf $(SAM_VENV) .aws-sam
 
-# --- Performance: large sandbox worlds against the scan's budgets (not part of `make test`) ----
+# --- Performance: large sandbox worlds against the scan's budgets, and every regular expression
+# on hostile input against its budget (not part of `make test`) ------------------------------------
 .PHONY: bench
 
 bench: $(STAMP)
 	$(BIN)/python tests/perf/bench.py
+	$(BIN)/python tests/perf/regex_bench.py
 
 # --- Step Functions definition check (tests/deploy runs it; npm is needed once) ---------------
 NPM_TOOLS := .npm-tools
