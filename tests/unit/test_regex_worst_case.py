@@ -46,7 +46,7 @@ def test_pattern_is_linear_on_hostile_input(name: str) -> None:
     assert seconds <= BOUND_S, f"{name}: {seconds:.2f} s on 100 KB of {which}"
 
 
-@pytest.mark.parametrize("function", [redact.redact], ids=["redact"])
+@pytest.mark.parametrize("function", [redact.redact, redact.printable], ids=["redact", "printable"])
 def test_whole_function_is_linear(function: Callable[[str], str]) -> None:
     hostile = {f"{g!r}*": (g * SIZE)[:SIZE] for g in GENERIC}
     for name, pattern in PATTERNS.items():

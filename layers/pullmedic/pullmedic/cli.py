@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from pullmedic.causes import ADVICE
 from pullmedic.classify import classify
+from pullmedic.redact import printable, redact
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except (ValueError, FileNotFoundError) as err:
-        print(f"pullmedic: {err}", file=sys.stderr)
+        say(f"pullmedic: {err}", sys.stderr)
         return 2
 
 
@@ -92,13 +93,12 @@ def _scan(args: argparse.Namespace) -> int:
     order = ScanOrder("cli", tuple(args.cluster), frozenset(args.namespace or ()) or None, True)
     result, summary = run_scan(order, settings, app)
     if args.json:
-        json.dump(summary, sys.stdout, indent=2)
-        print()
+        say(json.dumps(summary, indent=2))
     else:
-        print(table(summary))
+        say(table(summary))
         if result.findings or result.errors:
-            print()
-            print(text([Announcement("new", f) for f in result.findings], result.errors), end="")
+            say("")
+            say(text([Announcement("new", f) for f in result.findings], result.errors).rstrip("\n"))
     return 1 if result.errors else 0
 
 
@@ -116,8 +116,8 @@ def _silence(args: argparse.Namespace) -> int:
     settings = replace(settings, table=args.table or settings.table)
     written = add_silence(order, settings, bootstrap(settings, region=args.region))
     done = written["silenced"]
-    print(f"Silenced {done['scope']} {done['value']} until {done['expires_at']} "
-          f"(table {written['table']}).")
+    say(f"Silenced {done['scope']} {done['value']} until {done['expires_at']} "
+        f"(table {written['table']}).")
     return 0
 
 
@@ -135,11 +135,17 @@ def _fix(args: argparse.Namespace) -> int:
     settings = load()
     settings = replace(settings, table=args.table or settings.table)
     done = remediate(order, settings, bootstrap(settings, region=args.region))["remediation"]
-    print(fix_report(done))
+    say(fix_report(done))
     return 0 if done["results"] and all(r["status"] in FIX_OK for r in done["results"]) else 1
 
 
 FIX_OK = frozenset({"planned", "already_done", "remediated"})
+
+
+def say(text: str, stream: TextIO | None = None) -> None:
+    """Print `text` for a person: redacted, without terminal escapes or control characters
+    (JSON stays valid JSON: redaction never consumes a quote or a backslash)."""
+    print(printable(redact(text)), file=stream or sys.stdout)
 
 
 def fix_report(done: dict[str, Any]) -> str:
@@ -189,8 +195,8 @@ def _explain(args: argparse.Namespace) -> int:
         raise ValueError("give a MESSAGE, or --jsonl to read JSON lines from stdin")
     result = explanation(args.message, args.image, args.reason)
     also = f" (could also be: {', '.join(result['alternatives'])})" if result["alternatives"] else ""
-    print(f"cause:   {result['cause']}{also}\nwhy:     {result['summary']}\n"
-          f"rule:    {result['rule']}\nfix:     {result['advice']}")
+    say(f"cause:   {result['cause']}{also}\nwhy:     {result['summary']}\n"
+        f"rule:    {result['rule']}\nfix:     {result['advice']}")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Remove secrets from text before it is logged, published or shown (pure).
+"""Remove secrets from text before it is logged, published or shown, and make text safe for a
+terminal or a mail reader (pure).
 
 Every pattern runs in linear time (tests/unit/test_regex_worst_case.py): a match may only
 start where a run of its characters starts (a lookbehind), and no run is read again from a
@@ -59,11 +60,31 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![A-Za-z0-9_-])k8s-aws-v1\.[A-Za-z0-9_-]++"), f"k8s-aws-v1.{_MASK}"),
 )
 
+# Terminal escape sequences (CSI, OSC up to BEL or ST) and every character a person should not
+# be sent: C0 and C1 controls, DEL, bidi overrides and isolates, zero-width characters, BOM.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*+[ -/]*+[@-~]|\x1b\][^\x07\x1b]*+(?:\x07|\x1b\\)")
+_BREAKS = re.compile("\r?[\n\u2028\u2029]")
+_ONE_LINE = re.compile("[\t\n\r\u2028\u2029]+")
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u2064\u2066-\u2069\ufeff]+")
+
+
 def redact(text: str) -> str:
     """`text` with credentials, signatures and tokens replaced by [REDACTED]."""
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def printable(text: str, multiline: bool = True) -> str:
+    """`text` without terminal escapes, control, bidi or zero-width characters.
+
+    Newlines and tabs stay in multi-line text; in one-line text (`multiline=False`) each run of
+    them and of removed characters becomes one space, so words stay apart.
+    """
+    text = _ESCAPES.sub("", text)
+    text = _BREAKS.sub("\n", text) if multiline else _ONE_LINE.sub(" ", text)
+    return _INVISIBLE.sub("", text)
 
 
 def redact_tree(value: Any) -> Any:
