@@ -1,8 +1,8 @@
 """The Step Functions fan-out: list the clusters, scan each apart, aggregate and announce once.
 
 Each cluster's findings and errors wait in the state table under the execution's key
-(pk ``fanout#<execution>``, sk ``result#<target>#<chunk>``: zlib-compressed JSON in chunks
-below DynamoDB's item size limit, kept for a day).
+(pk ``fanout#<execution>``, sk ``result#<target>#<chunk>``: zlib-compressed JSON, redacted, in
+chunks below DynamoDB's item size limit, kept for a day).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pullmedic.aws.eks import list_clusters
 from pullmedic.bootstrap import App, target_deps
 from pullmedic.event import FanoutOrder, ScanOrder
 from pullmedic.model import Finding, ScanError
+from pullmedic.redact import redact
 from pullmedic.scan import ScanRequest, ScanResult
 from pullmedic.service import run_scan, scan_targets
 from pullmedic.settings import Settings
@@ -80,7 +81,8 @@ def aggregate(order: FanoutOrder, settings: Settings, app: App) -> tuple[ScanRes
         if isinstance(item, dict) and item.get("error"):
             target = item.get("target") if isinstance(item.get("target"), dict) else {}
             names = target.get("clusters") if isinstance(target.get("clusters"), list) else ["*"]
-            why = f"the scan step failed: {item['error']}: {item.get('cause', '')}"[:1000]
+            # redacted before it is cut: a cut secret no longer has the shape redaction finds
+            why = redact(f"the scan step failed: {item['error']}: {item.get('cause', '')}")[:1000]
             result.errors += [ScanError(str(name), "fanout", why) for name in names]
     return run_scan(ScanOrder("fanout", None, None, False), settings, app, gathered=result)
 
@@ -96,10 +98,11 @@ def _table(settings: Settings) -> str:
 
 
 def _store(settings: Settings, app: App, execution: str, key: str, result: ScanResult) -> None:
-    body = zlib.compress(json.dumps({"clusters": result.clusters,
-                                     "findings": [asdict(f) for f in result.findings],
-                                     "errors": [asdict(e) for e in result.errors]},
-                                    default=_plain).encode())
+    # Redacting JSON text keeps it valid JSON: no pattern consumes a quote or a backslash.
+    body = zlib.compress(redact(json.dumps({"clusters": result.clusters,
+                                            "findings": [asdict(f) for f in result.findings],
+                                            "errors": [asdict(e) for e in result.errors]},
+                                           default=_plain)).encode())
     expires = str(int((app.deps.now() + KEEP).timestamp()))
     dynamodb, table = app.deps.client_for("dynamodb", None), _table(settings)
     for i in range(0, max(len(body), 1), CHUNK):
