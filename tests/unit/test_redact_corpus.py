@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pullmedic.redact import redact, redacted_json
 
@@ -39,6 +41,21 @@ def test_quotes_and_backslashes_are_never_consumed(entry: dict[str, Any]) -> Non
     for text in (entry["text"], json.dumps(entry["text"]), json.dumps(json.dumps(entry["text"]))):
         cleaned = redact(text)
         assert [cleaned.count(c) for c in "\"'\\"] == [text.count(c) for c in "\"'\\"]
+
+
+FRAGMENTS = ['"', "'", "\\", "\\\"", " ", "\n", ":", "=", "%3D", "&", "@", "://", "%3A%2F%2F", "%40",
+             "auth", "password", "token", "Authorization", "Bearer ", "x-amz-signature", "sig",
+             "AKIA", "ghp_", "glpat-", "eyJ", ".", "k8s-aws-v1.", "FwoGZXIvYXdz", "abcdefghij0123456789"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=24))
+def test_no_text_loses_a_quote_or_a_backslash(parts: list[str]) -> None:
+    text = "".join(parts)
+    for form in (text, json.dumps(text)):
+        cleaned = redact(form)
+        assert [cleaned.count(c) for c in "\"'\\"] == [form.count(c) for c in "\"'\\"]
+    json.loads(redact(json.dumps({"message": text})))
 
 
 @pytest.mark.parametrize("entry", CORPUS, ids=lambda e: e["name"])
