@@ -45,12 +45,14 @@ def _walk(value: Any, label: str, depth: int) -> Iterator[tuple[str, re.Pattern[
         compiled = value.compiled()
         if isinstance(compiled, re.Pattern):
             yield f"rule {getattr(value, 'id', label)}", compiled
+    elif isinstance(value, tuple) and value and isinstance(value[0], re.Pattern):  # (pattern, use)
+        yield label, value[0]
     elif isinstance(value, list | tuple | set | frozenset):
         for index, item in enumerate(value):
             yield from _walk(item, f"{label}[{index}]", depth + 1)
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _walk(item, f"{label}[{key!r}]", depth + 1)
+            yield from _walk(item, f"{label}[{key}]", depth + 1)
 
 
 def adversarial(pattern: re.Pattern[str], size: int) -> dict[str, str]:

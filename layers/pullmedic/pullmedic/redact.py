@@ -20,45 +20,50 @@ _Q = r"""\\*+["']"""
 # Where a value may start in an URL or in encoded text: not inside a word, or after %XX.
 _START = r"(?:(?<![A-Za-z0-9])|(?<=%[0-9A-Fa-f]{2}))"
 
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+_PATTERNS: dict[str, tuple[str, str]] = {
     # user:password@ in URLs (the last @ of the authority: a password may hold an @), plain ...
-    (re.compile(r"""(?<=://)[^/\s:@"'\\]*+:[^/\s"'\\]+@"""), f"{_MASK}@"),
+    "url-credentials": (r"""(?<=://)[^/\s:@"'\\]*+:[^/\s"'\\]+@""", f"{_MASK}@"),
     # ... and URL-encoded (https%3A%2F%2Fuser%3Apassword%40host).
-    (re.compile(r"""(?i)(?<=%3A%2F%2F)(?:[^/\s"'\\%&]|%(?!2F|3A)[0-9A-F]{2})*+%3A"""
-                r"""(?:[^/\s"'\\%&]|%(?!2F)[0-9A-F]{2})+%40"""), f"{_MASK}%40"),
+    "url-credentials-encoded": (
+        r"""(?i)(?<=%3A%2F%2F)(?:[^/\s"'\\%&]|%(?!2F|3A)[0-9A-F]{2})*+%3A"""
+        r"""(?:[^/\s"'\\%&]|%(?!2F)[0-9A-F]{2})+%40""", f"{_MASK}%40"),
     # Query and form parameters that carry a secret (presigned S3/GCS URLs, Azure SAS `sig`,
     # passwords and tokens), plain or URL-encoded (key%3Dvalue, up to an encoded &).
-    (re.compile(r"""(?i)""" + _START + r"""((?:X-Amz-(?:Signature|Security-Token|Credential)"""
-                r"""|X-Goog-(?:Signature|Credential)|password|passwd|pwd|access_token"""
-                r"""|refresh_token|id_token|auth_token|token|client_secret|secret|api_?key"""
-                r"""|sig|signature)(?:=|%3D))(?:[^\s"'\\&%:]|%(?!26)|:(?!\s|$))++"""), rf"\1{_MASK}"),
+    "query-parameters": (
+        r"""(?i)""" + _START + r"""((?:X-Amz-(?:Signature|Security-Token|Credential)"""
+        r"""|X-Goog-(?:Signature|Credential)|password|passwd|pwd|access_token|refresh_token"""
+        r"""|id_token|auth_token|token|client_secret|secret|api_?key|sig|signature)(?:=|%3D))"""
+        r"""(?:[^\s"'\\&%:]|%(?!26)|:(?!\s|$))++""", rf"\1{_MASK}"),
     # Keys that always name a secret, with any separator (env files, INI files, YAML, JSON).
-    (re.compile(r"""(?i)(?<![A-Za-z0-9])((?:aws_secret_access_key|aws_session_token"""
-                r"""|aws_security_token|secret_?access_?key|session_?token|identity_?token"""
-                r"""|registry_?token|client_?secret)(?:\\*+["'])?\s*+[:=]\s*+(?:\\*+["'])?)"""
-                r"""[^\s"'\\,;&]++"""), rf"\1{_MASK}"),
+    "secret-keys": (
+        r"""(?i)(?<![A-Za-z0-9])((?:aws_secret_access_key|aws_session_token|aws_security_token"""
+        r"""|secret_?access_?key|session_?token|identity_?token|registry_?token|client_?secret)"""
+        r"""(?:\\*+["'])?\s*+[:=]\s*+(?:\\*+["'])?)[^\s"'\\,;&]++""", rf"\1{_MASK}"),
     # Quoted keys in JSON, YAML or Python reprs ("auth" and "password" of a docker config).
-    (re.compile(r"""(?i)(["'](?:auth|password|passwd|token|access_?token|refresh_?token"""
-                r"""|id_?token|secret|api_?key)""" + _Q + r"""\s*+:\s*+""" + _Q + r""")[^"'\\]++"""),
-     rf"\1{_MASK}"),
+    "quoted-keys": (
+        r"""(?i)(["'](?:auth|password|passwd|token|access_?token|refresh_?token|id_?token|secret"""
+        r"""|api_?key)""" + _Q + r"""\s*+:\s*+""" + _Q + r""")[^"'\\]++""", rf"\1{_MASK}"),
     # Authorization and token headers (a value without a scheme word: only a long one with a
     # digit, not the words of "may require authorization: authorization failed").
-    (re.compile(r"""(?i)\b((?:Proxy-)?Authorization|X-Registry-Auth|X-Auth-Token|Private-Token"""
-                r"""|X-Api-Key|X-Amz-Security-Token)((?:\\*+["'])?\s*+[:=]\s*+(?:\\*+["'])?\s*+)"""
-                r"""(?>((?:Bearer|Basic|token|Digest|Negotiate|AWS4-HMAC-SHA256)\s++)"""
-                r"""|(?=[^\s"'\\),;]*?[0-9]))[^\s"'\\),;]{12,}"""), rf"\1\2\3{_MASK}"),
+    "authorization-headers": (
+        r"""(?i)\b((?:Proxy-)?Authorization|X-Registry-Auth|X-Auth-Token|Private-Token|X-Api-Key"""
+        r"""|X-Amz-Security-Token)((?:\\*+["'])?\s*+[:=]\s*+(?:\\*+["'])?\s*+)"""
+        r"""(?>((?:Bearer|Basic|token|Digest|Negotiate|AWS4-HMAC-SHA256)\s++)"""
+        r"""|(?=[^\s"'\\),;]*?[0-9]))[^\s"'\\),;]{12,}""", rf"\1\2\3{_MASK}"),
     # Bearer and basic credentials wherever they appear (RFC 6750's b64token).
-    (re.compile(r"(?i)\b(Bearer|Basic)\s++[A-Za-z0-9._~+/-]{8,}+=*+"), rf"\1 {_MASK}"),
+    "bearer-basic": (r"(?i)\b(Bearer|Basic)\s++[A-Za-z0-9._~+/-]{8,}+=*+", rf"\1 {_MASK}"),
     # Token shapes: GitHub, GitLab, AWS access key ids and session tokens, JWTs, EKS tokens.
-    (re.compile(r"(?<![A-Za-z0-9_])(gh[pousr]_)[A-Za-z0-9]{20,}+"), rf"\1{_MASK}"),
-    (re.compile(r"(?<![A-Za-z0-9_])(github_pat_)[A-Za-z0-9_]{20,}+"), rf"\1{_MASK}"),
-    (re.compile(r"(?<![A-Za-z0-9_-])(gl(?:pat|dt|rt|ptt|cbt|soat)-)[A-Za-z0-9_-]{20,}+"), rf"\1{_MASK}"),
-    (re.compile(r"(?<![A-Za-z0-9])(AKIA|ASIA)[A-Z0-9]{12,}+"), rf"\1{_MASK}"),
-    (re.compile(r"(?<![A-Za-z0-9+/])(?:FwoGZXIvYXdz|IQoJb3JpZ2lu)[A-Za-z0-9+/=%]++"), _MASK),
-    (re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}+\.ey[A-Za-z0-9_-]++(?:\.[A-Za-z0-9_-]*+)?"),
-     _MASK),
-    (re.compile(r"(?<![A-Za-z0-9_-])k8s-aws-v1\.[A-Za-z0-9_-]++"), f"k8s-aws-v1.{_MASK}"),
-)
+    "github-tokens": (r"(?<![A-Za-z0-9_])(gh[pousr]_)[A-Za-z0-9]{20,}+", rf"\1{_MASK}"),
+    "github-fine-grained-tokens": (r"(?<![A-Za-z0-9_])(github_pat_)[A-Za-z0-9_]{20,}+", rf"\1{_MASK}"),
+    "gitlab-tokens": (r"(?<![A-Za-z0-9_-])(gl(?:pat|dt|rt|ptt|cbt|soat)-)[A-Za-z0-9_-]{20,}+",
+                      rf"\1{_MASK}"),
+    "aws-access-key-ids": (r"(?<![A-Za-z0-9])(AKIA|ASIA)[A-Z0-9]{12,}+", rf"\1{_MASK}"),
+    "aws-session-tokens": (r"(?<![A-Za-z0-9+/])(?:FwoGZXIvYXdz|IQoJb3JpZ2lu)[A-Za-z0-9+/=%]++", _MASK),
+    "jwts": (r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}+\.ey[A-Za-z0-9_-]++(?:\.[A-Za-z0-9_-]*+)?", _MASK),
+    "eks-tokens": (r"(?<![A-Za-z0-9_-])k8s-aws-v1\.[A-Za-z0-9_-]++", f"k8s-aws-v1.{_MASK}"),
+}
+_COMPILED: dict[str, tuple[re.Pattern[str], str]] = {
+    name: (re.compile(pattern), replacement) for name, (pattern, replacement) in _PATTERNS.items()}
 
 # Terminal escape sequences (CSI, OSC up to BEL or ST) and every character a person should not
 # be sent: C0 and C1 controls, DEL, bidi overrides and isolates, zero-width characters, BOM.
@@ -71,7 +76,7 @@ _INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\
 
 def redact(text: str) -> str:
     """`text` with credentials, signatures and tokens replaced by [REDACTED]."""
-    for pattern, replacement in _PATTERNS:
+    for pattern, replacement in _COMPILED.values():
         text = pattern.sub(replacement, text)
     return text
 
