@@ -36,6 +36,8 @@ SECRETS = (
     "ImageTagTokenExample0123456789AB", "ImageRefPassw0rdExample77",
     "StraddledToken", *(secret for entry in CORPUS for secret in entry["secrets"]))
 SINKS = ("default", "email", "sqs", "lambda", "https")
+# Written into one message too: none of it may reach a text meant for a person.
+HOSTILE = "\x1b]0;pwned\x07\x1b[2J\u202eexe.txt\u200b\x08"
 
 
 def leaked(text: str) -> list[str]:
@@ -62,6 +64,7 @@ def corpus_world(tmp_path: Path) -> tuple[Path, list[str]]:
         app, image = f"corpus-{number}", f"registry.example.com/acme/corpus-{number}:1.0"
         texts = "\n".join(entry["text"] for entry in CORPUS[start:start + GROUP])
         message = f'Failed to pull image "{image}": rpc error: code = Unknown desc = {texts}'
+        message += HOSTILE if number == 0 else ""
         if number % 2:
             objects += [pod(app, "corpus", image, f'Back-off pulling image "{image}"'),
                         event(app, "corpus", message)]
@@ -111,9 +114,13 @@ def test_no_secret_leaves_the_function(world, sandbox, state_table, capsys, monk
         (w, f["cause"]) for w, f in found.items()}
     assert set(corpus_apps) <= set(found) and all(
         "[REDACTED]" in found[app]["message"] for app in corpus_apps)  # every text went through
+    logs, err = capsys.readouterr()
     with sandbox.activated():
         assert main(["scan", "--cluster", "vault"]) == 0
+        cli_text, text_err = capsys.readouterr()
         assert main(["scan", "--cluster", "vault", "--json"]) == 0
+        cli_json, json_err = capsys.readouterr()
+    cli, cli_err = cli_text + cli_json, text_err + json_err
     listed = invoke(handler, {"fanout": "list"})
     steps = [invoke(handler, {"fanout": "cluster", "execution": "run-1", "target": t})
              for t in listed["targets"]]
@@ -124,9 +131,10 @@ def test_no_secret_leaves_the_function(world, sandbox, state_table, capsys, monk
     aggregated = invoke(handler, {"fanout": "aggregate", "execution": "run-1",
                                   "results": [*steps, failed]})
     assert [e["stage"] for e in aggregated["errors"]] == ["fanout"]
-    out, err = capsys.readouterr()
-    assert '"message":"scan finished"' in out and "[REDACTED]" in out  # logs and CLI were captured
-    assert "NAMESPACE" in out and '"findings"' in out  # both CLI outputs
+    more_logs, more_err = capsys.readouterr()
+    logs, err = logs + more_logs, err + more_err + cli_err
+    assert '"message":"scan finished"' in logs and "[REDACTED]" in logs  # the logs were captured
+    assert "NAMESPACE" in cli_text and "[REDACTED]" in cli_text and '"findings"' in cli_json
 
     published = sandbox.published()
     assert len(published) == 2  # the scheduled scan's findings, then the fan-out's error
@@ -135,7 +143,7 @@ def test_no_secret_leaves_the_function(world, sandbox, state_table, capsys, monk
     assert "Bearer [REDACTED]" in published[0]["message"]["sqs"]
     stored, keys = table_text(sandbox, table)
     assert {key.split("#")[0] for key in keys} >= {"cluster", "error", "fanout"}
-    places = [("stdout (logs, CLI)", out), ("stderr", err), ("summary", json.dumps(summary)),
+    places = [("logs", logs), ("CLI", cli), ("stderr", err), ("summary", json.dumps(summary)),
               ("fan-out summaries", json.dumps([listed, *steps, aggregated])),
               ("SQS", json.dumps(sandbox.messages())), ("state table", stored)]
     for number, message in enumerate(published):
@@ -144,3 +152,7 @@ def test_no_secret_leaves_the_function(world, sandbox, state_table, capsys, monk
         places += [(f"SNS {number} {sink}", message["message"][sink]) for sink in SINKS]
     leaks = [(place, leaked(text)) for place, text in places if leaked(text)]
     assert leaks == [], "\n".join(f"{place}: {found}" for place, found in leaks)
+    human = [("CLI", cli_text), *((f"SNS {n} {sink}", m["message"][sink]) for n, m in enumerate(published)
+                             for sink in ("default", "email", "https"))]
+    assert "pwned" not in cli_text and "exe.txt" in cli_text  # the hostile message, cleaned
+    assert [place for place, text in human if any(c in text for c in "\x1b\x07\x08\u202e\u200b")] == []
