@@ -71,8 +71,8 @@ clean-deploy:
 .PHONY: bench
 
 bench: $(STAMP)
-	$(BIN)/python tests/perf/bench.py
-	$(BIN)/python tests/perf/regex_bench.py
+	status=0; $(BIN)/python tests/perf/bench.py || status=1; \
+	$(BIN)/python tests/perf/regex_bench.py || status=1; exit $$status
 
 # --- Step Functions definition check (tests/deploy runs it; npm is needed once) ---------------
 NPM_TOOLS := .npm-tools

@@ -48,7 +48,7 @@ def main() -> int:
         if not row["ok"]:
             failed.append(name)
         results[name] = row
-        print(f"  {'PASS' if row['ok'] else 'FAIL'}  {name:40} 100KB {row['100KB']['worst_ms']:8.2f} ms"
+        print(f"  {'PASS' if row['ok'] else 'FAIL'}  {name:48} 100KB {row['100KB']['worst_ms']:8.2f} ms"
               f"   1MB {row['1MB']['worst_ms']:9.2f} ms   ({row['1MB']['input']})", flush=True)
     slowest = max(results, key=lambda n: results[n]["100KB"]["worst_ms"])
     print(f"{len(results)} patterns; slowest per 100 KB: {slowest} "
