@@ -18,6 +18,8 @@ _MASK = "[REDACTED]"
 # A JSON/YAML key's quotes, escaped any number of times (JSON inside JSON): never consumed.
 _Q = r"""\\*+["']"""
 # Where a value may start in an URL or in encoded text: not inside a word, or after %XX.
+# (Patterns with many keys start with a lookahead for their first letters: most positions fail
+# there, at one character test instead of one per key.)
 _START = r"(?:(?<![A-Za-z0-9])|(?<=%[0-9A-Fa-f]{2}))"
 
 _PATTERNS: dict[str, tuple[str, str]] = {
@@ -30,13 +32,13 @@ _PATTERNS: dict[str, tuple[str, str]] = {
     # Query and form parameters that carry a secret (presigned S3/GCS URLs, Azure SAS `sig`,
     # passwords and tokens), plain or URL-encoded (key%3Dvalue, up to an encoded &).
     "query-parameters": (
-        r"""(?i)""" + _START + r"""((?:X-Amz-(?:Signature|Security-Token|Credential)"""
+        r"""(?i)(?=[acipstx])""" + _START + r"""((?:X-Amz-(?:Signature|Security-Token|Credential)"""
         r"""|X-Goog-(?:Signature|Credential)|password|passwd|pwd|access_token|refresh_token"""
         r"""|id_token|auth_token|token|client_secret|secret|api_?key|sig|signature)(?:=|%3D))"""
         r"""(?:[^\s"'\\&%:]|%(?!26)|:(?!\s|$))++""", rf"\1{_MASK}"),
     # Keys that always name a secret, with any separator (env files, INI files, YAML, JSON).
     "secret-keys": (
-        r"""(?i)(?<![A-Za-z0-9])((?:aws_secret_access_key|aws_session_token|aws_security_token"""
+        r"""(?i)(?=[acirs])(?<![A-Za-z0-9])((?:aws_secret_access_key|aws_session_token|aws_security_token"""
         r"""|secret_?access_?key|session_?token|identity_?token|registry_?token|client_?secret)"""
         r"""(?:\\*+["'])?\s*+[:=]\s*+(?:\\*+["'])?)[^\s"'\\,;&]++""", rf"\1{_MASK}"),
     # Quoted keys in JSON, YAML or Python reprs ("auth" and "password" of a docker config).
@@ -46,7 +48,7 @@ _PATTERNS: dict[str, tuple[str, str]] = {
     # Authorization and token headers (a value without a scheme word: only a long one with a
     # digit, not the words of "may require authorization: authorization failed").
     "authorization-headers": (
-        r"""(?i)\b((?:Proxy-)?Authorization|X-Registry-Auth|X-Auth-Token|Private-Token|X-Api-Key"""
+        r"""(?i)(?=[apx])\b((?:Proxy-)?Authorization|X-Registry-Auth|X-Auth-Token|Private-Token|X-Api-Key"""
         r"""|X-Amz-Security-Token)((?:\\*+["'])?\s*+[:=]\s*+(?:\\*+["'])?\s*+)"""
         r"""(?>((?:Bearer|Basic|token|Digest|Negotiate|AWS4-HMAC-SHA256)\s++)"""
         r"""|(?=[^\s"'\\),;]*?[0-9]))[^\s"'\\),;]{12,}""", rf"\1\2\3{_MASK}"),
@@ -68,7 +70,7 @@ _COMPILED: dict[str, tuple[re.Pattern[str], str]] = {
 # Terminal escape sequences (CSI, OSC up to BEL or ST) and every character a person should not
 # be sent: C0 and C1 controls, DEL, bidi overrides and isolates, zero-width characters, BOM.
 _ESCAPES = re.compile(r"\x1b\[[0-?]*+[ -/]*+[@-~]|\x1b\][^\x07\x1b]*+(?:\x07|\x1b\\)")
-_BREAKS = re.compile("\r?[\n\u2028\u2029]")
+_BREAKS = re.compile("\r\n|[\u2028\u2029]")
 _ONE_LINE = re.compile("[\t\n\r\u2028\u2029]+")
 _INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e"
                         "\u2060-\u2064\u2066-\u2069\ufeff]+")
