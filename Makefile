@@ -94,11 +94,13 @@ clean: clean-checkov
 clean-checkov:
 	rm -rf $(CHECKOV_VENV)
 
-# --- Performance: large sandbox worlds against the scan's budgets (not part of `make test`) ----
+# --- Performance: large sandbox worlds against the scan's budgets, and every regular expression
+# on hostile input against its budget (not part of `make test`) ------------------------------------
 .PHONY: bench
 
 bench: $(STAMP)
-	$(BIN)/python tests/perf/bench.py
+	status=0; $(BIN)/python tests/perf/bench.py || status=1; \
+	$(BIN)/python tests/perf/regex_bench.py || status=1; exit $$status
 
 # --- Step Functions definition check (tests/deploy runs it; npm is needed once) ---------------
 NPM_TOOLS := .npm-tools

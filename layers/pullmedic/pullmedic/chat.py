@@ -27,7 +27,7 @@ from typing import Any
 
 from pullmedic.findings import fingerprint
 from pullmedic.model import ScanError
-from pullmedic.redact import redact
+from pullmedic.redact import printable, redact
 from pullmedic.render import Announcement, counts, fix_command, silence_command
 
 TITLE_MAX = 250
@@ -45,7 +45,7 @@ EVIDENCE_LINES = 3
 
 def notification(announcements: Sequence[Announcement], errors: Sequence[ScanError],
                  omitted: int = 0, cli_flags: str = "") -> dict[str, Any]:
-    """The custom notification for one publish: redacted, within CHAT_SCHEMA's bounds."""
+    """The custom notification for one publish: redacted, printable, within CHAT_SCHEMA's bounds."""
     paths = [_path(a) for a in announcements]
     clusters = list(dict.fromkeys([a.finding.cluster for a in announcements]
                                   + [e.cluster for e in errors]))
@@ -60,7 +60,7 @@ def notification(announcements: Sequence[Announcement], errors: Sequence[ScanErr
     offered = [(fingerprint(a.finding), action) for a in announcements for action in a.actions]
     approvals = [command for fp, action in offered for command in (
         fix_command(fp, action, cli_flags), fix_command(fp, action, cli_flags, apply=True))]
-    commands = (redact(c) for a in announcements if a.event != "resolved" for c in a.finding.fix_commands)
+    commands = (_clean(c) for a in announcements if a.event != "resolved" for c in a.finding.fix_commands)
     steps = [c for c in dict.fromkeys([*approvals, *commands]) if len(c) <= STEP_MAX][:STEPS]
     if steps:
         content["nextSteps"] = steps
@@ -107,7 +107,7 @@ def _thread(paths: list[str], clusters: list[str]) -> str:
         if len(set(segment)) != 1:
             break
         common.append(segment[0])
-    thread = "/".join(common) or "pullmedic"
+    thread = _clean("/".join(common)) or "pullmedic"
     if len(thread) > THREAD_MAX:
         digest = hashlib.sha256(thread.encode()).hexdigest()[:12]
         thread = f"{thread[:THREAD_MAX - 13]}#{digest}"
@@ -130,7 +130,7 @@ def _description(announcements: Sequence[Announcement], errors: Sequence[ScanErr
     else:
         if omitted:
             blocks.append(_more(omitted))
-    return _cut("\n\n".join([*blocks, *tail]), DESCRIPTION_MAX)
+    return _cut("\n\n".join([*blocks, *tail]), DESCRIPTION_MAX, multiline=True)
 
 
 def _more(count: int) -> str:
@@ -162,10 +162,15 @@ def _block(item: Announcement, cli_flags: str) -> str:
     return "\n".join(lines)
 
 
-def _cut(value: str, limit: int) -> str:
-    """`value` redacted, then shortened to `limit` characters."""
-    value = redact(value)
+def _cut(value: str, limit: int, multiline: bool = False) -> str:
+    """`value` redacted and printable (one line unless `multiline`), shortened to `limit` characters."""
+    value = _clean(value, multiline)
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _clean(value: str, multiline: bool = False) -> str:
+    """`value` redacted, without control, bidi or zero-width characters."""
+    return printable(redact(value), multiline)
 
 
 def _bounded(limit: int) -> dict[str, Any]:

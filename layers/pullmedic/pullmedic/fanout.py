@@ -1,8 +1,8 @@
 """The Step Functions fan-out: list the clusters, scan each apart, aggregate and announce once.
 
 Each cluster's findings and errors wait in the state table under the execution's key
-(pk ``fanout#<execution>``, sk ``result#<target>#<chunk>``: zlib-compressed JSON in chunks
-below DynamoDB's item size limit, kept for a day).
+(pk ``fanout#<execution>``, sk ``result#<target>#<chunk>``: zlib-compressed JSON, redacted, in
+chunks below DynamoDB's item size limit, kept for a day).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pullmedic.bootstrap import App, target_deps
 from pullmedic.codec import decode, dumps
 from pullmedic.event import FanoutOrder, ScanOrder
 from pullmedic.model import Finding, ScanError
+from pullmedic.redact import redact
 from pullmedic.responses import STATE_BYTES, size
 from pullmedic.scan import ScanRequest, ScanResult
 from pullmedic.service import run_scan, scan_targets
@@ -85,7 +86,8 @@ def aggregate(order: FanoutOrder, settings: Settings, app: App) -> tuple[ScanRes
         if isinstance(item, dict) and item.get("error"):
             target = item.get("target") if isinstance(item.get("target"), dict) else {}
             names = target.get("clusters") if isinstance(target.get("clusters"), list) else ["*"]
-            why = f"the scan step failed: {item['error']}: {item.get('cause', '')}"[:1000]
+            # redacted before it is cut: a cut secret no longer has the shape redaction finds
+            why = redact(f"the scan step failed: {item['error']}: {item.get('cause', '')}")[:1000]
             result.errors += [ScanError(str(name), "fanout", why) for name in names]
     return run_scan(ScanOrder("fanout", None, None, False), settings, app, gathered=result)
 
@@ -101,8 +103,9 @@ def _table(settings: Settings) -> str:
 
 
 def _store(settings: Settings, app: App, execution: str, key: str, result: ScanResult) -> None:
-    body = zlib.compress(dumps({"clusters": result.clusters, "findings": result.findings,
-                                "errors": result.errors}).encode())
+    # Redacting JSON text keeps it valid JSON: no pattern consumes a quote or a backslash.
+    body = zlib.compress(redact(dumps({"clusters": result.clusters, "findings": result.findings,
+                                       "errors": result.errors})).encode())
     expires = str(int((app.deps.now() + KEEP).timestamp()))
     dynamodb, table = app.deps.client_for("dynamodb", None), _table(settings)
     for i in range(0, max(len(body), 1), CHUNK):

@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 from pullmedic.causes import Cause
 from pullmedic.findings import SEVERITY_ORDER, fingerprint
 from pullmedic.model import Finding, ScanError, Workload
-from pullmedic.redact import redact, redact_tree
+from pullmedic.redact import printable, redact, redact_tree
 
 SCHEMA = "pullmedic.findings/v2"
 LIFECYCLE_EVENTS = ("new", "changed", "reminder", "resolved")  # what a scan's state change announces
@@ -191,7 +191,7 @@ def fix_event(fp: str, action: str) -> str:
 
 def text(announcements: Sequence[Announcement], errors: Sequence[ScanError], omitted: int = 0,
          cli_flags: str = "") -> str:
-    """A plain-text body a person can read on a phone."""
+    """A plain-text body a person can read on a phone: redacted, without control characters."""
     lines: list[str] = []
     if announcements:
         total = len(announcements) + omitted
@@ -205,7 +205,7 @@ def text(announcements: Sequence[Announcement], errors: Sequence[ScanError], omi
     if errors:
         lines += ["", "Could not scan:"]
         lines += [f"  - {e.cluster} ({e.stage}): {e.message}" for e in errors]
-    return redact("\n".join(lines).strip() + "\n")
+    return printable(redact("\n".join(lines).strip() + "\n"))
 
 
 def _announcement_lines(number: int, item: Announcement, cli_flags: str) -> list[str]:

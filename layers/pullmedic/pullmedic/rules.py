@@ -127,7 +127,8 @@ RULES: tuple[Rule, ...] = (
                  r"|tls: oversized record received"),
     Rule("transfer_interrupted", C.PULL_TIMEOUT,
          "The download started but the connection broke before the image was complete.",
-         pattern=r"failed to copy: .*(?:connection reset by peer|unexpected EOF)"
+         # The first "failed to copy: " of a line only: one scan per line, not one per repeat.
+         pattern=r"(?m:^)(?>[^\n]*?failed to copy: )[^\n]*?(?:connection reset by peer|unexpected EOF)"
                  r"|failed to read expected number of bytes: unexpected EOF",
          alternatives=(C.REGISTRY_UNREACHABLE, C.REGISTRY_SERVER_ERROR)),
     Rule("blob_read_interrupted", C.PULL_TIMEOUT,
@@ -228,12 +229,17 @@ RULES: tuple[Rule, ...] = (
                  r"|Project '[^'\n]{1,200}' not found or deleted|\bunknown blob\b|BLOB_UNKNOWN",
          alternatives=(C.REGISTRY_SERVER_ERROR,)),
     Rule("reference_not_found", C.IMAGE_NOT_FOUND, "The registry has no such tag or digest.",
-         pattern=r"(?:failed to resolve reference|code = NotFound desc = )[^\n]*: not found\s*$"
+         # The first prefix of a line only: one scan per line, not one per repeat.
+         pattern=r"(?m:^)(?>[^\n]*?(?:failed to resolve reference|code = NotFound desc = ))"
+                 r"[^\n]*: not found\s*+$"
                  r"|: not found$|\bnot found: not found\b"),
     Rule("http_to_https_port", C.TLS_ERROR,
          "The registry answered 400 Bad Request to a plain-HTTP request: it serves HTTPS there "
          "(the runtime's registry config says http://).",
-         pattern=r"failed with status code \[manifests [^\]]+\]: 400 Bad Request"),
+         # Tried from the text's start and after each "]" only, at the first phrase there: the
+         # same matches as the phrase tried everywhere, each character read a bounded number of times.
+         pattern=r"(?:\A|(?<=\]))(?>[^\]]*?failed with status code \[manifests )[^\]]+"
+                 r"\]: 400 Bad Request"),
     # --- the registry broke ----------------------------------------------------------------
     Rule("registry_5xx", C.REGISTRY_SERVER_ERROR, "The registry answered with a server error.",
          pattern=rf"(?i){_HTTP_5XX}|unexpected status(?: code)?:? 5\d\d|status code 5\d\d"

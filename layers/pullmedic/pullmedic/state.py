@@ -41,6 +41,7 @@ from pullmedic.event import SILENCE_SCOPES
 from pullmedic.lifecycle import Change, Record, Silence
 from pullmedic.model import ScanError
 from pullmedic.outbox import new_item
+from pullmedic.redact import redact
 
 _VERSION = {"#version": "version"}
 _NEVER = timedelta(days=36500)  # reminders off: no reminder before the item expires
@@ -118,7 +119,7 @@ class StateStore:
         for error in errors:
             due = now - (reminder or _NEVER)
             item = {"pk": _s(f"error#{error.cluster}"), "sk": _s(error.stage),
-                    "message": _s(error.message), "announced_at": _n(int(now.timestamp())),
+                    "message": _s(redact(error.message)), "announced_at": _n(int(now.timestamp())),
                     "expires_at": _n(int((now + (reminder or _ERROR_QUIET)
                                           + timedelta(hours=1)).timestamp()))}
             entry = new_item(error, now)
@@ -219,7 +220,7 @@ def _item(record: Record) -> dict[str, Any]:
     item = {
         **_key(record), "fingerprint": _s(record.fingerprint), "cluster": _s(record.cluster),
         "namespace": _s(record.namespace), "workload": _s(record.workload),
-        "container": _s(record.container), "image": _s(record.image), "cause": _s(record.cause),
+        "container": _s(record.container), "image": _s(redact(record.image)), "cause": _s(record.cause),
         "digest": _s(record.digest), "first_seen": _s(_iso(record.first_seen)),
         "last_seen": _s(_iso(record.last_seen)),
         "docs": _s(json.dumps(list(record.docs), separators=(",", ":"), ensure_ascii=False)),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from pullmedic.redact import redact
+from pullmedic.redact import printable, redact
 
 FORMATS = ("table", "json", "yaml")
 # Table columns that may be cut (the widest first) when a table is wider than the terminal.
@@ -22,9 +22,10 @@ _SEVERITY_COLOUR = {"high": "31;1", "medium": "33", "low": "2"}
 
 
 def shown(text: str) -> str:
-    """`text` as it may reach a person: redacted. Every line the CLI prints passes here (or,
-    for a table, each cell before it is coloured)."""
-    return redact(text)
+    """`text` as it may reach a person: redacted, without control characters, terminal escapes
+    or bidi overrides. Every line the CLI prints passes here (or, for a table, each cell
+    before it is coloured)."""
+    return printable(redact(text))
 
 
 def say(text: str, stream: TextIO | None = None, end: str = "\n", *, cleaned: bool = False) -> None:
