@@ -100,7 +100,8 @@ clean-checkov:
 
 bench: $(STAMP)
 	status=0; $(BIN)/python tests/perf/bench.py || status=1; \
-	$(BIN)/python tests/perf/regex_bench.py || status=1; exit $$status
+	$(BIN)/python tests/perf/regex_bench.py || status=1; \
+	$(BIN)/python tests/perf/hostile_bench.py || status=1; exit $$status
 
 # --- Step Functions definition check (tests/deploy runs it; npm is needed once) ---------------
 NPM_TOOLS := .npm-tools

@@ -123,3 +123,34 @@ def test_sandbox_failure_needs_its_event_and_names_the_pause_image() -> None:
     (failure,) = failures("prod", found, {("shop", "web-abc12-x1", SANDBOX): sandbox})
     assert failure.image == "602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/pause:3.5"
     assert failure.container_type == "sandbox"
+
+
+MALFORMED_PODS = [
+    {"metadata": None, "spec": None, "status": None},
+    {"status": {"phase": "Pending", "containerStatuses": None}},
+    {"status": {"phase": "Pending", "containerStatuses": [None, 5, "x"]}},
+    {"status": {"phase": "Pending", "containerStatuses": [{"name": ["c"], "image": {"a": 1},
+                                                            "state": {"waiting": {"reason": ["ErrImagePull"]}}}]}},
+    {"metadata": {"name": 5, "ownerReferences": [None, "x", {"kind": 7}], "labels": ["a"]},
+     "spec": {"nodeName": ["n"], "imagePullSecrets": [None, {"name": None}]},
+     "status": {"phase": "Pending", "containerStatuses": [waiting("c", "ErrImagePull", message=None)]}},
+]
+
+
+@pytest.mark.parametrize("raw", MALFORMED_PODS)
+def test_a_malformed_pod_reads_as_absent_fields_never_a_crash(raw: dict[str, Any]) -> None:
+    for found in candidates(raw, NOW, GRACE):
+        assert isinstance(found.container, str) and isinstance(found.waiting_message, str)
+        assert isinstance(found.pod.name, str) and isinstance(found.pod.labels, dict)
+
+
+@pytest.mark.parametrize("raw", [
+    {"reason": ["Failed"]}, {"reason": "Failed", "involvedObject": None, "message": None},
+    {"reason": "Failed", "involvedObject": {"fieldPath": 5}, "message": {"x": 1}},
+    {"reason": "FailedCreatePodSandBox", "involvedObject": "pod", "count": "many", "series": None},
+])
+def test_a_malformed_event_is_skipped_or_read_as_absent_fields(raw: dict[str, Any]) -> None:
+    key = event_key(raw)
+    assert key is None or all(isinstance(part, str) for part in key)
+    event = failure_event(raw)
+    assert isinstance(event.message, str) and event.count == 1

@@ -11,7 +11,7 @@ import pytest
 from test_alert_formats import finding
 
 from pullmedic.chat import notification
-from pullmedic.cli import say
+from pullmedic.cli.output import say
 from pullmedic.model import ScanError
 from pullmedic.redact import printable
 from pullmedic.render import Announcement, text

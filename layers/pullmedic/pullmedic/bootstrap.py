@@ -40,15 +40,15 @@ def bootstrap(settings: Settings, *, region: str | None = None,
     return App(deps=deps, sns=deps.client_for("sns", region))
 
 
-def with_deadline(app: App, seconds_left: float | None) -> App:
+def with_deadline(app: App, seconds_left: float | None, reserve: float = ANNOUNCE_RESERVE) -> App:
     """`app` whose scan stops reading clusters in time to announce what it found.
 
-    Of `seconds_left`, ANNOUNCE_RESERVE (or half, when less is left) is kept for writing the
-    state and publishing; None: no deadline.
+    Of `seconds_left`, `reserve` (or half, when less is left) is kept for writing the state
+    and publishing; None: no deadline.
     """
     if seconds_left is None:
         return app
-    reading = seconds_left - min(ANNOUNCE_RESERVE, seconds_left / 2)
+    reading = seconds_left - min(reserve, seconds_left / 2)
     return replace(app, deps=replace(app.deps, deadline=time.monotonic() + reading))
 
 

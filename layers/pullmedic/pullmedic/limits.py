@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pullmedic.redact import redact
+from pullmedic.redact import printable, redact
 
 MESSAGE_MAX = 4096  # a failure message (a kubelet or runtime error is rarely over 1 KB)
 IMAGE_MAX = 1024  # an image reference (name 255 + tag 128 + digest 71 is the longest valid one)
@@ -39,14 +39,15 @@ def cut(text: str, limit: int) -> str:
 
 
 def clean(text: object, limit: int) -> str:
-    """A string read from a cluster, a registry or an AWS error: redacted, then cut to `limit`.
+    """A string read from a cluster, a registry or an AWS error: redacted, stripped of control
+    characters, terminal escapes and bidi overrides, then cut to `limit`.
 
     Anything that is not a string (a malformed object's field) reads as empty.
     """
     if not isinstance(text, str):
         return ""
     length = len(text)
-    kept = redact(text[: limit * _PRE_CUT])
+    kept = printable(redact(text[: limit * _PRE_CUT]))
     if length <= limit:
         return kept
     note = f" [cut: {length} characters in all]"

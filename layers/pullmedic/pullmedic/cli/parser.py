@@ -44,6 +44,9 @@ def build() -> argparse.ArgumentParser:
     where = scan.add_mutually_exclusive_group()
     where.add_argument("--cluster", action="append", metavar="NAME", help="a cluster (repeatable)")
     where.add_argument("--all", action="store_true", help="every EKS cluster of the region")
+    scan.add_argument("--timeout", type=_seconds, metavar="SECONDS", default=None,
+                      help="give up on clusters still being read after this long (they become scan "
+                           "errors; what the others found is shown)")
 
     problems = add("problems", "list the open problems and active silences in the state table",
                    output, aws, table, filters)
@@ -144,3 +147,14 @@ def version_line() -> str:
     python = ".".join(map(str, sys.version_info[:3]))
     return (f"pullmedic {of('pullmedic')} (botocore {of('botocore')}, kubernetes {of('kubernetes')}, "
             f"Python {python})")
+
+
+def _seconds(raw: str) -> float:
+    """A positive number of seconds."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {raw!r}") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 86400 seconds, not {raw!r}")
+    return value

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from pullmedic.aws.eks import list_clusters
-from pullmedic.bootstrap import App
+from pullmedic.bootstrap import App, with_deadline
 from pullmedic.cli import aws
 from pullmedic.cli.errors import INCOMPLETE, OK, PROBLEMS, UsageError
 from pullmedic.cli.output import Progress, Terminal, dump, say, stderr_progress, table
@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     progress = stderr_progress(args.quiet)
     deployed = load()
     settings, app = aws.connect(args, replace(deployed, table=None))
+    app = with_deadline(app, args.timeout, reserve=0)  # a dry run: nothing to announce
     names = _clusters(args, settings.clusters, app)
     if not names:
         say(f"No EKS clusters in {app.deps.region}.")
