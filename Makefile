@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # eks-token (and the awscli it drags in) lives apart: tests compare our token with its token.
 EKSTOKEN_STAMP := .venv-ekstoken/.installed
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test test-fast lint clean
 
 setup: $(STAMP)
 
@@ -27,6 +27,11 @@ demo: $(STAMP)
 
 test: $(STAMP) $(EKSTOKEN_STAMP)
 	$(BIN)/python -m pytest -q
+
+# The edit-test loop: unit tests and a few end-to-end smoke tests (`make test` runs everything).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit tests/functional/test_handler.py \
+	  tests/functional/test_state_store.py tests/functional/test_incomplete_reads.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check layers functions tests
