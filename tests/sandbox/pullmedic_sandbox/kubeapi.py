@@ -58,7 +58,7 @@ from pullmedic_sandbox.selectors import (
 from pullmedic_sandbox.tls import make_server_tls
 
 _LOG = logging.getLogger(__name__)
-_HANDSHAKE_TIMEOUT = 10.0
+_HANDSHAKE_TIMEOUT = 30.0  # generous: a busy machine may schedule the client late
 _POLL_INTERVAL = 0.05  # how quickly stop() is noticed by the accept loop
 _CONTINUE_VERSION = "meta.k8s.io/v1"
 

@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
+from urllib.error import URLError
 from urllib.request import Request, urlopen
 
 import boto3
@@ -27,6 +28,10 @@ ACCESS_KEY = "AKIAPULLMEDICSANDBOX"
 SECRET_KEY = "pullmedic-sandbox-secret-key"
 TOPIC_NAME = "pullmedic-alerts"
 QUEUE_NAME = "pullmedic-alerts-reader"
+#: moto's reset re-creates every backend it has made (IAM loads its managed policies again for each
+#: account), which grows over a session and takes well over 10 s on a busy two-core machine.
+RESET_TIMEOUT_SECONDS = float(os.environ.get("PULLMEDIC_SANDBOX_RESET_TIMEOUT", "60"))
+RESET_ATTEMPTS = 3
 
 
 class Sandbox:
@@ -148,8 +153,27 @@ class Sandbox:
                  "attributes": attrs} for mid, message, subject, attrs, _ in topic.sent_notifications]
 
     def _reset(self) -> None:
+        """Stop the clusters and reset moto, retrying a reset that timed out.
+
+        A retry is safe: moto runs resets one at a time (``BackendDict.reset`` holds
+        ``backend_lock``), so the retry returns only after the timed-out reset has finished too.
+        """
         self._stop_clusters()
-        urlopen(Request(f"{self.endpoint_url}/moto-api/reset", method="POST"), timeout=10).read()
+        url = f"{self.endpoint_url}/moto-api/reset"
+        for _ in range(RESET_ATTEMPTS):
+            try:
+                urlopen(Request(url, method="POST"), timeout=RESET_TIMEOUT_SECONDS).read()
+                return
+            except TimeoutError:
+                continue
+            except URLError as error:
+                if not isinstance(error.reason, TimeoutError):
+                    raise
+        raise SandboxTimeout(
+            f"moto did not reset within {RESET_ATTEMPTS} x {RESET_TIMEOUT_SECONDS:g} s ({url}):"
+            " the machine is overloaded; run fewer tests in parallel or raise"
+            " PULLMEDIC_SANDBOX_RESET_TIMEOUT (seconds)"
+        )
 
     def _stop_clusters(self) -> None:
         for cluster in self.clusters.values():
@@ -177,6 +201,10 @@ class Sandbox:
         queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
         sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs",
                       Endpoint=queue_arn["Attributes"]["QueueArn"])
+
+
+class SandboxTimeout(RuntimeError):
+    """The sandbox's own servers did not answer in time, with what to do about it."""
 
 
 class _IssuedKeys(Mapping[str, str]):
