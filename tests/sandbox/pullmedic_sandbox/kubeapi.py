@@ -1,26 +1,36 @@
 """A simulated EKS Kubernetes API server: HTTPS on 127.0.0.1, EKS tokens, kube-apiserver JSON.
 
 One :class:`SimulatedCluster` is one cluster: its own CA and certificate, its own port, its own
-objects.  The official ``kubernetes`` Python client talks to it unchanged (TLS verified against
-``ca_pem``, ``Authorization: Bearer k8s-aws-v1...``, urllib3 keep-alive).
+objects.  The official ``kubernetes`` Python client and the real ``kubectl`` talk to it unchanged
+(TLS verified against ``ca_pem``, ``Authorization: Bearer k8s-aws-v1...``, HTTP/1.1 keep-alive).
 
-Served (GET unless noted), for the resource types in :data:`RESOURCE_TYPES`:
+Served, for the resource types in :data:`.resources.RESOURCE_TYPES`:
 
-* lists across namespaces (``/api/v1/pods``), in one namespace (``/api/v1/namespaces/ns/pods``)
+* GET lists across namespaces (``/api/v1/pods``), in one namespace (``/api/v1/namespaces/ns/pods``)
   and of cluster-scoped kinds, with ``limit`` / ``continue`` paging, ``labelSelector`` and
   ``fieldSelector`` (the real per-kind field label allow-lists, see :mod:`.selectors`);
-* single objects (``.../namespaces/ns/pods/name``, ``/api/v1/nodes/name``);
+* GET single objects (``.../namespaces/ns/pods/name``, ``/api/v1/nodes/name``);
+* lists and objects as a ``meta.k8s.io/v1`` ``Table`` when ``Accept`` asks for one (what
+  ``kubectl get`` prints; kinds without a printer in :mod:`.tables` stay plain JSON);
+* PATCH with JSON patch, merge patch or strategic merge patch (:mod:`.patches`); pod specs only
+  change images (and the few fields the server lets an update change), workloads' generation
+  moves with their spec;
+* DELETE of one object, at once (no kubelet finishes a graceful deletion), with preconditions;
 * POST ``/api/v1/namespaces/ns/pods/name/eviction`` with the real eviction rules
   (``pkg/registry/core/pod/storage/eviction.go``): pods that are Pending, Succeeded, Failed or
   already terminating are deleted without consulting PodDisruptionBudgets; otherwise the single
   matching PDB must allow a disruption (429 when ``status.disruptionsAllowed`` is 0).  Like the
   real server, a pod covered by more than one PDB gets HTTP 201 carrying a *Failure* Status with
   ``code: 500``;
-* ``/version`` (an EKS-style ``gitVersion``), ``/api`` and ``/apis``.
+* ``/version`` (an EKS-style ``gitVersion``) and discovery (:mod:`.discovery`): ``/api``,
+  ``/apis`` (legacy or aggregated ``apidiscovery.k8s.io/v2``), ``/api/v1``, ``/apis/<g>/<v>``.
 
 Objects are stored as given (no defaulting, no admission); ``load`` only fills ``metadata.uid``,
-``metadata.resourceVersion`` and ``metadata.creationTimestamp`` when they are missing.  Watches and
-writes other than eviction are not served (405).
+``metadata.resourceVersion``, ``metadata.creationTimestamp`` and an event's
+``involvedObject.uid`` when they are missing.  Not served: watches, create, update (PUT),
+server-side apply, other subresources (``log``, ``exec``, ``scale``, ``status``) and
+``/openapi`` (kubectl's ``get``, ``describe``, ``patch``, ``set image``, ``label``, ``delete``
+do not need it; ``explain`` does).
 """
 
 from __future__ import annotations
@@ -46,7 +56,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pullmedic_sandbox import sts_token
+from pullmedic_sandbox import discovery, media, patches, sts_token, tables
+from pullmedic_sandbox.resources import BY_URL, RESOURCE_TYPES, ResourceType, resource_type
 from pullmedic_sandbox.selectors import (
     SelectorError,
     convert_field_selector,
@@ -65,57 +76,8 @@ _CONTINUE_VERSION = "meta.k8s.io/v1"
 Obj = dict[str, Any]
 
 
-# ------------------------------------------------------------------------------ resource types
-
-
-@dataclass(frozen=True)
-class ResourceType:
-    """One served resource: URL plural, kind, API group/version and scope."""
-
-    plural: str
-    kind: str
-    group: str
-    version: str
-    namespaced: bool
-
-    @property
-    def api_version(self) -> str:
-        """``v1`` for the core group, ``group/version`` otherwise."""
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    @property
-    def group_resource(self) -> str:
-        """``pods`` or ``deployments.apps``, as used in the server's messages."""
-        return f"{self.plural}.{self.group}" if self.group else self.plural
-
-
-RESOURCE_TYPES: tuple[ResourceType, ...] = (
-    ResourceType("pods", "Pod", "", "v1", True),
-    ResourceType("events", "Event", "", "v1", True),
-    ResourceType("nodes", "Node", "", "v1", False),
-    ResourceType("namespaces", "Namespace", "", "v1", False),
-    ResourceType("serviceaccounts", "ServiceAccount", "", "v1", True),
-    ResourceType("secrets", "Secret", "", "v1", True),
-    ResourceType("replicasets", "ReplicaSet", "apps", "v1", True),
-    ResourceType("deployments", "Deployment", "apps", "v1", True),
-    ResourceType("statefulsets", "StatefulSet", "apps", "v1", True),
-    ResourceType("daemonsets", "DaemonSet", "apps", "v1", True),
-    ResourceType("jobs", "Job", "batch", "v1", True),
-    ResourceType("cronjobs", "CronJob", "batch", "v1", True),
-    ResourceType("poddisruptionbudgets", "PodDisruptionBudget", "policy", "v1", True),
-)
-_BY_URL = {(rt.group, rt.version, rt.plural): rt for rt in RESOURCE_TYPES}
-_BY_NAME = {name.lower(): rt for rt in RESOURCE_TYPES for name in (rt.kind, rt.plural)}
-PODS = _BY_NAME["pods"]
-PDBS = _BY_NAME["poddisruptionbudgets"]
-
-
-def resource_type(kind_or_plural: str) -> ResourceType:
-    """Look a resource type up by kind (``Pod``) or plural (``pods``), case-insensitively."""
-    try:
-        return _BY_NAME[kind_or_plural.lower()]
-    except KeyError:
-        raise ValueError(f"unsupported kind {kind_or_plural!r}") from None
+PODS = resource_type("pods")
+PDBS = resource_type("poddisruptionbudgets")
 
 
 # ------------------------------------------------------------------------- errors and bodies
@@ -245,7 +207,9 @@ def _route(path: str) -> _Route:
     namespace = None
     if len(rest) >= 3 and rest[0] == "namespaces":
         namespace, rest = rest[1], rest[2:]
-    rt = _BY_URL.get((group, version, rest[0])) if rest else None
+    if not rest and discovery.resource_list(group, version) is not None:
+        return _Route(path)
+    rt = BY_URL.get((group, version, rest[0])) if rest else None
     if rt is None or len(rest) > 3 or (namespace is not None and not rt.namespaced):
         raise _generic_error(404)
     if len(rest) > 1 and rt.namespaced and namespace is None:
@@ -533,11 +497,28 @@ class Response:
     status: int
     body: bytes
     headers: tuple[tuple[str, str], ...] = field(default=())
+    content_type: str = media.JSON
 
 
-def _json_response(status: int, body: Obj, headers: tuple[tuple[str, str], ...] = ()) -> Response:
+def _json_response(
+    status: int,
+    body: Obj,
+    headers: tuple[tuple[str, str], ...] = (),
+    content_type: str = media.JSON,
+) -> Response:
     """Serialize a JSON body once, compactly."""
-    return Response(status, json.dumps(body, separators=(",", ":")).encode(), headers)
+    return Response(status, json.dumps(body, separators=(",", ":")).encode(), headers, content_type)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What a handler needs of a request besides its route."""
+
+    method: str
+    query: Mapping[str, str]
+    body: bytes
+    accept: str
+    content_type: str
 
 
 class SimulatedCluster:
@@ -606,15 +587,38 @@ class SimulatedCluster:
     # -- state
 
     def load(self, objects: Iterable[Mapping[str, Any]]) -> None:
-        """Add (or replace) objects given as in YAML: apiVersion, kind, metadata, spec, status."""
+        """Add (or replace) objects given as in YAML: apiVersion, kind, metadata, spec, status.
+
+        An event without ``involvedObject.uid`` gets the uid of the object it names when that
+        object is loaded too: the kubelet's events always carry it, and ``kubectl describe``
+        finds a pod's events by it.
+        """
         with self._store.lock:
-            for obj in objects:
-                rt, stored = _prepare(obj, self._store.revision + 1)
+            prepared = [_prepare(obj, self._store.revision + 1) for obj in objects]
+            uids = {(rt.kind, o["metadata"].get("namespace") or None, o["metadata"]["name"]):
+                    o["metadata"]["uid"] for rt, o in prepared}
+            for rt, stored in prepared:
+                involved = stored.get("involvedObject")
+                if rt.kind == "Event" and isinstance(involved, dict) and not involved.get("uid"):
+                    uid = uids.get((involved.get("kind"), involved.get("namespace") or None,
+                                    involved.get("name"))) or self._uid_of(involved)
+                    if uid:
+                        involved["uid"] = uid
                 self._store.put(rt, stored)
 
     def clear(self) -> None:
         """Remove every object."""
         self._store.clear()
+
+    def _uid_of(self, involved: Mapping[str, Any]) -> str | None:
+        """The uid of the stored object an event's ``involvedObject`` names, if any."""
+        try:
+            rt = resource_type(str(involved.get("kind", "")))
+        except ValueError:
+            return None
+        namespace = involved.get("namespace") if rt.namespaced else None
+        obj = self._store.get(rt, namespace, str(involved.get("name", "")))
+        return None if obj is None else obj["metadata"].get("uid")
 
     def objects(self, kind: str) -> list[Obj]:
         """Copies of every object of a kind (``Pod`` or ``pods``), in namespace/name order."""
@@ -651,13 +655,28 @@ class SimulatedCluster:
 
     # -- request handling
 
-    def handle(self, method: str, target: str, authorization: str, body: bytes) -> Response:
-        """Answer one HTTP request and record it."""
+    def handle(
+        self,
+        method: str,
+        target: str,
+        authorization: str,
+        body: bytes,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Answer one HTTP request and record it (``headers``: ``Accept``, ``Content-Type``)."""
         parts = urlsplit(target)
         # Reversed so that, as in Go's url.Values.Get, the first of repeated parameters wins.
         query = dict(parse_qsl(parts.query, keep_blank_values=True)[::-1])
+        headers = headers or {}
+        request = _Request(
+            method,
+            query,
+            body,
+            headers.get("Accept", ""),
+            headers.get("Content-Type", "").partition(";")[0].strip().lower(),
+        )
         try:
-            response = self._answer(method, parts.path, target, query, authorization, body)
+            response = self._answer(parts.path, target, authorization, request)
         except ApiError as error:
             response = _json_response(error.code, error.status(), error.headers())
         except Exception:  # a server answers 500 rather than dropping the connection
@@ -667,30 +686,27 @@ class SimulatedCluster:
             self.requests.append(RequestRecord(method, parts.path, query, response.status))
         return response
 
-    def _answer(
-        self,
-        method: str,
-        path: str,
-        target: str,
-        query: Mapping[str, str],
-        authorization: str,
-        body: bytes,
-    ) -> Response:
+    def _answer(self, path: str, target: str, authorization: str, request: _Request) -> Response:
         """Authenticate, apply faults, route and serve."""
+        method = request.method
         user = self._authenticate(authorization, method, path)
         route = _route(path)
         self._apply_fault(target, route, method, user)
         if route.resource is None:
-            return self._non_resource(route, method)
+            return self._non_resource(route, request)
         if route.subresource == "eviction" and route.resource is PODS and method == "POST":
-            return self._evict(route, query, body)
+            return self._evict(route, request.query, request.body)
         if route.subresource is not None:
             raise _generic_error(404)
-        if method != "GET":
-            raise _generic_error(405)
-        if route.name is None:
-            return self._list(route, query)
-        return self._get(route)
+        if method == "GET" and route.name is None:
+            return self._list(route, request)
+        if method == "GET":
+            return self._get(route, request)
+        if method == "DELETE" and route.name is not None:
+            return self._delete(route, request)
+        if method == "PATCH" and route.name is not None:
+            return self._patch(route, request)
+        raise _generic_error(405)
 
     def _authenticate(self, authorization: str, method: str, path: str) -> str:
         """The access key id of a valid EKS token for this cluster; 401 otherwise."""
@@ -721,15 +737,30 @@ class SimulatedCluster:
         error.retry_after = fault.retry_after
         raise error
 
-    def _non_resource(self, route: _Route, method: str) -> Response:
-        """``/version``, ``/api`` and ``/apis``."""
-        if method != "GET":
+    def _non_resource(self, route: _Route, request: _Request) -> Response:
+        """``/version`` and discovery: ``/api``, ``/apis`` (legacy or aggregated) and the
+        ``APIResourceList`` of each served group version."""
+        if request.method != "GET":
             raise _generic_error(405)
         if route.path == "/version":
             return _json_response(200, self._version())
-        if route.path == "/api":
-            return _json_response(200, self._core_versions())
-        return _json_response(200, _group_list())
+        if route.path in {"/api", "/apis"}:
+            chosen = _negotiate(
+                request.accept,
+                (discovery.AGGREGATED_KIND, discovery.AGGREGATED_GROUP, discovery.AGGREGATED_VERSION),
+            )
+            if chosen.as_kind:
+                body = discovery.aggregated(core=route.path == "/api")
+                return _json_response(200, body, (("Vary", "Accept"),), chosen.header())
+            if route.path == "/api":
+                address = self.endpoint.removeprefix("https://")
+                return _json_response(200, discovery.core_versions(address))
+            return _json_response(200, discovery.group_list())
+        parts = route.path.split("/")  # "", "api", "v1" or "", "apis", group, version
+        group, version = (parts[2] if parts[1] == "apis" else ""), parts[-1]
+        listing = discovery.resource_list(group, version)
+        assert listing is not None  # _route only lets served group versions through
+        return _json_response(200, listing)
 
     def _version(self) -> Obj:
         """Version info shaped like an EKS control plane's."""
@@ -747,31 +778,29 @@ class SimulatedCluster:
             "platform": "linux/amd64",
         }
 
-    def _core_versions(self) -> Obj:
-        """``/api`` discovery."""
-        address = self.endpoint.removeprefix("https://")
-        return {
-            "kind": "APIVersions",
-            "versions": ["v1"],
-            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": address}],
-        }
-
-    def _get(self, route: _Route) -> Response:
-        """One object, or 404."""
+    def _get(self, route: _Route, request: _Request) -> Response:
+        """One object (as a Table when asked for), or 404."""
         rt = route.resource
         assert rt is not None and route.name is not None
         obj = self._store.get(rt, route.namespace, route.name)
         if obj is None:
             raise _not_found(rt, route.name)
-        return _json_response(200, _typed(rt, obj))
+        typed = _typed(rt, obj)
+        chosen = _negotiate(request.accept, _table_of(rt))
+        if chosen.as_kind:
+            version = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
+            body = tables.table(rt.kind, [typed], version, request.query.get("includeObject", ""))
+            return _json_response(200, body, content_type=chosen.header())
+        return _json_response(200, typed)
 
-    def _list(self, route: _Route, query: Mapping[str, str]) -> Response:
-        """A (possibly paged and filtered) list."""
-        rt = route.resource
+    def _list(self, route: _Route, request: _Request) -> Response:
+        """A (possibly paged and filtered) list, as a Table when asked for."""
+        rt, query = route.resource, request.query
         assert rt is not None
         if query.get("watch") in {"true", "1"}:
             message = f'watch is not supported on resources of kind "{rt.group_resource}"'
             raise ApiError(405, "MethodNotAllowed", message, _resource_details(rt))
+        chosen = _negotiate(request.accept, _table_of(rt))
         keep = _list_filter(rt, query)
         revision, start = self._continue_from(query)
         page = self._store.page(rt, route.namespace, start, _limit(query), keep)
@@ -780,9 +809,59 @@ class SimulatedCluster:
             metadata["continue"] = _encode_continue(revision or page.revision, page.last_key)
             if page.remaining is not None:
                 metadata["remainingItemCount"] = page.remaining
+        if chosen.as_kind:
+            typed = [_typed(rt, obj) for obj in page.items]
+            body = tables.table(rt.kind, typed, metadata, query.get("includeObject", ""))
+            return _json_response(200, body, content_type=chosen.header())
         body = {"kind": f"{rt.kind}List", "apiVersion": rt.api_version, "metadata": metadata}
         body["items"] = page.items
         return _json_response(200, body)
+
+    def _delete(self, route: _Route, request: _Request) -> Response:
+        """Delete one object at once (no kubelet here to finish a graceful pod deletion)."""
+        rt, name = route.resource, route.name
+        assert rt is not None and name is not None
+        options = _json_object(request.body)
+        dry_run = request.query.get("dryRun") == "All" or "All" in (options.get("dryRun") or [])
+        with self._store.lock:
+            obj = self._store.get(rt, route.namespace, name)
+            if obj is None:
+                raise _not_found(rt, name)
+            _check_preconditions(rt, obj, options.get("preconditions") or {})
+            if not dry_run:
+                self._store.delete(rt, route.namespace, name)
+        if rt is PODS:
+            return _json_response(200, _typed(rt, obj))
+        details = {**_resource_details(rt, name), "uid": obj["metadata"].get("uid", "")}
+        return _json_response(200, _status_body("Success", 200, details=details))
+
+    def _patch(self, route: _Route, request: _Request) -> Response:
+        """Apply a JSON, merge or strategic merge patch; the result replaces the object."""
+        rt, name = route.resource, route.name
+        assert rt is not None and name is not None
+        if request.content_type not in patches.SUPPORTED:
+            accepted = ", ".join(patches.SUPPORTED)
+            message = (
+                f"the body of the request was in an unknown format - accepted media types"
+                f" include: {accepted}"
+            )
+            raise ApiError(415, "UnsupportedMediaType", message)
+        with self._store.lock:
+            obj = self._store.get(rt, route.namespace, name)
+            if obj is None:
+                raise _not_found(rt, name)
+            current = _typed(rt, obj)
+            try:
+                patched = patches.apply(request.content_type, current, request.body)
+            except patches.PatchError as error:
+                reason = "BadRequest" if error.status == 400 else "Invalid"
+                raise ApiError(error.status, reason, str(error)) from error
+            stored = _validated_update(rt, current, patched, self._store.revision + 1)
+            if stored is None:
+                return _json_response(200, current)
+            if request.query.get("dryRun") != "All":
+                self._store.put(rt, stored)
+        return _json_response(200, _typed(rt, stored))
 
     @staticmethod
     def _continue_from(query: Mapping[str, str]) -> tuple[int, str]:
@@ -878,6 +957,108 @@ def _decremented(budget: Obj, pod_name: str) -> Obj:
     return updated
 
 
+def _negotiate(accept: str, transform: tuple[str, str, str] | None) -> media.MediaType:
+    """The response media type for ``Accept`` (406 when nothing acceptable is offered)."""
+    chosen = media.choose(accept, transform)
+    if chosen is None:
+        message = f"only the following media types are accepted: {media.JSON}"
+        raise ApiError(406, "NotAcceptable", message)
+    return chosen
+
+
+def _table_of(rt: ResourceType) -> tuple[str, str, str] | None:
+    """The Table transformation when the kind has a printer."""
+    if not tables.has_printer(rt.kind):
+        return None
+    return ("Table", tables.TABLE_GROUP, tables.TABLE_VERSION)
+
+
+def _check_preconditions(rt: ResourceType, obj: Obj, preconditions: Mapping[str, Any]) -> None:
+    """409 when DeleteOptions preconditions (uid, resourceVersion) do not hold."""
+    metadata = obj["metadata"]
+    for field_name, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
+        wanted = preconditions.get(field_name)
+        if wanted and wanted != metadata.get(field_name):
+            message = (
+                f"Precondition failed: {label} in precondition: {wanted},"
+                f" {label} in object meta: {metadata.get(field_name)}"
+            )
+            details = _resource_details(rt, metadata["name"])
+            raise ApiError(409, "Conflict", message, details)
+
+
+#: Pod spec fields an update may change (``ValidatePodUpdate``), besides container images.
+_MUTABLE_POD_SPEC = ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds",
+                     "schedulingGates")
+
+
+def _validated_update(rt: ResourceType, current: Obj, patched: Any, revision: int) -> Obj | None:
+    """The object to store after a patch (``kind``/``apiVersion`` removed), None if unchanged.
+
+    Like the server: identity fields cannot change, a ``resourceVersion`` in the patch must be
+    the current one, pod specs only change images (and a few fields), and a changed ``spec``
+    bumps ``metadata.generation`` of workloads.
+    """
+    if not isinstance(patched, dict) or not isinstance(patched.get("metadata"), dict):
+        raise ApiError(422, "Invalid", f"{rt.kind} after the patch is not an object")
+    old_meta, new_meta = current["metadata"], patched["metadata"]
+    name = old_meta["name"]
+    for key in ("kind", "apiVersion"):
+        if patched.get(key) != current[key]:
+            raise _bad_request(f"{key} of the patched object cannot change")
+    if new_meta.get("name") != name or new_meta.get("namespace") != old_meta.get("namespace"):
+        raise _bad_request(
+            f"the name of the object ({new_meta.get('name')}) does not match the name on the URL"
+            f" ({name})"
+        )
+    if new_meta.get("resourceVersion") != old_meta.get("resourceVersion"):
+        message = (
+            f'Operation cannot be fulfilled on {rt.group_resource} "{name}": the object has been'
+            " modified; please apply your changes to the latest version and try again"
+        )
+        raise ApiError(409, "Conflict", message, _resource_details(rt, name))
+    if new_meta.get("uid") != old_meta.get("uid"):
+        raise _invalid(rt, name, "metadata.uid", "FieldValueInvalid",
+                       f"Invalid value: {new_meta.get('uid')!r}: field is immutable")
+    if patched == current:
+        return None
+    if rt is PODS and _pod_spec_frozen(current.get("spec")) != _pod_spec_frozen(patched.get("spec")):
+        allowed = ",".join(["`spec.containers[*].image`", "`spec.initContainers[*].image`",
+                            *(f"`spec.{f}`" for f in _MUTABLE_POD_SPEC)])
+        message = f"Forbidden: pod updates may not change fields other than {allowed}"
+        raise _invalid(rt, name, "spec", "FieldValueForbidden", message)
+    stored = {k: v for k, v in patched.items() if k not in {"kind", "apiVersion"}}
+    stored["metadata"] = {**new_meta, "resourceVersion": str(revision)}
+    if rt.group in {"apps", "batch", "policy"} and patched.get("spec") != current.get("spec"):
+        stored["metadata"]["generation"] = int(old_meta.get("generation") or 1) + 1
+    return stored
+
+
+def _invalid(rt: ResourceType, name: str, field_path: str, reason: str, message: str) -> ApiError:
+    """422 Invalid for one field, with the cause kubectl prints (``The Pod "x" is invalid: ...``)."""
+    cause = {"reason": reason, "message": message, "field": field_path}
+    details: Obj = {"name": name}
+    if rt.group:
+        details["group"] = rt.group
+    details.update(kind=rt.kind, causes=[cause])
+    text = f'{rt.kind} "{name}" is invalid: {field_path}: {message}'
+    return ApiError(422, "Invalid", text, details)
+
+
+def _pod_spec_frozen(spec: Any) -> Any:
+    """A pod spec without the fields an update may change."""
+    if not isinstance(spec, dict):
+        return spec
+    frozen = {k: v for k, v in spec.items() if k not in _MUTABLE_POD_SPEC}
+    for key in ("containers", "initContainers"):
+        if isinstance(frozen.get(key), list):
+            frozen[key] = [
+                {k: v for k, v in c.items() if k != "image"} if isinstance(c, dict) else c
+                for c in frozen[key]
+            ]
+    return frozen
+
+
 def _json_object(body: bytes) -> Obj:
     """A JSON object request body (400 otherwise)."""
     try:
@@ -887,16 +1068,6 @@ def _json_object(body: bytes) -> Obj:
     if not isinstance(decoded, dict):
         raise _bad_request("the body of the request was in an unknown format")
     return decoded
-
-
-def _group_list() -> Obj:
-    """``/apis`` discovery for the served groups."""
-    groups = sorted({rt.group for rt in RESOURCE_TYPES if rt.group})
-    entries = []
-    for group in groups:
-        version = {"groupVersion": f"{group}/v1", "version": "v1"}
-        entries.append({"name": group, "versions": [version], "preferredVersion": version})
-    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": entries}
 
 
 # ------------------------------------------------------------------------------- HTTP server
@@ -983,11 +1154,14 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         authorization = self.headers.get("Authorization", "")
-        response = self.server.cluster.handle(self.command, self.path, authorization, body)
+        headers = {name: self.headers.get(name, "") for name in ("Accept", "Content-Type")}
+        response = self.server.cluster.handle(
+            self.command, self.path, authorization, body, headers
+        )
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", response.content_type)
         self.send_header("Cache-Control", "no-cache, private")
         self.send_header("Audit-Id", str(uuid.uuid4()))
         self.send_header("Content-Length", str(len(response.body)))
