@@ -996,8 +996,9 @@ def _validated_update(rt: ResourceType, current: Obj, patched: Any, revision: in
     """The object to store after a patch (``kind``/``apiVersion`` removed), None if unchanged.
 
     Like the server: identity fields cannot change, a ``resourceVersion`` in the patch must be
-    the current one, pod specs only change images (and a few fields), and a changed ``spec``
-    bumps ``metadata.generation`` of workloads.
+    the current one, ``status`` is kept (it changes through the status subresource only), pod
+    specs only change images (and a few fields), and a changed ``spec`` bumps
+    ``metadata.generation`` of workloads.
     """
     if not isinstance(patched, dict) or not isinstance(patched.get("metadata"), dict):
         raise ApiError(422, "Invalid", f"{rt.kind} after the patch is not an object")
@@ -1020,6 +1021,10 @@ def _validated_update(rt: ResourceType, current: Obj, patched: Any, revision: in
     if new_meta.get("uid") != old_meta.get("uid"):
         raise _invalid(rt, name, "metadata.uid", "FieldValueInvalid",
                        f"Invalid value: {new_meta.get('uid')!r}: field is immutable")
+    if "status" in current:  # the main resource ignores status changes (PrepareForUpdate)
+        patched["status"] = current["status"]
+    else:
+        patched.pop("status", None)
     if patched == current:
         return None
     if rt is PODS and _pod_spec_frozen(current.get("spec")) != _pod_spec_frozen(patched.get("spec")):
