@@ -33,7 +33,8 @@ def test_long_retry_after_is_capped(world, sandbox, handler) -> None:
     sandbox.clusters["demo"].inject(503, path_contains="/events", times=1, retry_after=3600)
     started = time.monotonic()
     summary = invoke(handler, SCHEDULED)
-    assert time.monotonic() - started < 15
+    # Retry-After is capped at 5 s; 60 s leaves a loaded machine room and is far below 3600.
+    assert time.monotonic() - started < 60
     assert summary["finding_count"] == 5
 
 

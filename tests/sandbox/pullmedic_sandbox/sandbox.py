@@ -17,6 +17,7 @@ from urllib.error import URLError
 from urllib.request import Request, urlopen
 
 import boto3
+from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 from pullmedic_sandbox.aws_seed import Refs, seed, seed_fargate_profiles, substitute
@@ -32,6 +33,10 @@ QUEUE_NAME = "pullmedic-alerts-reader"
 #: account), which grows over a session and takes well over 10 s on a busy two-core machine.
 RESET_TIMEOUT_SECONDS = float(os.environ.get("PULLMEDIC_SANDBOX_RESET_TIMEOUT", "60"))
 RESET_ATTEMPTS = 3
+#: Seeding clients wait longer than botocore's 60 s default: a timed-out create that botocore
+#: retries could create a resource twice (moto's first IAM call in an account loads every
+#: managed policy, seconds on an idle machine).
+_PATIENT = Config(connect_timeout=30, read_timeout=180)
 
 
 class Sandbox:
@@ -89,7 +94,8 @@ class Sandbox:
     def client(self, service: str, region: str | None = None) -> Any:
         """A boto3 client for the sandbox (for seeding and for reading results back)."""
         return boto3.client(service, region_name=region or self.region, endpoint_url=self.endpoint_url,
-                            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+                            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                            config=_PATIENT)
 
     def load(self, scenario: Scenario) -> None:
         """Reset AWS and Kubernetes state and seed `scenario` (its AWS resources first).
@@ -126,7 +132,7 @@ class Sandbox:
         return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url,
                             aws_access_key_id=keys["AccessKeyId"],
                             aws_secret_access_key=keys["SecretAccessKey"],
-                            aws_session_token=keys["SessionToken"])
+                            aws_session_token=keys["SessionToken"], config=_PATIENT)
 
     def messages(self) -> list[dict[str, Any]]:
         """SNS notifications delivered to the reader queue so far (each: the SNS envelope)."""

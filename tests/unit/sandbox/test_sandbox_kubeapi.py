@@ -505,7 +505,9 @@ def test_ten_thousand_pods_page_quickly(cluster: SimulatedCluster, core: CoreV1A
         if not token:
             break
     assert listed == 10_005
-    assert slowest < 0.5
+    # The slowest page took 0.06 s here, idle and with two busy loops on the two cores; 2 s
+    # leaves room for a busier CI machine.
+    assert slowest < 2.0
 
 
 # ------------------------------------------------------------------ writes and negotiation
