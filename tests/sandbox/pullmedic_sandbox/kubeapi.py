@@ -47,6 +47,7 @@ import socket
 import ssl
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -477,6 +478,7 @@ class RequestRecord:
     path: str
     query: Mapping[str, str]
     status: int
+    at: float = 0.0  # time.monotonic() when answered
 
 
 @dataclass
@@ -683,7 +685,9 @@ class SimulatedCluster:
             _LOG.exception("unhandled error for %s %s", method, target)
             response = _json_response(500, _generic_error(500).status())
         with self._lock:
-            self.requests.append(RequestRecord(method, parts.path, query, response.status))
+            self.requests.append(
+                RequestRecord(method, parts.path, query, response.status, time.monotonic())
+            )
         return response
 
     def _answer(self, path: str, target: str, authorization: str, request: _Request) -> Response:
