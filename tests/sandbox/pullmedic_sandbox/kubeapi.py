@@ -58,6 +58,14 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pullmedic_sandbox import discovery, media, patches, sts_token, tables
+from pullmedic_sandbox.apierrors import (
+    ApiError,
+    bad_request,
+    generic_error,
+    not_found,
+    resource_details,
+    status_body,
+)
 from pullmedic_sandbox.resources import BY_URL, RESOURCE_TYPES, ResourceType, resource_type
 from pullmedic_sandbox.selectors import (
     SelectorError,
@@ -68,6 +76,7 @@ from pullmedic_sandbox.selectors import (
     selectable_fields,
 )
 from pullmedic_sandbox.tls import make_server_tls
+from pullmedic_sandbox.updates import check_preconditions, validated_update
 
 _LOG = logging.getLogger(__name__)
 _HANDSHAKE_TIMEOUT = 30.0  # generous: a busy machine may schedule the client late
@@ -79,95 +88,6 @@ Obj = dict[str, Any]
 
 PODS = resource_type("pods")
 PDBS = resource_type("poddisruptionbudgets")
-
-
-# ------------------------------------------------------------------------- errors and bodies
-
-
-_GENERIC_ERRORS: dict[int, tuple[str, str]] = {
-    400: ("BadRequest", "the server rejected our request for an unknown reason"),
-    401: ("Unauthorized", "Unauthorized"),
-    404: ("NotFound", "the server could not find the requested resource"),
-    405: ("MethodNotAllowed", "the server does not allow this method on the requested resource"),
-    409: ("Conflict", "the server reported a conflict"),
-    422: ("Invalid", "the server rejected our request due to an error in our request"),
-    429: ("TooManyRequests", "Too many requests, please try again later."),
-    500: ("InternalError", 'an error on the server ("") has prevented the request from succeeding'),
-    503: ("ServiceUnavailable", "the server is currently unable to handle the request"),
-    504: (
-        "Timeout",
-        "the server was unable to return a response in the time allotted,"
-        " but may still be processing the request",
-    ),
-}
-
-
-class ApiError(Exception):
-    """An error answered as a ``Status`` object (and ``Retry-After`` when ``retry_after``)."""
-
-    def __init__(
-        self,
-        code: int,
-        reason: str,
-        message: str,
-        details: Obj | None = None,
-        retry_after: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code, self.reason, self.message = code, reason, message
-        self.details, self.retry_after = details, retry_after
-
-    def status(self) -> Obj:
-        """The Status body, fields in the server's order."""
-        details = dict(self.details or {})
-        if self.retry_after:
-            details["retryAfterSeconds"] = self.retry_after
-        return _status_body("Failure", self.code, self.message, self.reason, details or None)
-
-    def headers(self) -> tuple[tuple[str, str], ...]:
-        """``Retry-After`` when the error carries one."""
-        return (("Retry-After", str(self.retry_after)),) if self.retry_after else ()
-
-
-def _status_body(
-    status: str, code: int, message: str = "", reason: str = "", details: Obj | None = None
-) -> Obj:
-    """A ``metav1.Status`` (empty fields omitted, as Go's ``omitempty`` does)."""
-    body: Obj = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": status}
-    body.update({k: v for k, v in (("message", message), ("reason", reason)) if v})
-    if details is not None:
-        body["details"] = details
-    body["code"] = code
-    return body
-
-
-def _generic_error(code: int, message: str | None = None) -> ApiError:
-    """The error a server answers with for a bare status code."""
-    unknown = (
-        f"the server responded with the status code {code} but did not return more information"
-    )
-    reason, default = _GENERIC_ERRORS.get(code, ("Unknown", unknown))
-    return ApiError(code, reason, message or default)
-
-
-def _bad_request(message: str) -> ApiError:
-    """400 BadRequest."""
-    return ApiError(400, "BadRequest", message)
-
-
-def _resource_details(rt: ResourceType, name: str | None = None) -> Obj:
-    """``StatusDetails`` naming a resource (and object)."""
-    details: Obj = {"name": name} if name else {}
-    if rt.group:
-        details["group"] = rt.group
-    details["kind"] = rt.plural
-    return details
-
-
-def _not_found(rt: ResourceType, name: str) -> ApiError:
-    """404 for a missing object."""
-    message = f'{rt.group_resource} "{name}" not found'
-    return ApiError(404, "NotFound", message, _resource_details(rt, name))
 
 
 # ------------------------------------------------------------------------------------ routing
@@ -204,7 +124,7 @@ def _route(path: str) -> _Route:
     elif len(parts) >= 3 and parts[0] == "apis":
         group, version, rest = parts[1], parts[2], parts[3:]
     else:
-        raise _generic_error(404)
+        raise generic_error(404)
     namespace = None
     if len(rest) >= 3 and rest[0] == "namespaces":
         namespace, rest = rest[1], rest[2:]
@@ -212,9 +132,9 @@ def _route(path: str) -> _Route:
         return _Route(path)
     rt = BY_URL.get((group, version, rest[0])) if rest else None
     if rt is None or len(rest) > 3 or (namespace is not None and not rt.namespaced):
-        raise _generic_error(404)
+        raise generic_error(404)
     if len(rest) > 1 and rt.namespaced and namespace is None:
-        raise _generic_error(404)
+        raise generic_error(404)
     name = rest[1] if len(rest) > 1 else None
     subresource = rest[2] if len(rest) > 2 else None
     return _Route(path, rt, namespace, name, subresource)
@@ -234,7 +154,7 @@ def _forbidden(route: _Route, method: str, user: str) -> ApiError:
         f'{subject} is forbidden: User "{user}" cannot {verb} resource "{resource}"'
         f' in API group "{rt.group}" {scope}'
     )
-    return ApiError(403, "Forbidden", message, _resource_details(rt, route.name))
+    return ApiError(403, "Forbidden", message, resource_details(rt, route.name))
 
 
 # -------------------------------------------------------------------------------------- store
@@ -427,11 +347,11 @@ def _decode_continue(token: str) -> tuple[int, str]:
         decoded = json.loads(raw)
         revision, start = decoded["rv"], decoded["start"]
     except (binascii.Error, ValueError, TypeError, KeyError) as error:
-        raise _bad_request(f"invalid continue token: continue key is not valid: {error}") from error
+        raise bad_request(f"invalid continue token: continue key is not valid: {error}") from error
     if decoded.get("v") != _CONTINUE_VERSION or not isinstance(revision, int) or revision <= 0:
-        raise _bad_request("invalid continue token: continue key is not valid: unrecognized token")
+        raise bad_request("invalid continue token: continue key is not valid: unrecognized token")
     if not isinstance(start, str) or not start:
-        raise _bad_request(
+        raise bad_request(
             "invalid continue token: continue key is not valid: encoded start key empty"
         )
     return revision, start
@@ -443,7 +363,7 @@ def _limit(query: Mapping[str, str]) -> int:
     try:
         return max(int(raw), 0) if raw else 0
     except ValueError:
-        raise _bad_request(f'strconv.ParseInt: parsing "{raw}": invalid syntax') from None
+        raise bad_request(f'strconv.ParseInt: parsing "{raw}": invalid syntax') from None
 
 
 def _list_filter(rt: ResourceType, query: Mapping[str, str]) -> Callable[[Obj], bool] | None:
@@ -454,7 +374,7 @@ def _list_filter(rt: ResourceType, query: Mapping[str, str]) -> Callable[[Obj], 
             rt.kind, parse_field_selector(query.get("fieldSelector", ""))
         )
     except SelectorError as error:
-        raise _bad_request(str(error)) from error
+        raise bad_request(str(error)) from error
     if labels.empty and not fields.terms:
         return None
 
@@ -683,7 +603,7 @@ class SimulatedCluster:
             response = _json_response(error.code, error.status(), error.headers())
         except Exception:  # a server answers 500 rather than dropping the connection
             _LOG.exception("unhandled error for %s %s", method, target)
-            response = _json_response(500, _generic_error(500).status())
+            response = _json_response(500, generic_error(500).status())
         with self._lock:
             self.requests.append(
                 RequestRecord(method, parts.path, query, response.status, time.monotonic())
@@ -701,7 +621,7 @@ class SimulatedCluster:
         if route.subresource == "eviction" and route.resource is PODS and method == "POST":
             return self._evict(route, request.query, request.body)
         if route.subresource is not None:
-            raise _generic_error(404)
+            raise generic_error(404)
         if method == "GET" and route.name is None:
             return self._list(route, request)
         if method == "GET":
@@ -710,18 +630,18 @@ class SimulatedCluster:
             return self._delete(route, request)
         if method == "PATCH" and route.name is not None:
             return self._patch(route, request)
-        raise _generic_error(405)
+        raise generic_error(405)
 
     def _authenticate(self, authorization: str, method: str, path: str) -> str:
         """The access key id of a valid EKS token for this cluster; 401 otherwise."""
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
             _LOG.info("401 %s %s on %s: no bearer token", method, path, self.name)
-            raise _generic_error(401)
+            raise generic_error(401)
         check = sts_token.verify(token.strip(), self.name, self._secrets)
         if not check.ok:
             _LOG.info("401 %s %s on %s: %s", method, path, self.name, check.reason)
-            raise _generic_error(401)
+            raise generic_error(401)
         return check.access_key_id or ""
 
     def _apply_fault(self, target: str, route: _Route, method: str, user: str) -> None:
@@ -735,7 +655,7 @@ class SimulatedCluster:
                 if fault.remaining <= 0:
                     self._faults.remove(fault)
         error = (
-            _forbidden(route, method, user) if fault.status == 403 else _generic_error(fault.status)
+            _forbidden(route, method, user) if fault.status == 403 else generic_error(fault.status)
         )
         error.message = fault.message or error.message
         error.retry_after = fault.retry_after
@@ -745,7 +665,7 @@ class SimulatedCluster:
         """``/version`` and discovery: ``/api``, ``/apis`` (legacy or aggregated) and the
         ``APIResourceList`` of each served group version."""
         if request.method != "GET":
-            raise _generic_error(405)
+            raise generic_error(405)
         if route.path == "/version":
             return _json_response(200, self._version())
         if route.path in {"/api", "/apis"}:
@@ -788,7 +708,7 @@ class SimulatedCluster:
         assert rt is not None and route.name is not None
         obj = self._store.get(rt, route.namespace, route.name)
         if obj is None:
-            raise _not_found(rt, route.name)
+            raise not_found(rt, route.name)
         typed = _typed(rt, obj)
         chosen = _negotiate(request.accept, _table_of(rt))
         if chosen.as_kind:
@@ -803,7 +723,7 @@ class SimulatedCluster:
         assert rt is not None
         if query.get("watch") in {"true", "1"}:
             message = f'watch is not supported on resources of kind "{rt.group_resource}"'
-            raise ApiError(405, "MethodNotAllowed", message, _resource_details(rt))
+            raise ApiError(405, "MethodNotAllowed", message, resource_details(rt))
         chosen = _negotiate(request.accept, _table_of(rt))
         keep = _list_filter(rt, query)
         revision, start = self._continue_from(query)
@@ -830,14 +750,14 @@ class SimulatedCluster:
         with self._store.lock:
             obj = self._store.get(rt, route.namespace, name)
             if obj is None:
-                raise _not_found(rt, name)
-            _check_preconditions(rt, obj, options.get("preconditions") or {})
+                raise not_found(rt, name)
+            check_preconditions(rt, obj, options.get("preconditions") or {})
             if not dry_run:
                 self._store.delete(rt, route.namespace, name)
         if rt is PODS:
             return _json_response(200, _typed(rt, obj))
-        details = {**_resource_details(rt, name), "uid": obj["metadata"].get("uid", "")}
-        return _json_response(200, _status_body("Success", 200, details=details))
+        details = {**resource_details(rt, name), "uid": obj["metadata"].get("uid", "")}
+        return _json_response(200, status_body("Success", 200, details=details))
 
     def _patch(self, route: _Route, request: _Request) -> Response:
         """Apply a JSON, merge or strategic merge patch; the result replaces the object."""
@@ -853,14 +773,14 @@ class SimulatedCluster:
         with self._store.lock:
             obj = self._store.get(rt, route.namespace, name)
             if obj is None:
-                raise _not_found(rt, name)
+                raise not_found(rt, name)
             current = _typed(rt, obj)
             try:
                 patched = patches.apply(request.content_type, current, request.body)
             except patches.PatchError as error:
                 reason = "BadRequest" if error.status == 400 else "Invalid"
                 raise ApiError(error.status, reason, str(error)) from error
-            stored = _validated_update(rt, current, patched, self._store.revision + 1)
+            stored = validated_update(rt, current, patched, self._store.revision + 1)
             if stored is None:
                 return _json_response(200, current)
             if request.query.get("dryRun") != "All":
@@ -874,7 +794,7 @@ class SimulatedCluster:
         if not token:
             return 0, ""
         if query.get("resourceVersion", "0") not in {"", "0"}:
-            raise _bad_request("specifying resource version is not allowed when using continue")
+            raise bad_request("specifying resource version is not allowed when using continue")
         return _decode_continue(token)
 
     def _evict(self, route: _Route, query: Mapping[str, str], body: bytes) -> Response:
@@ -882,21 +802,21 @@ class SimulatedCluster:
         assert route.name is not None
         eviction = _json_object(body)
         if (eviction.get("metadata") or {}).get("name") != route.name:
-            raise _bad_request("name in URL does not match name in Eviction object")
+            raise bad_request("name in URL does not match name in Eviction object")
         dry_run = query.get("dryRun") == "All" or "All" in (
             (eviction.get("deleteOptions") or {}).get("dryRun") or []
         )
         with self._store.lock:
             pod = self._store.get(PODS, route.namespace, route.name)
             if pod is None:
-                raise _not_found(PODS, route.name)
+                raise not_found(PODS, route.name)
             if not _can_ignore_budget(pod):
                 refused = self._consume_budget(pod, dry_run)
                 if refused is not None:
                     return refused
             if not dry_run:
                 self._store.delete(PODS, route.namespace, route.name)
-        return _json_response(201, _status_body("Success", 201))
+        return _json_response(201, status_body("Success", 201))
 
     def _consume_budget(self, pod: Obj, dry_run: bool) -> Response | None:
         """Check and decrement the pod's PDB; a response when the eviction cannot proceed."""
@@ -909,7 +829,7 @@ class SimulatedCluster:
                 "This pod has more than one PodDisruptionBudget,"
                 " which the eviction subresource does not support."
             )
-            return _json_response(201, _status_body("Failure", 500, message))
+            return _json_response(201, status_body("Failure", 500, message))
         if not budgets:
             return None
         budget = budgets[0]
@@ -977,105 +897,14 @@ def _table_of(rt: ResourceType) -> tuple[str, str, str] | None:
     return ("Table", tables.TABLE_GROUP, tables.TABLE_VERSION)
 
 
-def _check_preconditions(rt: ResourceType, obj: Obj, preconditions: Mapping[str, Any]) -> None:
-    """409 when DeleteOptions preconditions (uid, resourceVersion) do not hold."""
-    metadata = obj["metadata"]
-    for field_name, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
-        wanted = preconditions.get(field_name)
-        if wanted and wanted != metadata.get(field_name):
-            message = (
-                f"Precondition failed: {label} in precondition: {wanted},"
-                f" {label} in object meta: {metadata.get(field_name)}"
-            )
-            details = _resource_details(rt, metadata["name"])
-            raise ApiError(409, "Conflict", message, details)
-
-
-#: Pod spec fields an update may change (``ValidatePodUpdate``), besides container images.
-_MUTABLE_POD_SPEC = ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds",
-                     "schedulingGates")
-
-
-def _validated_update(rt: ResourceType, current: Obj, patched: Any, revision: int) -> Obj | None:
-    """The object to store after a patch (``kind``/``apiVersion`` removed), None if unchanged.
-
-    Like the server: identity fields cannot change, a ``resourceVersion`` in the patch must be
-    the current one, ``status`` is kept (it changes through the status subresource only), pod
-    specs only change images (and a few fields), and a changed ``spec`` bumps
-    ``metadata.generation`` of workloads.
-    """
-    if not isinstance(patched, dict) or not isinstance(patched.get("metadata"), dict):
-        raise ApiError(422, "Invalid", f"{rt.kind} after the patch is not an object")
-    old_meta, new_meta = current["metadata"], patched["metadata"]
-    name = old_meta["name"]
-    for key in ("kind", "apiVersion"):
-        if patched.get(key) != current[key]:
-            raise _bad_request(f"{key} of the patched object cannot change")
-    if new_meta.get("name") != name or new_meta.get("namespace") != old_meta.get("namespace"):
-        raise _bad_request(
-            f"the name of the object ({new_meta.get('name')}) does not match the name on the URL"
-            f" ({name})"
-        )
-    if new_meta.get("resourceVersion") != old_meta.get("resourceVersion"):
-        message = (
-            f'Operation cannot be fulfilled on {rt.group_resource} "{name}": the object has been'
-            " modified; please apply your changes to the latest version and try again"
-        )
-        raise ApiError(409, "Conflict", message, _resource_details(rt, name))
-    if new_meta.get("uid") != old_meta.get("uid"):
-        raise _invalid(rt, name, "metadata.uid", "FieldValueInvalid",
-                       f"Invalid value: {new_meta.get('uid')!r}: field is immutable")
-    if "status" in current:  # the main resource ignores status changes (PrepareForUpdate)
-        patched["status"] = current["status"]
-    else:
-        patched.pop("status", None)
-    if patched == current:
-        return None
-    if rt is PODS and _pod_spec_frozen(current.get("spec")) != _pod_spec_frozen(patched.get("spec")):
-        allowed = ",".join(["`spec.containers[*].image`", "`spec.initContainers[*].image`",
-                            *(f"`spec.{f}`" for f in _MUTABLE_POD_SPEC)])
-        message = f"Forbidden: pod updates may not change fields other than {allowed}"
-        raise _invalid(rt, name, "spec", "FieldValueForbidden", message)
-    stored = {k: v for k, v in patched.items() if k not in {"kind", "apiVersion"}}
-    stored["metadata"] = {**new_meta, "resourceVersion": str(revision)}
-    if rt.group in {"apps", "batch", "policy"} and patched.get("spec") != current.get("spec"):
-        stored["metadata"]["generation"] = int(old_meta.get("generation") or 1) + 1
-    return stored
-
-
-def _invalid(rt: ResourceType, name: str, field_path: str, reason: str, message: str) -> ApiError:
-    """422 Invalid for one field, with the cause kubectl prints (``The Pod "x" is invalid: ...``)."""
-    cause = {"reason": reason, "message": message, "field": field_path}
-    details: Obj = {"name": name}
-    if rt.group:
-        details["group"] = rt.group
-    details.update(kind=rt.kind, causes=[cause])
-    text = f'{rt.kind} "{name}" is invalid: {field_path}: {message}'
-    return ApiError(422, "Invalid", text, details)
-
-
-def _pod_spec_frozen(spec: Any) -> Any:
-    """A pod spec without the fields an update may change."""
-    if not isinstance(spec, dict):
-        return spec
-    frozen = {k: v for k, v in spec.items() if k not in _MUTABLE_POD_SPEC}
-    for key in ("containers", "initContainers"):
-        if isinstance(frozen.get(key), list):
-            frozen[key] = [
-                {k: v for k, v in c.items() if k != "image"} if isinstance(c, dict) else c
-                for c in frozen[key]
-            ]
-    return frozen
-
-
 def _json_object(body: bytes) -> Obj:
     """A JSON object request body (400 otherwise)."""
     try:
         decoded = json.loads(body or b"{}")
     except ValueError as error:
-        raise _bad_request(f"the body of the request was in an unknown format: {error}") from error
+        raise bad_request(f"the body of the request was in an unknown format: {error}") from error
     if not isinstance(decoded, dict):
-        raise _bad_request("the body of the request was in an unknown format")
+        raise bad_request("the body of the request was in an unknown format")
     return decoded
 
 
