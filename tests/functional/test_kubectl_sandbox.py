@@ -145,12 +145,19 @@ def test_get_pods_prints_the_stuck_pods_status(kubectl: Kubectl, cluster: Simula
     assert rows["default", "nginx-6bf9f7cf5d-22q48"]["STATUS"] == "ContainerCreating"
 
 
-def test_discovery_comes_from_one_aggregated_document_per_root(
+def test_discovery_is_aggregated_for_kubectl_1_30_and_later(
     kubectl: Kubectl, cluster: SimulatedCluster
 ) -> None:
+    """kubectl 1.30+ asks for apidiscovery.k8s.io/v2 and needs nothing else; older ones ask for
+    v2beta1 (not served) and fall back to one resource list per group version."""
+    client = json.loads(kubectl("version", "-o", "json").stdout)["clientVersion"]
     kubectl("get", "pods", "-A")
-    discovery = [r.path for r in cluster.requests if r.path in {"/api", "/apis", "/api/v1"}]
-    assert discovery == ["/api", "/apis"]
+    legacy = ["/api/v1", "/apis/apps/v1", "/apis/batch/v1", "/apis/policy/v1"]
+    discovery = [r.path for r in cluster.requests if r.path in {"/api", "/apis", *legacy}]
+    if int(client["minor"].rstrip("+")) >= 30:
+        assert discovery == ["/api", "/apis"]
+    else:
+        assert sorted(discovery) == sorted(["/api", "/apis", *legacy])
     resources = kubectl("api-resources", "-o", "name").stdout.split()
     assert {"pods", "events", "nodes", "deployments.apps", "replicasets.apps", "jobs.batch",
             "poddisruptionbudgets.policy"} <= set(resources)
