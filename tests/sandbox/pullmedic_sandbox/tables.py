@@ -283,6 +283,32 @@ def _replicaset_cells(obj: Obj, now: dt.datetime) -> list[Cell]:
     ]
 
 
+def _statefulset_cells(obj: Obj, now: dt.datetime) -> list[Cell]:
+    """``printStatefulSet``: ready/desired (wide: containers and images, no selector)."""
+    desired = _get(obj, "spec", "replicas")
+    return [
+        _get(obj, "metadata", "name"),
+        f"{_get(obj, 'status', 'readyReplicas') or 0}/{1 if desired is None else desired}",
+        _since(_get(obj, "metadata", "creationTimestamp"), now),
+        *_pod_template_columns(obj)[:2],
+    ]
+
+
+def _daemonset_cells(obj: Obj, now: dt.datetime) -> list[Cell]:
+    """``printDaemonSet``: scheduled counts and the pod template's node selector."""
+    status = obj.get("status") or {}
+    node_selector = _get(obj, "spec", "template", "spec", "nodeSelector") or {}
+    return [
+        _get(obj, "metadata", "name"),
+        *(int(status.get(key, 0)) for key in ("desiredNumberScheduled", "currentNumberScheduled",
+                                               "numberReady", "updatedNumberScheduled",
+                                               "numberAvailable")),
+        ",".join(f"{k}={v}" for k, v in sorted(node_selector.items())) or "<none>",
+        _since(_get(obj, "metadata", "creationTimestamp"), now),
+        *_pod_template_columns(obj),
+    ]
+
+
 def _namespace_cells(obj: Obj, now: dt.datetime) -> list[Cell]:
     """``printNamespace``: phase."""
     return [
@@ -356,6 +382,13 @@ PRINTERS: dict[str, _Printer] = {
         (_NAME, ("Desired", "integer", 0), ("Current", "integer", 0), ("Ready", "integer", 0),
          _AGE, *_TEMPLATE),
         _replicaset_cells,
+    ),
+    "StatefulSet": ((_NAME, ("Ready", "string", 0), _AGE, *_TEMPLATE[:2]), _statefulset_cells),
+    "DaemonSet": (
+        (_NAME, ("Desired", "integer", 0), ("Current", "integer", 0), ("Ready", "integer", 0),
+         ("Up-to-date", "integer", 0), ("Available", "integer", 0),
+         ("Node Selector", "string", 0), _AGE, *_TEMPLATE),
+        _daemonset_cells,
     ),
     "Namespace": ((_NAME, ("Status", "string", 0), _AGE), _namespace_cells),
     "Secret": ((_NAME, ("Type", "string", 0), ("Data", "string", 0), _AGE), _secret_cells),

@@ -80,6 +80,23 @@ def test_event_row_and_row_objects() -> None:
     assert wide == ["Subobject", "Source", "First Seen", "Count", "Name"]
 
 
+def test_workload_rows() -> None:
+    template = {"spec": {"nodeSelector": {"kubernetes.io/os": "linux"},
+                         "containers": [{"name": "agent", "image": "fluent-bit:3.1"}]}}
+    daemonset = {"metadata": {"name": "logs", "creationTimestamp": "2026-01-09T12:00:00Z"},
+                 "spec": {"selector": {"matchLabels": {"app": "logs"}}, "template": template},
+                 "status": {"desiredNumberScheduled": 3, "currentNumberScheduled": 3,
+                            "numberReady": 2, "updatedNumberScheduled": 3, "numberAvailable": 2}}
+    assert tables.table("DaemonSet", [daemonset], {}, "None", NOW)["rows"][0]["cells"] == [
+        "logs", 3, 3, 2, 3, 2, "kubernetes.io/os=linux", "24h", "agent", "fluent-bit:3.1",
+        "app=logs"]
+    statefulset = {"metadata": {"name": "db"}, "spec": {"replicas": 3, "template": template},
+                   "status": {"readyReplicas": 1}}
+    table = tables.table("StatefulSet", [statefulset], {}, "None", NOW)
+    assert table["rows"][0]["cells"] == ["db", "1/3", "<unknown>", "agent", "fluent-bit:3.1"]
+    assert len(table["columnDefinitions"]) == 5
+
+
 def test_accept_negotiation() -> None:
     table = ("Table", "meta.k8s.io", "v1")
     kubectl = ("application/json;as=Table;v=v1;g=meta.k8s.io,"
