@@ -1,26 +1,36 @@
 """A simulated EKS Kubernetes API server: HTTPS on 127.0.0.1, EKS tokens, kube-apiserver JSON.
 
 One :class:`SimulatedCluster` is one cluster: its own CA and certificate, its own port, its own
-objects.  The official ``kubernetes`` Python client talks to it unchanged (TLS verified against
-``ca_pem``, ``Authorization: Bearer k8s-aws-v1...``, urllib3 keep-alive).
+objects.  The official ``kubernetes`` Python client and the real ``kubectl`` talk to it unchanged
+(TLS verified against ``ca_pem``, ``Authorization: Bearer k8s-aws-v1...``, HTTP/1.1 keep-alive).
 
-Served (GET unless noted), for the resource types in :data:`RESOURCE_TYPES`:
+Served, for the resource types in :data:`.resources.RESOURCE_TYPES`:
 
-* lists across namespaces (``/api/v1/pods``), in one namespace (``/api/v1/namespaces/ns/pods``)
+* GET lists across namespaces (``/api/v1/pods``), in one namespace (``/api/v1/namespaces/ns/pods``)
   and of cluster-scoped kinds, with ``limit`` / ``continue`` paging, ``labelSelector`` and
   ``fieldSelector`` (the real per-kind field label allow-lists, see :mod:`.selectors`);
-* single objects (``.../namespaces/ns/pods/name``, ``/api/v1/nodes/name``);
+* GET single objects (``.../namespaces/ns/pods/name``, ``/api/v1/nodes/name``);
+* lists and objects as a ``meta.k8s.io/v1`` ``Table`` when ``Accept`` asks for one (what
+  ``kubectl get`` prints; kinds without a printer in :mod:`.tables` stay plain JSON);
+* PATCH with JSON patch, merge patch or strategic merge patch (:mod:`.patches`); pod specs only
+  change images (and the few fields the server lets an update change), workloads' generation
+  moves with their spec;
+* DELETE of one object, at once (no kubelet finishes a graceful deletion), with preconditions;
 * POST ``/api/v1/namespaces/ns/pods/name/eviction`` with the real eviction rules
   (``pkg/registry/core/pod/storage/eviction.go``): pods that are Pending, Succeeded, Failed or
   already terminating are deleted without consulting PodDisruptionBudgets; otherwise the single
   matching PDB must allow a disruption (429 when ``status.disruptionsAllowed`` is 0).  Like the
   real server, a pod covered by more than one PDB gets HTTP 201 carrying a *Failure* Status with
   ``code: 500``;
-* ``/version`` (an EKS-style ``gitVersion``), ``/api`` and ``/apis``.
+* ``/version`` (an EKS-style ``gitVersion``) and discovery (:mod:`.discovery`): ``/api``,
+  ``/apis`` (legacy or aggregated ``apidiscovery.k8s.io/v2``), ``/api/v1``, ``/apis/<g>/<v>``.
 
 Objects are stored as given (no defaulting, no admission); ``load`` only fills ``metadata.uid``,
-``metadata.resourceVersion`` and ``metadata.creationTimestamp`` when they are missing.  Watches and
-writes other than eviction are not served (405).
+``metadata.resourceVersion``, ``metadata.creationTimestamp`` and an event's
+``involvedObject.uid`` when they are missing.  Not served: watches, create, update (PUT),
+server-side apply, other subresources (``log``, ``exec``, ``scale``, ``status``) and
+``/openapi`` (kubectl's ``get``, ``describe``, ``patch``, ``set image``, ``label``, ``delete``
+do not need it; ``explain`` does).
 """
 
 from __future__ import annotations
@@ -47,7 +57,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pullmedic_sandbox import sts_token
+from pullmedic_sandbox import discovery, media, patches, sts_token, tables
+from pullmedic_sandbox.apierrors import (
+    ApiError,
+    bad_request,
+    generic_error,
+    not_found,
+    resource_details,
+    status_body,
+)
+from pullmedic_sandbox.resources import BY_URL, RESOURCE_TYPES, ResourceType, resource_type
 from pullmedic_sandbox.selectors import (
     SelectorError,
     convert_field_selector,
@@ -57,155 +76,18 @@ from pullmedic_sandbox.selectors import (
     selectable_fields,
 )
 from pullmedic_sandbox.tls import make_server_tls
+from pullmedic_sandbox.updates import check_preconditions, validated_update
 
 _LOG = logging.getLogger(__name__)
-_HANDSHAKE_TIMEOUT = 10.0
+_HANDSHAKE_TIMEOUT = 30.0  # generous: a busy machine may schedule the client late
 _POLL_INTERVAL = 0.05  # how quickly stop() is noticed by the accept loop
 _CONTINUE_VERSION = "meta.k8s.io/v1"
 
 Obj = dict[str, Any]
 
 
-# ------------------------------------------------------------------------------ resource types
-
-
-@dataclass(frozen=True)
-class ResourceType:
-    """One served resource: URL plural, kind, API group/version and scope."""
-
-    plural: str
-    kind: str
-    group: str
-    version: str
-    namespaced: bool
-
-    @property
-    def api_version(self) -> str:
-        """``v1`` for the core group, ``group/version`` otherwise."""
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    @property
-    def group_resource(self) -> str:
-        """``pods`` or ``deployments.apps``, as used in the server's messages."""
-        return f"{self.plural}.{self.group}" if self.group else self.plural
-
-
-RESOURCE_TYPES: tuple[ResourceType, ...] = (
-    ResourceType("pods", "Pod", "", "v1", True),
-    ResourceType("events", "Event", "", "v1", True),
-    ResourceType("nodes", "Node", "", "v1", False),
-    ResourceType("namespaces", "Namespace", "", "v1", False),
-    ResourceType("serviceaccounts", "ServiceAccount", "", "v1", True),
-    ResourceType("secrets", "Secret", "", "v1", True),
-    ResourceType("replicasets", "ReplicaSet", "apps", "v1", True),
-    ResourceType("deployments", "Deployment", "apps", "v1", True),
-    ResourceType("statefulsets", "StatefulSet", "apps", "v1", True),
-    ResourceType("daemonsets", "DaemonSet", "apps", "v1", True),
-    ResourceType("jobs", "Job", "batch", "v1", True),
-    ResourceType("cronjobs", "CronJob", "batch", "v1", True),
-    ResourceType("poddisruptionbudgets", "PodDisruptionBudget", "policy", "v1", True),
-)
-_BY_URL = {(rt.group, rt.version, rt.plural): rt for rt in RESOURCE_TYPES}
-_BY_NAME = {name.lower(): rt for rt in RESOURCE_TYPES for name in (rt.kind, rt.plural)}
-PODS = _BY_NAME["pods"]
-PDBS = _BY_NAME["poddisruptionbudgets"]
-
-
-def resource_type(kind_or_plural: str) -> ResourceType:
-    """Look a resource type up by kind (``Pod``) or plural (``pods``), case-insensitively."""
-    try:
-        return _BY_NAME[kind_or_plural.lower()]
-    except KeyError:
-        raise ValueError(f"unsupported kind {kind_or_plural!r}") from None
-
-
-# ------------------------------------------------------------------------- errors and bodies
-
-
-_GENERIC_ERRORS: dict[int, tuple[str, str]] = {
-    400: ("BadRequest", "the server rejected our request for an unknown reason"),
-    401: ("Unauthorized", "Unauthorized"),
-    404: ("NotFound", "the server could not find the requested resource"),
-    405: ("MethodNotAllowed", "the server does not allow this method on the requested resource"),
-    409: ("Conflict", "the server reported a conflict"),
-    422: ("Invalid", "the server rejected our request due to an error in our request"),
-    429: ("TooManyRequests", "Too many requests, please try again later."),
-    500: ("InternalError", 'an error on the server ("") has prevented the request from succeeding'),
-    503: ("ServiceUnavailable", "the server is currently unable to handle the request"),
-    504: (
-        "Timeout",
-        "the server was unable to return a response in the time allotted,"
-        " but may still be processing the request",
-    ),
-}
-
-
-class ApiError(Exception):
-    """An error answered as a ``Status`` object (and ``Retry-After`` when ``retry_after``)."""
-
-    def __init__(
-        self,
-        code: int,
-        reason: str,
-        message: str,
-        details: Obj | None = None,
-        retry_after: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code, self.reason, self.message = code, reason, message
-        self.details, self.retry_after = details, retry_after
-
-    def status(self) -> Obj:
-        """The Status body, fields in the server's order."""
-        details = dict(self.details or {})
-        if self.retry_after:
-            details["retryAfterSeconds"] = self.retry_after
-        return _status_body("Failure", self.code, self.message, self.reason, details or None)
-
-    def headers(self) -> tuple[tuple[str, str], ...]:
-        """``Retry-After`` when the error carries one."""
-        return (("Retry-After", str(self.retry_after)),) if self.retry_after else ()
-
-
-def _status_body(
-    status: str, code: int, message: str = "", reason: str = "", details: Obj | None = None
-) -> Obj:
-    """A ``metav1.Status`` (empty fields omitted, as Go's ``omitempty`` does)."""
-    body: Obj = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": status}
-    body.update({k: v for k, v in (("message", message), ("reason", reason)) if v})
-    if details is not None:
-        body["details"] = details
-    body["code"] = code
-    return body
-
-
-def _generic_error(code: int, message: str | None = None) -> ApiError:
-    """The error a server answers with for a bare status code."""
-    unknown = (
-        f"the server responded with the status code {code} but did not return more information"
-    )
-    reason, default = _GENERIC_ERRORS.get(code, ("Unknown", unknown))
-    return ApiError(code, reason, message or default)
-
-
-def _bad_request(message: str) -> ApiError:
-    """400 BadRequest."""
-    return ApiError(400, "BadRequest", message)
-
-
-def _resource_details(rt: ResourceType, name: str | None = None) -> Obj:
-    """``StatusDetails`` naming a resource (and object)."""
-    details: Obj = {"name": name} if name else {}
-    if rt.group:
-        details["group"] = rt.group
-    details["kind"] = rt.plural
-    return details
-
-
-def _not_found(rt: ResourceType, name: str) -> ApiError:
-    """404 for a missing object."""
-    message = f'{rt.group_resource} "{name}" not found'
-    return ApiError(404, "NotFound", message, _resource_details(rt, name))
+PODS = resource_type("pods")
+PDBS = resource_type("poddisruptionbudgets")
 
 
 # ------------------------------------------------------------------------------------ routing
@@ -242,15 +124,17 @@ def _route(path: str) -> _Route:
     elif len(parts) >= 3 and parts[0] == "apis":
         group, version, rest = parts[1], parts[2], parts[3:]
     else:
-        raise _generic_error(404)
+        raise generic_error(404)
     namespace = None
     if len(rest) >= 3 and rest[0] == "namespaces":
         namespace, rest = rest[1], rest[2:]
-    rt = _BY_URL.get((group, version, rest[0])) if rest else None
+    if not rest and discovery.resource_list(group, version) is not None:
+        return _Route(path)
+    rt = BY_URL.get((group, version, rest[0])) if rest else None
     if rt is None or len(rest) > 3 or (namespace is not None and not rt.namespaced):
-        raise _generic_error(404)
+        raise generic_error(404)
     if len(rest) > 1 and rt.namespaced and namespace is None:
-        raise _generic_error(404)
+        raise generic_error(404)
     name = rest[1] if len(rest) > 1 else None
     subresource = rest[2] if len(rest) > 2 else None
     return _Route(path, rt, namespace, name, subresource)
@@ -270,7 +154,7 @@ def _forbidden(route: _Route, method: str, user: str) -> ApiError:
         f'{subject} is forbidden: User "{user}" cannot {verb} resource "{resource}"'
         f' in API group "{rt.group}" {scope}'
     )
-    return ApiError(403, "Forbidden", message, _resource_details(rt, route.name))
+    return ApiError(403, "Forbidden", message, resource_details(rt, route.name))
 
 
 # -------------------------------------------------------------------------------------- store
@@ -463,11 +347,11 @@ def _decode_continue(token: str) -> tuple[int, str]:
         decoded = json.loads(raw)
         revision, start = decoded["rv"], decoded["start"]
     except (binascii.Error, ValueError, TypeError, KeyError) as error:
-        raise _bad_request(f"invalid continue token: continue key is not valid: {error}") from error
+        raise bad_request(f"invalid continue token: continue key is not valid: {error}") from error
     if decoded.get("v") != _CONTINUE_VERSION or not isinstance(revision, int) or revision <= 0:
-        raise _bad_request("invalid continue token: continue key is not valid: unrecognized token")
+        raise bad_request("invalid continue token: continue key is not valid: unrecognized token")
     if not isinstance(start, str) or not start:
-        raise _bad_request(
+        raise bad_request(
             "invalid continue token: continue key is not valid: encoded start key empty"
         )
     return revision, start
@@ -479,7 +363,7 @@ def _limit(query: Mapping[str, str]) -> int:
     try:
         return max(int(raw), 0) if raw else 0
     except ValueError:
-        raise _bad_request(f'strconv.ParseInt: parsing "{raw}": invalid syntax') from None
+        raise bad_request(f'strconv.ParseInt: parsing "{raw}": invalid syntax') from None
 
 
 def _list_filter(rt: ResourceType, query: Mapping[str, str]) -> Callable[[Obj], bool] | None:
@@ -490,7 +374,7 @@ def _list_filter(rt: ResourceType, query: Mapping[str, str]) -> Callable[[Obj], 
             rt.kind, parse_field_selector(query.get("fieldSelector", ""))
         )
     except SelectorError as error:
-        raise _bad_request(str(error)) from error
+        raise bad_request(str(error)) from error
     if labels.empty and not fields.terms:
         return None
 
@@ -514,6 +398,7 @@ class RequestRecord:
     path: str
     query: Mapping[str, str]
     status: int
+    at: float = 0.0  # time.monotonic() when answered
 
 
 @dataclass
@@ -534,11 +419,28 @@ class Response:
     status: int
     body: bytes
     headers: tuple[tuple[str, str], ...] = field(default=())
+    content_type: str = media.JSON
 
 
-def _json_response(status: int, body: Obj, headers: tuple[tuple[str, str], ...] = ()) -> Response:
+def _json_response(
+    status: int,
+    body: Obj,
+    headers: tuple[tuple[str, str], ...] = (),
+    content_type: str = media.JSON,
+) -> Response:
     """Serialize a JSON body once, compactly."""
-    return Response(status, json.dumps(body, separators=(",", ":")).encode(), headers)
+    return Response(status, json.dumps(body, separators=(",", ":")).encode(), headers, content_type)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What a handler needs of a request besides its route."""
+
+    method: str
+    query: Mapping[str, str]
+    body: bytes
+    accept: str
+    content_type: str
 
 
 class SimulatedCluster:
@@ -608,15 +510,38 @@ class SimulatedCluster:
     # -- state
 
     def load(self, objects: Iterable[Mapping[str, Any]]) -> None:
-        """Add (or replace) objects given as in YAML: apiVersion, kind, metadata, spec, status."""
+        """Add (or replace) objects given as in YAML: apiVersion, kind, metadata, spec, status.
+
+        An event without ``involvedObject.uid`` gets the uid of the object it names when that
+        object is loaded too: the kubelet's events always carry it, and ``kubectl describe``
+        finds a pod's events by it.
+        """
         with self._store.lock:
-            for obj in objects:
-                rt, stored = _prepare(obj, self._store.revision + 1)
+            prepared = [_prepare(obj, self._store.revision + 1) for obj in objects]
+            uids = {(rt.kind, o["metadata"].get("namespace") or None, o["metadata"]["name"]):
+                    o["metadata"]["uid"] for rt, o in prepared}
+            for rt, stored in prepared:
+                involved = stored.get("involvedObject")
+                if rt.kind == "Event" and isinstance(involved, dict) and not involved.get("uid"):
+                    uid = uids.get((involved.get("kind"), involved.get("namespace") or None,
+                                    involved.get("name"))) or self._uid_of(involved)
+                    if uid:
+                        involved["uid"] = uid
                 self._store.put(rt, stored)
 
     def clear(self) -> None:
         """Remove every object."""
         self._store.clear()
+
+    def _uid_of(self, involved: Mapping[str, Any]) -> str | None:
+        """The uid of the stored object an event's ``involvedObject`` names, if any."""
+        try:
+            rt = resource_type(str(involved.get("kind", "")))
+        except ValueError:
+            return None
+        namespace = involved.get("namespace") if rt.namespaced else None
+        obj = self._store.get(rt, namespace, str(involved.get("name", "")))
+        return None if obj is None else obj["metadata"].get("uid")
 
     def objects(self, kind: str) -> list[Obj]:
         """Copies of every object of a kind (``Pod`` or ``pods``), in namespace/name order."""
@@ -659,59 +584,73 @@ class SimulatedCluster:
 
     # -- request handling
 
-    def handle(self, method: str, target: str, authorization: str, body: bytes) -> Response:
-        """Answer one HTTP request and record it."""
+    def handle(
+        self,
+        method: str,
+        target: str,
+        authorization: str,
+        body: bytes,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Answer one HTTP request and record it (``headers``: ``Accept``, ``Content-Type``)."""
         if self._delay:
             time.sleep(self._delay)
         parts = urlsplit(target)
         # Reversed so that, as in Go's url.Values.Get, the first of repeated parameters wins.
         query = dict(parse_qsl(parts.query, keep_blank_values=True)[::-1])
+        headers = headers or {}
+        request = _Request(
+            method,
+            query,
+            body,
+            headers.get("Accept", ""),
+            headers.get("Content-Type", "").partition(";")[0].strip().lower(),
+        )
         try:
-            response = self._answer(method, parts.path, target, query, authorization, body)
+            response = self._answer(parts.path, target, authorization, request)
         except ApiError as error:
             response = _json_response(error.code, error.status(), error.headers())
         except Exception:  # a server answers 500 rather than dropping the connection
             _LOG.exception("unhandled error for %s %s", method, target)
-            response = _json_response(500, _generic_error(500).status())
+            response = _json_response(500, generic_error(500).status())
         with self._lock:
-            self.requests.append(RequestRecord(method, parts.path, query, response.status))
+            self.requests.append(
+                RequestRecord(method, parts.path, query, response.status, time.monotonic())
+            )
         return response
 
-    def _answer(
-        self,
-        method: str,
-        path: str,
-        target: str,
-        query: Mapping[str, str],
-        authorization: str,
-        body: bytes,
-    ) -> Response:
+    def _answer(self, path: str, target: str, authorization: str, request: _Request) -> Response:
         """Authenticate, apply faults, route and serve."""
+        method = request.method
         user = self._authenticate(authorization, method, path)
         route = _route(path)
         self._apply_fault(target, route, method, user)
         if route.resource is None:
-            return self._non_resource(route, method)
+            return self._non_resource(route, request)
         if route.subresource == "eviction" and route.resource is PODS and method == "POST":
-            return self._evict(route, query, body)
+            return self._evict(route, request.query, request.body)
         if route.subresource is not None:
-            raise _generic_error(404)
-        if method != "GET":
-            raise _generic_error(405)
-        if route.name is None:
-            return self._list(route, query)
-        return self._get(route)
+            raise generic_error(404)
+        if method == "GET" and route.name is None:
+            return self._list(route, request)
+        if method == "GET":
+            return self._get(route, request)
+        if method == "DELETE" and route.name is not None:
+            return self._delete(route, request)
+        if method == "PATCH" and route.name is not None:
+            return self._patch(route, request)
+        raise generic_error(405)
 
     def _authenticate(self, authorization: str, method: str, path: str) -> str:
         """The access key id of a valid EKS token for this cluster; 401 otherwise."""
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
             _LOG.info("401 %s %s on %s: no bearer token", method, path, self.name)
-            raise _generic_error(401)
+            raise generic_error(401)
         check = sts_token.verify(token.strip(), self.name, self._secrets)
         if not check.ok:
             _LOG.info("401 %s %s on %s: %s", method, path, self.name, check.reason)
-            raise _generic_error(401)
+            raise generic_error(401)
         return check.access_key_id or ""
 
     def _apply_fault(self, target: str, route: _Route, method: str, user: str) -> None:
@@ -725,21 +664,36 @@ class SimulatedCluster:
                 if fault.remaining <= 0:
                     self._faults.remove(fault)
         error = (
-            _forbidden(route, method, user) if fault.status == 403 else _generic_error(fault.status)
+            _forbidden(route, method, user) if fault.status == 403 else generic_error(fault.status)
         )
         error.message = fault.message or error.message
         error.retry_after = fault.retry_after
         raise error
 
-    def _non_resource(self, route: _Route, method: str) -> Response:
-        """``/version``, ``/api`` and ``/apis``."""
-        if method != "GET":
-            raise _generic_error(405)
+    def _non_resource(self, route: _Route, request: _Request) -> Response:
+        """``/version`` and discovery: ``/api``, ``/apis`` (legacy or aggregated) and the
+        ``APIResourceList`` of each served group version."""
+        if request.method != "GET":
+            raise generic_error(405)
         if route.path == "/version":
             return _json_response(200, self._version())
-        if route.path == "/api":
-            return _json_response(200, self._core_versions())
-        return _json_response(200, _group_list())
+        if route.path in {"/api", "/apis"}:
+            chosen = _negotiate(
+                request.accept,
+                (discovery.AGGREGATED_KIND, discovery.AGGREGATED_GROUP, discovery.AGGREGATED_VERSION),
+            )
+            if chosen.as_kind:
+                body = discovery.aggregated(core=route.path == "/api")
+                return _json_response(200, body, (("Vary", "Accept"),), chosen.header())
+            if route.path == "/api":
+                address = self.endpoint.removeprefix("https://")
+                return _json_response(200, discovery.core_versions(address))
+            return _json_response(200, discovery.group_list())
+        parts = route.path.split("/")  # "", "api", "v1" or "", "apis", group, version
+        group, version = (parts[2] if parts[1] == "apis" else ""), parts[-1]
+        listing = discovery.resource_list(group, version)
+        assert listing is not None  # _route only lets served group versions through
+        return _json_response(200, listing)
 
     def _version(self) -> Obj:
         """Version info shaped like an EKS control plane's."""
@@ -757,31 +711,29 @@ class SimulatedCluster:
             "platform": "linux/amd64",
         }
 
-    def _core_versions(self) -> Obj:
-        """``/api`` discovery."""
-        address = self.endpoint.removeprefix("https://")
-        return {
-            "kind": "APIVersions",
-            "versions": ["v1"],
-            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": address}],
-        }
-
-    def _get(self, route: _Route) -> Response:
-        """One object, or 404."""
+    def _get(self, route: _Route, request: _Request) -> Response:
+        """One object (as a Table when asked for), or 404."""
         rt = route.resource
         assert rt is not None and route.name is not None
         obj = self._store.get(rt, route.namespace, route.name)
         if obj is None:
-            raise _not_found(rt, route.name)
-        return _json_response(200, _typed(rt, obj))
+            raise not_found(rt, route.name)
+        typed = _typed(rt, obj)
+        chosen = _negotiate(request.accept, _table_of(rt))
+        if chosen.as_kind:
+            version = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
+            body = tables.table(rt.kind, [typed], version, request.query.get("includeObject", ""))
+            return _json_response(200, body, content_type=chosen.header())
+        return _json_response(200, typed)
 
-    def _list(self, route: _Route, query: Mapping[str, str]) -> Response:
-        """A (possibly paged and filtered) list."""
-        rt = route.resource
+    def _list(self, route: _Route, request: _Request) -> Response:
+        """A (possibly paged and filtered) list, as a Table when asked for."""
+        rt, query = route.resource, request.query
         assert rt is not None
         if query.get("watch") in {"true", "1"}:
             message = f'watch is not supported on resources of kind "{rt.group_resource}"'
-            raise ApiError(405, "MethodNotAllowed", message, _resource_details(rt))
+            raise ApiError(405, "MethodNotAllowed", message, resource_details(rt))
+        chosen = _negotiate(request.accept, _table_of(rt))
         keep = _list_filter(rt, query)
         revision, start = self._continue_from(query)
         page = self._store.page(rt, route.namespace, start, _limit(query), keep)
@@ -790,9 +742,59 @@ class SimulatedCluster:
             metadata["continue"] = _encode_continue(revision or page.revision, page.last_key)
             if page.remaining is not None:
                 metadata["remainingItemCount"] = page.remaining
+        if chosen.as_kind:
+            typed = [_typed(rt, obj) for obj in page.items]
+            body = tables.table(rt.kind, typed, metadata, query.get("includeObject", ""))
+            return _json_response(200, body, content_type=chosen.header())
         body = {"kind": f"{rt.kind}List", "apiVersion": rt.api_version, "metadata": metadata}
         body["items"] = page.items
         return _json_response(200, body)
+
+    def _delete(self, route: _Route, request: _Request) -> Response:
+        """Delete one object at once (no kubelet here to finish a graceful pod deletion)."""
+        rt, name = route.resource, route.name
+        assert rt is not None and name is not None
+        options = _json_object(request.body)
+        dry_run = request.query.get("dryRun") == "All" or "All" in (options.get("dryRun") or [])
+        with self._store.lock:
+            obj = self._store.get(rt, route.namespace, name)
+            if obj is None:
+                raise not_found(rt, name)
+            check_preconditions(rt, obj, options.get("preconditions") or {})
+            if not dry_run:
+                self._store.delete(rt, route.namespace, name)
+        if rt is PODS:
+            return _json_response(200, _typed(rt, obj))
+        details = {**resource_details(rt, name), "uid": obj["metadata"].get("uid", "")}
+        return _json_response(200, status_body("Success", 200, details=details))
+
+    def _patch(self, route: _Route, request: _Request) -> Response:
+        """Apply a JSON, merge or strategic merge patch; the result replaces the object."""
+        rt, name = route.resource, route.name
+        assert rt is not None and name is not None
+        if request.content_type not in patches.SUPPORTED:
+            accepted = ", ".join(patches.SUPPORTED)
+            message = (
+                f"the body of the request was in an unknown format - accepted media types"
+                f" include: {accepted}"
+            )
+            raise ApiError(415, "UnsupportedMediaType", message)
+        with self._store.lock:
+            obj = self._store.get(rt, route.namespace, name)
+            if obj is None:
+                raise not_found(rt, name)
+            current = _typed(rt, obj)
+            try:
+                patched = patches.apply(request.content_type, current, request.body)
+            except patches.PatchError as error:
+                reason = "BadRequest" if error.status == 400 else "Invalid"
+                raise ApiError(error.status, reason, str(error)) from error
+            stored = validated_update(rt, current, patched, self._store.revision + 1)
+            if stored is None:
+                return _json_response(200, current)
+            if request.query.get("dryRun") != "All":
+                self._store.put(rt, stored)
+        return _json_response(200, _typed(rt, stored))
 
     @staticmethod
     def _continue_from(query: Mapping[str, str]) -> tuple[int, str]:
@@ -801,7 +803,7 @@ class SimulatedCluster:
         if not token:
             return 0, ""
         if query.get("resourceVersion", "0") not in {"", "0"}:
-            raise _bad_request("specifying resource version is not allowed when using continue")
+            raise bad_request("specifying resource version is not allowed when using continue")
         return _decode_continue(token)
 
     def _evict(self, route: _Route, query: Mapping[str, str], body: bytes) -> Response:
@@ -809,21 +811,21 @@ class SimulatedCluster:
         assert route.name is not None
         eviction = _json_object(body)
         if (eviction.get("metadata") or {}).get("name") != route.name:
-            raise _bad_request("name in URL does not match name in Eviction object")
+            raise bad_request("name in URL does not match name in Eviction object")
         dry_run = query.get("dryRun") == "All" or "All" in (
             (eviction.get("deleteOptions") or {}).get("dryRun") or []
         )
         with self._store.lock:
             pod = self._store.get(PODS, route.namespace, route.name)
             if pod is None:
-                raise _not_found(PODS, route.name)
+                raise not_found(PODS, route.name)
             if not _can_ignore_budget(pod):
                 refused = self._consume_budget(pod, dry_run)
                 if refused is not None:
                     return refused
             if not dry_run:
                 self._store.delete(PODS, route.namespace, route.name)
-        return _json_response(201, _status_body("Success", 201))
+        return _json_response(201, status_body("Success", 201))
 
     def _consume_budget(self, pod: Obj, dry_run: bool) -> Response | None:
         """Check and decrement the pod's PDB; a response when the eviction cannot proceed."""
@@ -836,7 +838,7 @@ class SimulatedCluster:
                 "This pod has more than one PodDisruptionBudget,"
                 " which the eviction subresource does not support."
             )
-            return _json_response(201, _status_body("Failure", 500, message))
+            return _json_response(201, status_body("Failure", 500, message))
         if not budgets:
             return None
         budget = budgets[0]
@@ -888,25 +890,31 @@ def _decremented(budget: Obj, pod_name: str) -> Obj:
     return updated
 
 
+def _negotiate(accept: str, transform: tuple[str, str, str] | None) -> media.MediaType:
+    """The response media type for ``Accept`` (406 when nothing acceptable is offered)."""
+    chosen = media.choose(accept, transform)
+    if chosen is None:
+        message = f"only the following media types are accepted: {media.JSON}"
+        raise ApiError(406, "NotAcceptable", message)
+    return chosen
+
+
+def _table_of(rt: ResourceType) -> tuple[str, str, str] | None:
+    """The Table transformation when the kind has a printer."""
+    if not tables.has_printer(rt.kind):
+        return None
+    return ("Table", tables.TABLE_GROUP, tables.TABLE_VERSION)
+
+
 def _json_object(body: bytes) -> Obj:
     """A JSON object request body (400 otherwise)."""
     try:
         decoded = json.loads(body or b"{}")
     except ValueError as error:
-        raise _bad_request(f"the body of the request was in an unknown format: {error}") from error
+        raise bad_request(f"the body of the request was in an unknown format: {error}") from error
     if not isinstance(decoded, dict):
-        raise _bad_request("the body of the request was in an unknown format")
+        raise bad_request("the body of the request was in an unknown format")
     return decoded
-
-
-def _group_list() -> Obj:
-    """``/apis`` discovery for the served groups."""
-    groups = sorted({rt.group for rt in RESOURCE_TYPES if rt.group})
-    entries = []
-    for group in groups:
-        version = {"groupVersion": f"{group}/v1", "version": "v1"}
-        entries.append({"name": group, "versions": [version], "preferredVersion": version})
-    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": entries}
 
 
 # ------------------------------------------------------------------------------- HTTP server
@@ -993,11 +1001,14 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         authorization = self.headers.get("Authorization", "")
-        response = self.server.cluster.handle(self.command, self.path, authorization, body)
+        headers = {name: self.headers.get(name, "") for name in ("Accept", "Content-Type")}
+        response = self.server.cluster.handle(
+            self.command, self.path, authorization, body, headers
+        )
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", response.content_type)
         self.send_header("Cache-Control", "no-cache, private")
         self.send_header("Audit-Id", str(uuid.uuid4()))
         self.send_header("Content-Length", str(len(response.body)))

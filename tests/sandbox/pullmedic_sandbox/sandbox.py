@@ -13,9 +13,11 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
+from urllib.error import URLError
 from urllib.request import Request, urlopen
 
 import boto3
+from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 from pullmedic_sandbox.aws_seed import Refs, seed, seed_fargate_profiles, substitute
@@ -27,6 +29,14 @@ ACCESS_KEY = "AKIAPULLMEDICSANDBOX"
 SECRET_KEY = "pullmedic-sandbox-secret-key"
 TOPIC_NAME = "pullmedic-alerts"
 QUEUE_NAME = "pullmedic-alerts-reader"
+#: moto's reset re-creates every backend it has made (IAM loads its managed policies again for each
+#: account), which grows over a session and takes well over 10 s on a busy two-core machine.
+RESET_TIMEOUT_SECONDS = float(os.environ.get("PULLMEDIC_SANDBOX_RESET_TIMEOUT", "60"))
+RESET_ATTEMPTS = 3
+#: Seeding clients wait longer than botocore's 60 s default: a timed-out create that botocore
+#: retries could create a resource twice (moto's first IAM call in an account loads every
+#: managed policy, seconds on an idle machine).
+_PATIENT = Config(connect_timeout=30, read_timeout=180)
 
 
 class Sandbox:
@@ -84,7 +94,8 @@ class Sandbox:
     def client(self, service: str, region: str | None = None) -> Any:
         """A boto3 client for the sandbox (for seeding and for reading results back)."""
         return boto3.client(service, region_name=region or self.region, endpoint_url=self.endpoint_url,
-                            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+                            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                            config=_PATIENT)
 
     def load(self, scenario: Scenario) -> None:
         """Reset AWS and Kubernetes state and seed `scenario` (its AWS resources first).
@@ -121,7 +132,7 @@ class Sandbox:
         return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url,
                             aws_access_key_id=keys["AccessKeyId"],
                             aws_secret_access_key=keys["SecretAccessKey"],
-                            aws_session_token=keys["SessionToken"])
+                            aws_session_token=keys["SessionToken"], config=_PATIENT)
 
     def messages(self) -> list[dict[str, Any]]:
         """SNS notifications delivered to the reader queue so far (each: the SNS envelope)."""
@@ -148,8 +159,27 @@ class Sandbox:
                  "attributes": attrs} for mid, message, subject, attrs, _ in topic.sent_notifications]
 
     def _reset(self) -> None:
+        """Stop the clusters and reset moto, retrying a reset that timed out.
+
+        A retry is safe: moto runs resets one at a time (``BackendDict.reset`` holds
+        ``backend_lock``), so the retry returns only after the timed-out reset has finished too.
+        """
         self._stop_clusters()
-        urlopen(Request(f"{self.endpoint_url}/moto-api/reset", method="POST"), timeout=10).read()
+        url = f"{self.endpoint_url}/moto-api/reset"
+        for _ in range(RESET_ATTEMPTS):
+            try:
+                urlopen(Request(url, method="POST"), timeout=RESET_TIMEOUT_SECONDS).read()
+                return
+            except TimeoutError:
+                continue
+            except URLError as error:
+                if not isinstance(error.reason, TimeoutError):
+                    raise
+        raise SandboxTimeout(
+            f"moto did not reset within {RESET_ATTEMPTS} x {RESET_TIMEOUT_SECONDS:g} s ({url}):"
+            " the machine is overloaded; run fewer tests in parallel or raise"
+            " PULLMEDIC_SANDBOX_RESET_TIMEOUT (seconds)"
+        )
 
     def _stop_clusters(self) -> None:
         for cluster in self.clusters.values():
@@ -177,6 +207,10 @@ class Sandbox:
         queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
         sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs",
                       Endpoint=queue_arn["Attributes"]["QueueArn"])
+
+
+class SandboxTimeout(RuntimeError):
+    """The sandbox's own servers did not answer in time, with what to do about it."""
 
 
 class _IssuedKeys(Mapping[str, str]):
