@@ -129,8 +129,8 @@ MALFORMED_PODS = [
     {"metadata": None, "spec": None, "status": None},
     {"status": {"phase": "Pending", "containerStatuses": None}},
     {"status": {"phase": "Pending", "containerStatuses": [None, 5, "x"]}},
-    {"status": {"phase": "Pending", "containerStatuses": [{"name": ["c"], "image": {"a": 1},
-                                                            "state": {"waiting": {"reason": ["ErrImagePull"]}}}]}},
+    {"status": {"phase": "Pending", "containerStatuses": [
+        {"name": ["c"], "image": {"a": 1}, "state": {"waiting": {"reason": ["ErrImagePull"]}}}]}},
     {"metadata": {"name": 5, "ownerReferences": [None, "x", {"kind": 7}], "labels": ["a"]},
      "spec": {"nodeName": ["n"], "imagePullSecrets": [None, {"name": None}]},
      "status": {"phase": "Pending", "containerStatuses": [waiting("c", "ErrImagePull", message=None)]}},
