@@ -1,5 +1,5 @@
 """The `pullmedic` command: scan from a laptop, silence alerts, fix a problem, explain a message,
-run the demo."""
+check a deployment (doctor), run the demo."""
 
 from __future__ import annotations
 
@@ -70,6 +70,16 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--jsonl", action="store_true",
                          help='read {"message": ..., "image": ...} lines on stdin, write JSON lines')
     explain.set_defaults(run=_explain)
+
+    doctor = commands.add_parser("doctor", help="check access, reachability and permissions of "
+                                 "the deployment's clusters, alerts and state (exit 1 unless all ok)")
+    doctor.add_argument("--cluster", action="append", help="cluster name (repeatable; default: "
+                        "$PULLMEDIC_CLUSTERS, else every cluster of the Region)")
+    doctor.add_argument("--function", help="the scan function (the stack's FunctionName output): "
+                        "its role and network are checked (default: your own identity)")
+    doctor.add_argument("--region", help="AWS region (default: your configuration's)")
+    doctor.add_argument("--json", action="store_true", help="print the checklist as JSON")
+    doctor.set_defaults(run=_doctor)
 
     demo = commands.add_parser("demo", help="run the real handler against the local sandbox")
     demo.add_argument("--scenario", action="append",
@@ -209,6 +219,20 @@ def _explain_lines(stdin: TextIO, stdout: TextIO) -> int:
             out, status = {"line": number, "error": str(err)}, 1
         stdout.write(json.dumps(out) + "\n")
     return status
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    """The checklist of the event {"doctor": ...}, as a table (or JSON); 0 only when all is ok."""
+    from pullmedic.bootstrap import bootstrap
+    from pullmedic.doctor.run import run_doctor, table
+    from pullmedic.event import parse_doctor
+    from pullmedic.settings import load
+
+    order = parse_doctor({"doctor": {"clusters": args.cluster} if args.cluster else {}})
+    settings = load()
+    result = run_doctor(order, settings, bootstrap(settings, region=args.region), function=args.function)
+    print(json.dumps(result, indent=2) if args.json else table(result))
+    return 0 if result["doctor"]["ok"] else 1
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -16,7 +16,9 @@ Served (GET unless noted), for the resource types in :data:`RESOURCE_TYPES`:
   matching PDB must allow a disruption (429 when ``status.disruptionsAllowed`` is 0).  Like the
   real server, a pod covered by more than one PDB gets HTTP 201 carrying a *Failure* Status with
   ``code: 500``;
-* ``/version`` (an EKS-style ``gitVersion``), ``/api`` and ``/apis``.
+* ``/version`` (an EKS-style ``gitVersion``), ``/api`` and ``/apis``;
+* POST ``/apis/authorization.k8s.io/v1/selfsubjectaccessreviews``, answered from ``rbac``: the
+  verbs and resources a scenario denies are refused (403) and reviewed as not allowed alike.
 
 Objects are stored as given (no defaulting, no admission); ``load`` only fills ``metadata.uid``,
 ``metadata.resourceVersion`` and ``metadata.creationTimestamp`` when they are missing.  Watches and
@@ -46,7 +48,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pullmedic_sandbox import sts_token
+from pullmedic_sandbox import rbac, sts_token
 from pullmedic_sandbox.selectors import (
     SelectorError,
     convert_field_selector,
@@ -552,6 +554,7 @@ class SimulatedCluster:
         self._tls = make_server_tls()
         self._store = _Store()
         self._faults: list[_Fault] = []
+        self.rbac = rbac.Rbac()  # what the cluster refuses (403), and its reviews say so
         self._lock = threading.Lock()
         self._server: _ApiServer | None = None
         self._thread: threading.Thread | None = None
@@ -678,8 +681,16 @@ class SimulatedCluster:
     ) -> Response:
         """Authenticate, apply faults, route and serve."""
         user = self._authenticate(authorization, method, path)
+        if rbac.is_review(path):
+            self._apply_fault(target, _Route(path), method, user)
+            return _json_response(*rbac.review(method, path, body, self.rbac))
         route = _route(path)
         self._apply_fault(target, route, method, user)
+        if route.resource is not None and not self.rbac.allows(
+            route.verb(method), route.resource.group, route.resource.plural,
+            route.subresource or "", route.namespace or ""
+        ):
+            raise _forbidden(route, method, user)
         if route.resource is None:
             return self._non_resource(route, method)
         if route.subresource == "eviction" and route.resource is PODS and method == "POST":

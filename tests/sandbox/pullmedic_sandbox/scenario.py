@@ -28,6 +28,10 @@ class ClusterSpec:
     version: str = "1.31"
     deny: int | None = None  # answer every Kubernetes request with this status (401, 403...)
     account: str | None = None  # the AWS account of the cluster (None: the sandbox's own)
+    # `deny` given as a list instead: the verbs refused with 403 (and reviewed as not allowed),
+    # e.g. ["list nodes", "create pods/eviction in team"] (see pullmedic_sandbox.rbac)
+    forbid: tuple[str, ...] = ()
+    authentication_mode: str = "API_AND_CONFIG_MAP"  # describe-cluster's accessConfig
 
 
 @dataclass(frozen=True)
@@ -55,12 +59,19 @@ def load(path: Path, now: datetime | None = None) -> Scenario:
     if not isinstance(raw, dict) or not isinstance(raw.get("clusters"), list):
         raise ScenarioError(f"{path}: needs a mapping with a 'clusters' list")
     raw = _resolve_times(raw, now or datetime.now(UTC))
-    clusters = [ClusterSpec(c["name"], list(c.get("objects") or []), str(c.get("version", "1.31")),
-                            c.get("deny"), c.get("account")) for c in raw["clusters"]]
+    clusters = [_cluster(c) for c in raw["clusters"]]
     return Scenario(name=str(raw.get("name") or path.stem),
                     description=str(raw.get("description", "")).strip(),
                     region=str(raw.get("region", "us-east-2")), clusters=clusters,
                     aws=dict(raw.get("aws") or {}), expect=list(raw.get("expect") or []))
+
+
+def _cluster(raw: dict[str, Any]) -> ClusterSpec:
+    deny = raw.get("deny")
+    forbid = tuple(str(rule) for rule in deny) if isinstance(deny, list) else ()
+    return ClusterSpec(raw["name"], list(raw.get("objects") or []), str(raw.get("version", "1.31")),
+                       None if forbid else deny, raw.get("account"), forbid,
+                       str(raw.get("authentication_mode", "API_AND_CONFIG_MAP")))
 
 
 def bundled() -> list[Path]:

@@ -1,0 +1,54 @@
+"""The deployed parts of pullmedic in the sandbox: the function's role, subscriptions of the alert
+topic, the cluster's endpoint settings. moto cannot model some of them (an e-mail that awaits
+confirmation, an endpoint's access settings); those are set in its backend, as AWS would show them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from pullmedic_sandbox.sandbox import ACCOUNT, Sandbox
+
+FUNCTION_ROLE = "pullmedic-scan"
+
+
+def function_role(sandbox: Sandbox, allowed: Iterable[str]) -> dict[str, str]:
+    """Create the function's role allowing `allowed` (on any resource), assume it, and return the
+    environment a Lambda function running as it has (its temporary credentials)."""
+    iam = sandbox.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": "lambda.amazonaws.com"}}]}
+    role = iam.create_role(RoleName=FUNCTION_ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Allowed", "Effect": "Allow", "Action": sorted(allowed), "Resource": "*"}]}
+    iam.put_role_policy(RoleName=FUNCTION_ROLE, PolicyName="read-for-diagnosis",
+                        PolicyDocument=json.dumps(policy))
+    keys = sandbox.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="pullmedic-scan")
+    credentials = keys["Credentials"]
+    return {"AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": credentials["SessionToken"],
+            "AWS_LAMBDA_FUNCTION_NAME": "pullmedic-ScanFunction-sandbox"}
+
+
+def subscribe_email(sandbox: Sandbox, address: str, *, confirmed: bool) -> str:
+    """Subscribe `address` to the alert topic; unless `confirmed`, it awaits confirmation as an
+    e-mail does until its link is clicked (moto confirms every subscription at once)."""
+    from moto.sns.models import sns_backends
+
+    arn = sandbox.client("sns").subscribe(TopicArn=sandbox.topic_arn, Protocol="email", Endpoint=address,
+                                          ReturnSubscriptionArn=True)["SubscriptionArn"]
+    if not confirmed:
+        sns_backends[ACCOUNT][sandbox.region].subscriptions[arn].attributes["PendingConfirmation"] = "true"
+    return arn
+
+
+def endpoint_access(sandbox: Sandbox, cluster: str, *, public: bool = True, private: bool = False,
+                    cidrs: tuple[str, ...] = ("0.0.0.0/0",)) -> None:
+    """The cluster endpoint's access settings, as describe-cluster shows them."""
+    from moto.eks.models import eks_backends
+
+    record = eks_backends[ACCOUNT][sandbox.region].clusters[cluster]
+    record.resources_vpc_config = {**record.resources_vpc_config, "endpointPublicAccess": public,
+                                   "endpointPrivateAccess": private, "publicAccessCidrs": list(cidrs)}
