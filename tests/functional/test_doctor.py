@@ -14,6 +14,7 @@ from pullmedic.cli import main
 from pullmedic.permissions import READ_ACTIONS
 from pullmedic_sandbox.deployment import endpoint_access, function_role, subscribe_email
 from pullmedic_sandbox.handler import invoke, load_handler
+from pullmedic_sandbox.rbac import Rbac
 from pullmedic_sandbox.sandbox import Sandbox
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -126,3 +127,21 @@ def test_without_the_function_role_the_identity_and_network_are_unknown(
     assert status == 1
     assert "pass --function FUNCTION_NAME" in out
     assert "no state table" in out  # PULLMEDIC_TABLE is not set
+
+
+def test_without_node_reads_the_scan_finds_the_instance_by_host_ip_and_says_so(
+        world, sandbox: Sandbox, handler: Any) -> None:
+    """AmazonEKSViewPolicy alone (no RBAC manifest): nodes cannot be listed, the cause is still
+    proven from the instance behind the pod's host IP, and the evidence says how it was found."""
+    world("evidence-arm64-node-amd64-image")
+    sandbox.clusters["evidence-arm64-node-amd64-image"].rbac = Rbac(["list nodes"])
+
+    summary = invoke(handler, {"dry_run": True})
+
+    (finding,) = summary["findings"]
+    assert finding["cause"] == "platform_mismatch" and finding["confidence"] == "confirmed"
+    assert any(line.startswith("note: cannot list nodes (nodes: HTTP 403: nodes is forbidden")
+               and line.endswith("the pod's instance was found by its host IP 10.0.1.10")
+               for line in finding["evidence"]), finding["evidence"]
+    assert [r.status for r in sandbox.clusters["evidence-arm64-node-amd64-image"].requests
+            if r.path == "/api/v1/nodes"] == [403]
