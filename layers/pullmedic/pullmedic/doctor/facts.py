@@ -98,6 +98,7 @@ class ClusterFacts:
     entry: AccessEntry | None | Unavailable = None  # None: no entry for the role
     security_groups: list[dict[str, Any]] | Unavailable = field(default_factory=list)
     kube: KubeAccess = field(default_factory=KubeAccess)
+    late: bool = False  # not checked before the deadline (`cluster` says so)
 
 
 @dataclass(frozen=True)

@@ -54,13 +54,14 @@ class DoctorReader:
     def __init__(self, client_for: ClientFor, region: str) -> None:
         self._client_for, self.region = client_for, region
 
-    def _client(self, service: str) -> Any:
+    def client(self, service: str) -> Any:
+        """The service's client in the deployment's Region (one per run)."""
         return self._client_for(service, self.region)
 
     def caller(self) -> str | Unavailable:
         """The caller's ARN (sts:GetCallerIdentity needs no permission)."""
         try:
-            return str(self._client("sts").get_caller_identity()["Arn"])
+            return str(self.client("sts").get_caller_identity()["Arn"])
         except (ClientError, BotoCoreError) as err:
             return Unavailable(error_text("sts:GetCallerIdentity", err))
 
@@ -68,7 +69,7 @@ class DoctorReader:
         """The function's configuration (its role and VPC). Only the CLI's --function asks, with
         the operator's credentials: the function's own role is not granted this read."""
         try:
-            return dict(self._client("lambda").get_function_configuration(FunctionName=name))
+            return dict(self.client("lambda").get_function_configuration(FunctionName=name))
         except (ClientError, BotoCoreError) as err:
             return Unavailable(error_text("lambda:GetFunctionConfiguration", err))
 
@@ -76,7 +77,7 @@ class DoctorReader:
         """Where the function runs: its VPC, its subnets' CIDRs, groups, and NAT egress addresses."""
         if not subnets:
             return FunctionNetwork(None)
-        ec2 = self._client("ec2")
+        ec2 = self.client("ec2")
         described = guarded("ec2:DescribeSubnets", lambda: ec2.describe_subnets(SubnetIds=subnets))
         if isinstance(described, Unavailable):
             return described
@@ -91,7 +92,7 @@ class DoctorReader:
         """The public IPs of the NAT gateways on the subnets' default routes."""
         from pullmedic.netpath.routes import table_for_subnet
 
-        ec2 = self._client("ec2")
+        ec2 = self.client("ec2")
         tables = guarded("ec2:DescribeRouteTables", lambda: ec2.describe_route_tables(
             Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"])
         if isinstance(tables, Unavailable):
@@ -110,7 +111,7 @@ class DoctorReader:
 
     def permissions(self, role_arn: str, resources: Mapping[str, str]) -> Permissions:
         """Each action's decision on its resource: the simulator's, else the role's own policies'."""
-        iam = self._client("iam")
+        iam = self.client("iam")
         decisions: dict[str, str] = {}
         by_resource: dict[str, list[str]] = {}
         for action, resource in sorted(resources.items()):
@@ -135,7 +136,7 @@ class DoctorReader:
 
     def subscriptions(self, topic_arn: str) -> list[Subscription] | Unavailable:
         """The topic's subscriptions; an unconfirmed one is listed as PendingConfirmation."""
-        sns = self._client("sns")
+        sns = self.client("sns")
         listed = guarded("sns:ListSubscriptionsByTopic", lambda: [
             s for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
             for s in page.get("Subscriptions", [])][:SUBSCRIPTIONS_MAX])
@@ -156,7 +157,7 @@ class DoctorReader:
 
     def table(self, name: str) -> TableFacts | Unavailable:
         """The table's status and TTL setting."""
-        dynamodb = self._client("dynamodb")
+        dynamodb = self.client("dynamodb")
         table = guarded("dynamodb:DescribeTable", lambda: dynamodb.describe_table(TableName=name))
         if isinstance(table, Unavailable):
             return table
@@ -169,12 +170,12 @@ class DoctorReader:
 
     def cluster(self, name: str) -> dict[str, Any] | Unavailable:
         """describe_cluster's "cluster"."""
-        found = guarded("eks:DescribeCluster", lambda: self._client("eks").describe_cluster(name=name))
+        found = guarded("eks:DescribeCluster", lambda: self.client("eks").describe_cluster(name=name))
         return found if isinstance(found, Unavailable) else found["cluster"]
 
     def entry(self, cluster: str, role_arn: str) -> AccessEntry | None | Unavailable:
         """The role's access entry in `cluster` with its policies (None: it has none)."""
-        eks = self._client("eks")
+        eks = self.client("eks")
         principals = guarded("eks:ListAccessEntries", lambda: [
             p for page in eks.get_paginator("list_access_entries").paginate(clusterName=cluster)
             for p in page.get("accessEntries", [])][:ENTRIES_MAX])
@@ -202,5 +203,5 @@ class DoctorReader:
         """The groups' rules."""
         if not ids:
             return []
-        return guarded("ec2:DescribeSecurityGroups", lambda: self._client("ec2").describe_security_groups(
+        return guarded("ec2:DescribeSecurityGroups", lambda: self.client("ec2").describe_security_groups(
             GroupIds=ids)["SecurityGroups"])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import textwrap
+import threading
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -28,11 +30,14 @@ from pullmedic.doctor.gather import DoctorReader, identity_of
 from pullmedic.doctor.verdicts import checklist, scan_needs
 from pullmedic.event import DoctorOrder
 from pullmedic.gather.unavailable import Unavailable, error_text
-from pullmedic.limits import ERROR_MAX, clean
+from pullmedic.limits import CLUSTERS_MAX, ERROR_MAX, clean
+from pullmedic.parallel import bounded
 from pullmedic.permissions import READ_ACTIONS
 from pullmedic.remediate import policy
 from pullmedic.settings import Settings
 
+CLUSTER_WORKERS = 4  # clusters checked side by side
+_SESSION_LOCK = threading.Lock()
 # What the function writes to its own resources, besides what it reads.
 OWN_WRITES = {"sns:Publish": "topic", "dynamodb:Query": "table", "dynamodb:PutItem": "table",
               "dynamodb:DeleteItem": "table"}
@@ -70,7 +75,7 @@ def run_doctor(order: DoctorOrder, settings: Settings, app: App, *, function: st
         topic_arn=settings.topic_arn,
         subscriptions=reader.subscriptions(settings.topic_arn) if settings.topic_arn else None,
         table=settings.table, table_facts=reader.table(settings.table) if settings.table else None,
-        clusters=[_cluster(reader, app, name, identity, needs) for name in names],
+        clusters=_each_cluster(reader, app, names, identity, needs),
         kubernetes_group=kubernetes_group or os.environ.get("PULLMEDIC_KUBERNETES_GROUP",
                                                             "pullmedic-readers"))
     lines = checklist(facts, needs)
@@ -120,13 +125,18 @@ def _clusters(order: DoctorOrder, settings: Settings, eks: Any) -> tuple[list[st
     """The clusters to check: the order's, the deployment's, or every cluster of the Region."""
     named = order.clusters or settings.clusters
     if named:
-        return list(named), None
+        return list(named)[:CLUSTERS_MAX], None
     try:
-        return list_clusters(eks), None
+        found = list_clusters(eks)
     except (ClientError, BotoCoreError) as err:
         return [], Line("clusters", DEPLOYMENT, PROBLEM, f"cannot list the Region's clusters "
                         f"({error_text('eks:ListClusters', err)})",
                         'name them: {"doctor": {"clusters": [...]}} or --cluster')
+    if len(found) > CLUSTERS_MAX:
+        return found[:CLUSTERS_MAX], Line("clusters", DEPLOYMENT, UNKNOWN, f"the Region has {len(found)} "
+                                          f"clusters; the first {CLUSTERS_MAX} are checked",
+                                          'name the others: {"doctor": {"clusters": [...]}}')
+    return found, None
 
 
 def _permissions(reader: DoctorReader, identity: Identity | Unavailable, settings: Settings,
@@ -160,8 +170,30 @@ def _resources(identity: Identity, settings: Settings, region: str) -> dict[str,
     return {a: next((r for p, r in by_prefix.items() if a.startswith(p)), "*") for a in actions}
 
 
+def _each_cluster(reader: DoctorReader, app: App, names: list[str], identity: Identity | Unavailable,
+                  needs: Sequence[KubeNeed]) -> list[ClusterFacts]:
+    """Every cluster's facts, CLUSTER_WORKERS at a time; one not read by the deadline says so."""
+    for service in ("eks", "ec2", "sts"):  # created before the threads share them
+        reader.client(service)
+    tasks = {name: partial(_cluster, reader, app, name, identity, needs) for name in names}
+    done, late = bounded(tasks, CLUSTER_WORKERS, app.deps.deadline)
+    for name in late:
+        done[name] = ClusterFacts(name, Unavailable("not checked before the invocation's time ran out"),
+                                  late=True)
+    return [done[name] for name in names]
+
+
 def _cluster(reader: DoctorReader, app: App, name: str, identity: Identity | Unavailable,
              needs: Sequence[KubeNeed]) -> ClusterFacts:
+    try:
+        return _read_cluster(reader, app, name, identity, needs)
+    except Exception as err:  # a defect must not cost the other clusters their lines
+        return ClusterFacts(name, Unavailable(clean(f"pullmedic failed ({type(err).__name__}: {err}); "
+                                                    "please report it with the log", ERROR_MAX)))
+
+
+def _read_cluster(reader: DoctorReader, app: App, name: str, identity: Identity | Unavailable,
+                  needs: Sequence[KubeNeed]) -> ClusterFacts:
     described = reader.cluster(name)
     if isinstance(described, Unavailable):
         return ClusterFacts(name, described)
@@ -184,7 +216,8 @@ def _kube(app: App, name: str, described: dict[str, Any], needs: Sequence[KubeNe
     if not endpoint or not ca:
         return KubeAccess(error="describe-cluster gives no endpoint or CA yet (is the cluster ACTIVE?)")
     try:
-        token = eks_token(deps.session, name, deps.region)
+        with _SESSION_LOCK:  # boto3 sessions are not thread-safe; minting is local and quick
+            token = eks_token(deps.session, name, deps.region)
         with deps.connect(endpoint, ca, token) as client:
             return review(client, needs)
     except (ClientError, BotoCoreError) as err:

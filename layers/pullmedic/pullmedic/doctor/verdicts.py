@@ -70,6 +70,9 @@ def cluster_lines(facts: DeploymentFacts, cluster: ClusterFacts,
                   needs: Sequence[KubeNeed]) -> list[Line]:
     """The lines of one cluster."""
     name = cluster.name
+    if cluster.late and isinstance(cluster.cluster, Unavailable):
+        return [Line("cluster", name, UNKNOWN, cluster.cluster.why,
+                     f'check it alone: {{"doctor": {{"clusters": ["{name}"]}}}} or --cluster {name}')]
     if isinstance(cluster.cluster, Unavailable):
         return [Line("cluster", name, PROBLEM, f"cannot describe the cluster ({cluster.cluster.why})",
                      f"check the name and Region, and that the role may eks:DescribeCluster "
