@@ -41,6 +41,8 @@ def test_each_misconfiguration_is_reported_with_its_fix(
         monkeypatch: pytest.MonkeyPatch) -> None:
     world("doctor-misconfigured")
     table = state_table()
+    monkeypatch.setenv("PULLMEDIC_REMEDIATION", "approve")  # retry_pods may evict in team and web
+    monkeypatch.setenv("PULLMEDIC_REMEDIATION_NAMESPACES", "team,web")
     subscribe_email(sandbox, "oncall@example.com", confirmed=False)
     as_function(sandbox, monkeypatch, (READ_ACTIONS | set(WRITES)) - {"ec2:DescribeRouteTables"})
 
@@ -61,6 +63,11 @@ def test_each_misconfiguration_is_reported_with_its_fix(
     nodes = found[("partial", "kubernetes: list nodes cluster-wide")]
     assert nodes["verdict"] == "ok" and nodes["detail"].startswith("not allowed (optional)")
     assert nodes["fix"] == "kubectl apply -f functions/scan/rbac/pullmedic-readers.yaml"
+
+    evict = found[("partial", "kubernetes: create pods/eviction in namespace team")]
+    assert evict["verdict"] == "problem" and evict["detail"].startswith("not allowed: retry_pods")
+    assert "pullmedic-remediators.yaml with namespace: team" in evict["fix"]
+    assert found[("partial", "kubernetes: create pods/eviction in namespace web")]["verdict"] == "ok"
 
     legacy = found[("legacy", "authentication mode")]
     assert legacy["verdict"] == "problem" and legacy["detail"].startswith("CONFIG_MAP")
