@@ -12,7 +12,7 @@ import pytest
 
 from pullmedic.cli import main
 from pullmedic.permissions import READ_ACTIONS
-from pullmedic_sandbox.deployment import endpoint_access, function_role, subscribe_email
+from pullmedic_sandbox.deployment import endpoint_access, function_role, scan_function, subscribe_email
 from pullmedic_sandbox.handler import invoke, load_handler
 from pullmedic_sandbox.rbac import Rbac
 from pullmedic_sandbox.sandbox import Sandbox
@@ -152,3 +152,43 @@ def test_without_node_reads_the_scan_finds_the_instance_by_host_ip_and_says_so(
                for line in finding["evidence"]), finding["evidence"]
     assert [r.status for r in sandbox.clusters["evidence-arm64-node-amd64-image"].requests
             if r.path == "/api/v1/nodes"] == [403]
+
+
+def test_cli_with_function_checks_its_role_and_names_the_security_group_rule_to_add(
+        world, sandbox: Sandbox, state_table: Callable[[], str], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """From a laptop: the function's role and subnets come from --function; its cluster has a
+    private endpoint only, and the cluster security group does not admit the function's group."""
+    world("healthy")
+    state_table()
+    function_role(sandbox, READ_ACTIONS | set(WRITES))
+    ec2 = sandbox.client("ec2")
+    config = sandbox.client("eks").describe_cluster(name="healthy")["cluster"]["resourcesVpcConfig"]
+    subnets = config["subnetIds"]
+    vpc = ec2.describe_subnets(SubnetIds=subnets)["Subnets"][0]["VpcId"]
+    cluster_sg = ec2.create_security_group(GroupName="eks-cluster-sg-healthy", Description="cluster",
+                                           VpcId=vpc)["GroupId"]
+    function_sg = ec2.create_security_group(GroupName="pullmedic", Description="function",
+                                            VpcId=vpc)["GroupId"]
+    name = scan_function(sandbox, subnets, [function_sg])
+    endpoint_access(sandbox, "healthy", public=False, private=True, vpc_id=vpc, security_group=cluster_sg)
+
+    status = main(["doctor", "--function", name, "--json"])
+    found = lines(json.loads(capsys.readouterr().out))
+
+    assert status == 1
+    identity = found[("deployment", "identity")]
+    assert identity["detail"].startswith("checking role arn:aws:iam::123456789012:role/pullmedic-scan")
+    assert "the Kubernetes lines are this caller's" in identity["detail"]
+    assert found[("deployment", "aws permissions")]["verdict"] == "ok"  # the function's role's
+    assert found[("healthy", "endpoint")]["verdict"] == "ok"  # private endpoint, same VPC
+    rule = found[("healthy", "cluster security group")]
+    assert rule["verdict"] == "problem"
+    assert rule["fix"] == (f"aws ec2 authorize-security-group-ingress --group-id {cluster_sg} --protocol tcp "
+                           f"--port 443 --source-group {function_sg}")
+
+    ec2.authorize_security_group_ingress(GroupId=cluster_sg, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": [{"GroupId": function_sg}]}])
+    main(["doctor", "--function", name, "--json"])
+    after = lines(json.loads(capsys.readouterr().out))
+    assert after[("healthy", "cluster security group")]["verdict"] == "ok"

@@ -5,7 +5,9 @@ confirmation, an endpoint's access settings); those are set in its backend, as A
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterable
 
 from pullmedic_sandbox.sandbox import ACCOUNT, Sandbox
@@ -44,11 +46,27 @@ def subscribe_email(sandbox: Sandbox, address: str, *, confirmed: bool) -> str:
     return arn
 
 
+def scan_function(sandbox: Sandbox, subnets: list[str], security_groups: list[str]) -> str:
+    """The deployed scan function, running as FUNCTION_ROLE in `subnets` (it is never invoked)."""
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", "def lambda_handler(event, context):\n    return {}\n")
+    role = f"arn:aws:iam::{ACCOUNT}:role/{FUNCTION_ROLE}"
+    return sandbox.client("lambda").create_function(
+        FunctionName="pullmedic-ScanFunction-sandbox", Runtime="python3.12", Role=role,
+        Handler="app.lambda_handler", Code={"ZipFile": code.getvalue()},
+        VpcConfig={"SubnetIds": subnets, "SecurityGroupIds": security_groups})["FunctionName"]
+
+
 def endpoint_access(sandbox: Sandbox, cluster: str, *, public: bool = True, private: bool = False,
-                    cidrs: tuple[str, ...] = ("0.0.0.0/0",)) -> None:
-    """The cluster endpoint's access settings, as describe-cluster shows them."""
+                    cidrs: tuple[str, ...] = ("0.0.0.0/0",), vpc_id: str | None = None,
+                    security_group: str | None = None) -> None:
+    """The cluster endpoint's access settings (and VPC, cluster security group) as describe-cluster
+    shows them (moto keeps only the subnets it was given)."""
     from moto.eks.models import eks_backends
 
     record = eks_backends[ACCOUNT][sandbox.region].clusters[cluster]
+    extra = {k: v for k, v in (("vpcId", vpc_id), ("clusterSecurityGroupId", security_group)) if v}
     record.resources_vpc_config = {**record.resources_vpc_config, "endpointPublicAccess": public,
-                                   "endpointPrivateAccess": private, "publicAccessCidrs": list(cidrs)}
+                                   "endpointPrivateAccess": private, "publicAccessCidrs": list(cidrs),
+                                   **extra}
