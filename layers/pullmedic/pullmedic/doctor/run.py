@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import textwrap
 import threading
 from collections.abc import Sequence
@@ -95,8 +96,10 @@ def report(lines: Sequence[Line]) -> dict[str, Any]:
                        "lines": [line.doc() for line in lines]}}
 
 
-def table(result: dict[str, Any], width: int = 100) -> str:
-    """The checklist as a fixed-width table; each problem's fix below its line."""
+def table(result: dict[str, Any], width: int | None = None) -> str:
+    """The checklist as a fixed-width table (as wide as the terminal, at least 100 columns);
+    each problem's fix below its line."""
+    width = width or max(shutil.get_terminal_size((120, 24)).columns, 100)
     lines = result["doctor"]["lines"]
     rows = [("VERDICT", "SUBJECT", "CHECK")] + [(r["verdict"], r["subject"], r["check"]) for r in lines]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]

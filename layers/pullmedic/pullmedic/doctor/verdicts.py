@@ -119,7 +119,8 @@ def _permissions(facts: DeploymentFacts) -> Line:
                     f"nor read the role's policies ({found.decisions.why})",
                     "allow the role iam:SimulatePrincipalPolicy on itself (the template does)")
     how = ("the IAM policy simulator" if found.source == "simulator" else
-           f"the role's own policies; SCPs and permission boundaries not weighed ({found.note})")
+           "the role's own policies, SCPs and permission boundaries not weighed: the IAM policy "
+           f"simulator could not be asked, {found.note}")
     denied = sorted(a for a, d in found.decisions.items() if d != "allowed")
     if not denied:
         return Line("aws permissions", DEPLOYMENT, OK,
