@@ -160,8 +160,13 @@ def test_cli_with_function_checks_its_role_and_names_the_security_group_rule_to_
     """From a laptop: the function's role and subnets come from --function; its cluster has a
     private endpoint only, and the cluster security group does not admit the function's group."""
     world("healthy")
-    state_table()
+    table = state_table()
     function_role(sandbox, READ_ACTIONS | set(WRITES))
+    subscribe_email(sandbox, "oncall@example.com", confirmed=False)
+    deployed = {"PULLMEDIC_TOPIC_ARN": sandbox.topic_arn, "PULLMEDIC_TABLE": table,
+                "PULLMEDIC_CLUSTERS": "healthy"}
+    for name in deployed:  # the laptop has none of the deployment's settings
+        monkeypatch.delenv(name)
     ec2 = sandbox.client("ec2")
     config = sandbox.client("eks").describe_cluster(name="healthy")["cluster"]["resourcesVpcConfig"]
     subnets = config["subnetIds"]
@@ -170,7 +175,7 @@ def test_cli_with_function_checks_its_role_and_names_the_security_group_rule_to_
                                            VpcId=vpc)["GroupId"]
     function_sg = ec2.create_security_group(GroupName="pullmedic", Description="function",
                                             VpcId=vpc)["GroupId"]
-    name = scan_function(sandbox, subnets, [function_sg])
+    name = scan_function(sandbox, subnets, [function_sg], deployed)
     endpoint_access(sandbox, "healthy", public=False, private=True, vpc_id=vpc, security_group=cluster_sg)
 
     status = main(["doctor", "--function", name, "--json"])
@@ -182,6 +187,9 @@ def test_cli_with_function_checks_its_role_and_names_the_security_group_rule_to_
     assert "the Kubernetes lines are this caller's" in identity["detail"]
     assert found[("deployment", "aws permissions")]["verdict"] == "ok"  # the function's role's
     assert found[("healthy", "endpoint")]["verdict"] == "ok"  # private endpoint, same VPC
+    # the topic and table are the function's (from its environment), not the laptop's
+    assert "oncall@example.com" in found[("deployment", "alert topic")]["detail"]
+    assert found[("deployment", "state table")]["detail"].startswith(f"table {table} is ACTIVE")
     rule = found[("healthy", "cluster security group")]
     assert rule["verdict"] == "problem"
     assert rule["fix"] == (f"aws ec2 authorize-security-group-ingress --group-id {cluster_sg} --protocol tcp "

@@ -46,8 +46,10 @@ def subscribe_email(sandbox: Sandbox, address: str, *, confirmed: bool) -> str:
     return arn
 
 
-def scan_function(sandbox: Sandbox, subnets: list[str], security_groups: list[str]) -> str:
-    """The deployed scan function, running as FUNCTION_ROLE in `subnets` (it is never invoked)."""
+def scan_function(sandbox: Sandbox, subnets: list[str], security_groups: list[str],
+                  environment: dict[str, str]) -> str:
+    """The deployed scan function, running as FUNCTION_ROLE in `subnets` with the `environment`
+    the stack gives it (it is never invoked)."""
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr("app.py", "def lambda_handler(event, context):\n    return {}\n")
@@ -55,7 +57,8 @@ def scan_function(sandbox: Sandbox, subnets: list[str], security_groups: list[st
     return sandbox.client("lambda").create_function(
         FunctionName="pullmedic-ScanFunction-sandbox", Runtime="python3.12", Role=role,
         Handler="app.lambda_handler", Code={"ZipFile": code.getvalue()},
-        VpcConfig={"SubnetIds": subnets, "SecurityGroupIds": security_groups})["FunctionName"]
+        VpcConfig={"SubnetIds": subnets, "SecurityGroupIds": security_groups},
+        Environment={"Variables": environment})["FunctionName"]
 
 
 def endpoint_access(sandbox: Sandbox, cluster: str, *, public: bool = True, private: bool = False,

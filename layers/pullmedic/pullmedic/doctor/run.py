@@ -35,7 +35,7 @@ from pullmedic.limits import CLUSTERS_MAX, ERROR_MAX, clean
 from pullmedic.parallel import bounded
 from pullmedic.permissions import READ_ACTIONS
 from pullmedic.remediate import policy
-from pullmedic.settings import Settings
+from pullmedic.settings import Settings, load
 
 CLUSTER_WORKERS = 4  # clusters checked side by side
 _SESSION_LOCK = threading.Lock()
@@ -48,8 +48,9 @@ def run_doctor(order: DoctorOrder, settings: Settings, app: App, *, function: st
                kubernetes_group: str | None = None) -> dict[str, Any]:
     """The checklist of the deployment's clusters (or the order's) as a JSON-ready dict.
 
-    `function`: the scan function whose role and network are checked (default: the Lambda
-    function this runs in, if any).
+    `function`: the scan function whose role, network and settings (its environment) are
+    checked (default: the Lambda function this runs in, if any; else the caller's own identity
+    and `settings`, network unknown).
     """
     deps = app.deps
     reader = DoctorReader(deps.client_for, deps.region)
@@ -63,6 +64,10 @@ def run_doctor(order: DoctorOrder, settings: Settings, app: App, *, function: st
             role, vpc = config.get("Role"), config.get("VpcConfig") or {}
             network = reader.network(list(vpc.get("SubnetIds") or []),
                                      tuple(vpc.get("SecurityGroupIds") or ()))
+            deployed = (config.get("Environment") or {}).get("Variables") or {}
+            if deployed:  # the deployment's own topic, table, clusters and remediation settings
+                settings = load({**os.environ, **deployed})
+                kubernetes_group = kubernetes_group or deployed.get("PULLMEDIC_KUBERNETES_GROUP")
     elif os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # in Lambda: the stack passes its VPC settings
         function = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
         network = reader.network(_split(os.environ.get("PULLMEDIC_SUBNET_IDS", "")),
