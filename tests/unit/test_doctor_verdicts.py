@@ -132,3 +132,14 @@ def test_doctor_event() -> None:
     assert len(raised.value.problems) == 3
     with pytest.raises(InvalidEvent, match="'doctor' must be an object"):
         parse_event({"doctor": "all"})
+
+
+def test_report_bounds_and_redacts_what_servers_said() -> None:
+    from pullmedic.doctor.run import LINE_MAX, report
+
+    hostile = Line("kubernetes api", "prod", "unknown", "x" * 100_000 + " AKIAIOSFODNN7EXAMPLE", "")
+    (doc,) = report([hostile])["doctor"]["lines"]
+    assert len(doc["detail"]) <= LINE_MAX and "characters in all" in doc["detail"]
+    leaked = report([Line("access entry", "prod", "unknown", "token k8s-aws-v1.aHR0cHM6Ly9zdHMu", "")])
+    assert "aHR0cHM6Ly9zdHMu" not in leaked["doctor"]["lines"][0]["detail"]
+    assert report([hostile])["doctor"]["ok"] is False

@@ -38,6 +38,7 @@ from pullmedic.remediate import policy
 from pullmedic.settings import Settings, load
 
 CLUSTER_WORKERS = 4  # clusters checked side by side
+LINE_MAX = 2048  # characters of a line's detail or fix
 _SESSION_LOCK = threading.Lock()
 # What the function writes to its own resources, besides what it reads.
 OWN_WRITES = {"sns:Publish": "topic", "dynamodb:Query": "table", "dynamodb:PutItem": "table",
@@ -97,8 +98,9 @@ def _split(value: str) -> list[str]:
 def report(lines: Sequence[Line]) -> dict[str, Any]:
     """The handler's answer: every line, the counts, and ok when every line is ok."""
     counts = {v: sum(1 for line in lines if line.verdict == v) for v in (OK, PROBLEM, UNKNOWN)}
-    return {"doctor": {"ok": counts[PROBLEM] == counts[UNKNOWN] == 0, "counts": counts,
-                       "lines": [line.doc() for line in lines]}}
+    docs = [{**line.doc(), "detail": clean(line.detail, LINE_MAX), "fix": clean(line.fix, LINE_MAX)}
+            for line in lines]  # an API server's or AWS's words in them: redacted and bounded
+    return {"doctor": {"ok": counts[PROBLEM] == counts[UNKNOWN] == 0, "counts": counts, "lines": docs}}
 
 
 def table(result: dict[str, Any], width: int | None = None) -> str:
