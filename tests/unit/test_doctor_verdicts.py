@@ -143,3 +143,12 @@ def test_report_bounds_and_redacts_what_servers_said() -> None:
     leaked = report([Line("access entry", "prod", "unknown", "token k8s-aws-v1.aHR0cHM6Ly9zdHMu", "")])
     assert "aHR0cHM6Ly9zdHMu" not in leaked["doctor"]["lines"][0]["detail"]
     assert report([hostile])["doctor"]["ok"] is False
+
+
+def test_aws_lists_an_unconfirmed_subscription_without_an_arn() -> None:
+    """ListSubscriptionsByTopic shows SubscriptionArn "PendingConfirmation" until the link is
+    clicked (moto confirms at once, so the sandbox marks its attribute instead)."""
+    from pullmedic.doctor.gather import DoctorReader
+
+    assert DoctorReader._pending(None, {"SubscriptionArn": "PendingConfirmation"}) is True
+    assert DoctorReader._pending(None, {"SubscriptionArn": "Deleted"}) is False
