@@ -152,3 +152,21 @@ def test_aws_lists_an_unconfirmed_subscription_without_an_arn() -> None:
 
     assert DoctorReader._pending(None, {"SubscriptionArn": "PendingConfirmation"}) is True
     assert DoctorReader._pending(None, {"SubscriptionArn": "Deleted"}) is False
+
+
+def test_function_egress_must_let_443_out_to_the_cluster_or_anywhere() -> None:
+    closed = [{"GroupId": "sg-fn", "IpPermissions": [], "IpPermissionsEgress": [
+        {"IpProtocol": "tcp", "FromPort": 53, "ToPort": 53, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}]
+    private = {"endpointPublicAccess": False, "endpointPrivateAccess": True}
+    in_vpc = FunctionNetwork("vpc-1", {"s": "10.0.1.0/24"}, ("sg-fn",), (), closed)
+    egress = line(cluster_lines(deployment(in_vpc), cluster(private), NEEDS), "function egress")
+    assert egress.verdict == "problem"
+    assert egress.fix == ("aws ec2 authorize-security-group-egress --group-id sg-fn --ip-permissions "
+                          "'IpProtocol=tcp,FromPort=443,ToPort=443,UserIdGroupPairs=[{GroupId=sg-cluster}]'")
+    elsewhere = FunctionNetwork("vpc-2", {"s": "10.9.0.0/24"}, ("sg-fn",), (), closed)
+    public = line(cluster_lines(deployment(elsewhere), cluster(), NEEDS), "function egress")
+    assert public.verdict == "problem" and public.fix.endswith("IpRanges=[{CidrIp=0.0.0.0/0}]'")
+    default = [{"GroupId": "sg-fn", "IpPermissionsEgress": [{"IpProtocol": "-1", "IpRanges": [
+        {"CidrIp": "0.0.0.0/0"}]}]}]
+    opened = FunctionNetwork("vpc-1", {"s": "10.0.1.0/24"}, ("sg-fn",), (), default)
+    assert line(cluster_lines(deployment(opened), cluster(private), NEEDS), "function egress").verdict == "ok"

@@ -87,6 +87,7 @@ class FunctionNetwork:
     subnet_cidrs: dict[str, str] = field(default_factory=dict)
     security_groups: tuple[str, ...] = ()
     egress_ips: tuple[str, ...] | Unavailable = ()  # NAT public IPs of its subnets' default routes
+    groups: list[dict[str, Any]] | Unavailable = field(default_factory=list)  # its security groups
 
 
 @dataclass(frozen=True)

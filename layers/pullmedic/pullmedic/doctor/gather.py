@@ -86,7 +86,8 @@ class DoctorReader:
             return Unavailable(f"subnets {', '.join(subnets)} not found")
         vpc_id = found[0]["VpcId"]
         cidrs = {s["SubnetId"]: s["CidrBlock"] for s in found}
-        return FunctionNetwork(vpc_id, cidrs, groups, self._egress(vpc_id, subnets))
+        return FunctionNetwork(vpc_id, cidrs, groups, self._egress(vpc_id, subnets),
+                               self.security_groups(list(groups)))
 
     def _egress(self, vpc_id: str, subnets: list[str]) -> tuple[str, ...] | Unavailable:
         """The public IPs of the NAT gateways on the subnets' default routes."""

@@ -249,9 +249,11 @@ def _reach(facts: DeploymentFacts, cluster: ClusterFacts) -> list[Line]:
     cidrs = config.get("publicAccessCidrs") or ["0.0.0.0/0"]
     network, name = facts.network, cluster.name
     lines = [_endpoint(facts, name, public, private, cidrs, config.get("vpcId"))]
-    if isinstance(network, FunctionNetwork) and network.vpc_id and network.vpc_id == config.get("vpcId") \
-            and private:
-        lines.append(_cluster_sg(cluster, network, config))
+    if isinstance(network, FunctionNetwork) and network.vpc_id:
+        private_path = network.vpc_id == config.get("vpcId") and private
+        lines.append(_function_egress(name, network, _cluster_groups(config) if private_path else None))
+        if private_path:
+            lines.append(_cluster_sg(cluster, network, config))
     if cluster.kube.error is not None and cluster.kube.status is None:
         lines.append(Line("endpoint reached", name, PROBLEM, f"cannot reach the API server: "
                           f"{cluster.kube.error}", lines[0].fix or "see the endpoint line"))
@@ -303,11 +305,37 @@ def _in_any(ip: str, cidrs: Iterable[str]) -> bool:
     return any(address in ipaddress.ip_network(c, strict=False) for c in cidrs)
 
 
+def _cluster_groups(config: dict[str, Any]) -> list[str]:
+    return [g for g in (config.get("clusterSecurityGroupId"), *(config.get("securityGroupIds") or [])) if g]
+
+
+def _function_egress(name: str, network: FunctionNetwork, cluster_groups: list[str] | None) -> Line:
+    """The function's groups must let 443 out: to the cluster's groups (private endpoint, same
+    VPC) or to any address (public endpoint)."""
+    groups = network.groups
+    if isinstance(groups, Unavailable):
+        return Line("function egress", name, UNKNOWN, f"cannot read the function's security groups "
+                    f"({groups.why})")
+    rules = [r for g in groups for r in rules_from_api(g)
+             if r.direction == "egress" and r.matches_traffic("tcp", 443)]
+    anywhere = next((r for r in rules if "0.0.0.0/0" in r.cidrs), None)
+    to_cluster = next((r for r in rules if cluster_groups and set(r.groups) & set(cluster_groups)), None)
+    allowed = anywhere or to_cluster
+    target = f"the cluster's security group {cluster_groups[0]}" if cluster_groups else "0.0.0.0/0"
+    if allowed:
+        return Line("function egress", name, OK, f"{allowed.describe()} lets tcp/443 out to {target}")
+    source = network.security_groups[0] if network.security_groups else "FUNCTION_SG"
+    peer = f"UserIdGroupPairs=[{{GroupId={cluster_groups[0]}}}]" if cluster_groups else \
+        "IpRanges=[{CidrIp=0.0.0.0/0}]"
+    return Line("function egress", name, PROBLEM, f"no egress rule of {', '.join(network.security_groups)} "
+                f"lets tcp/443 out to {target}", f"aws ec2 authorize-security-group-egress --group-id "
+                f"{source} --ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,{peer}'")
+
+
 def _cluster_sg(cluster: ClusterFacts, network: FunctionNetwork, config: dict[str, Any]) -> Line:
     """The cluster security group must admit 443 from the function's groups or subnets."""
     name, groups = cluster.name, cluster.security_groups
-    wanted = [g for g in (config.get("clusterSecurityGroupId"), *(config.get("securityGroupIds") or []))
-              if g]
+    wanted = _cluster_groups(config)
     if isinstance(groups, Unavailable):
         return Line("cluster security group", name, UNKNOWN, f"cannot read {', '.join(wanted)} "
                     f"({groups.why})")
