@@ -105,6 +105,7 @@ def _identity(facts: DeploymentFacts) -> Line:
                     "a role: the function's role is not known", "pass --function FUNCTION_NAME (the "
                     "stack's FunctionName output), or run events/doctor.json in the Lambda console")
     checked = f"checking role {identity.role_arn}"
+    checked += f" of function {facts.function}" if facts.function else ""
     if identity.caller_role != identity.role_arn:
         checked += f" (running as {identity.caller}: the Kubernetes lines are this caller's)"
     return Line("identity", DEPLOYMENT, OK, checked)
