@@ -22,6 +22,7 @@ from pullmedic.doctor.facts import (
     UNKNOWN,
     ClusterFacts,
     DeploymentFacts,
+    FunctionNetwork,
     Identity,
     KubeAccess,
     KubeNeed,
@@ -45,8 +46,8 @@ OWN_WRITES = {"sns:Publish": "topic", "dynamodb:Query": "table", "dynamodb:PutIt
               "dynamodb:DeleteItem": "table"}
 
 
-def run_doctor(order: DoctorOrder, settings: Settings, app: App, *, function: str | None = None,
-               kubernetes_group: str | None = None) -> dict[str, Any]:
+def run_doctor(order: DoctorOrder, settings: Settings, app: App, *,
+               function: str | None = None) -> dict[str, Any]:
     """The checklist of the deployment's clusters (or the order's) as a JSON-ready dict.
 
     `function`: the scan function whose role, network and settings (its environment) are
@@ -56,23 +57,7 @@ def run_doctor(order: DoctorOrder, settings: Settings, app: App, *, function: st
     deps = app.deps
     reader = DoctorReader(deps.client_for, deps.region)
     caller = reader.caller()
-    role, network = None, None
-    if function:  # the CLI: the function's role and VPC, read with the operator's credentials
-        config = reader.function(function)
-        if isinstance(config, Unavailable):
-            network = config
-        else:
-            role, vpc = config.get("Role"), config.get("VpcConfig") or {}
-            network = reader.network(list(vpc.get("SubnetIds") or []),
-                                     tuple(vpc.get("SecurityGroupIds") or ()))
-            deployed = (config.get("Environment") or {}).get("Variables") or {}
-            if deployed:  # the deployment's own topic, table, clusters and remediation settings
-                settings = load({**os.environ, **deployed})
-                kubernetes_group = kubernetes_group or deployed.get("PULLMEDIC_KUBERNETES_GROUP")
-    elif os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # in Lambda: the stack passes its VPC settings
-        function = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
-        network = reader.network(_split(os.environ.get("PULLMEDIC_SUBNET_IDS", "")),
-                                 tuple(_split(os.environ.get("PULLMEDIC_SECURITY_GROUP_IDS", ""))))
+    function, role, network, settings, group = _function(reader, function, settings)
     identity = caller if isinstance(caller, Unavailable) else identity_of(caller, role)
     needs = scan_needs(settings.read_secrets, _evict_namespaces(settings))
     names, listing = _clusters(order, settings, deps.eks)
@@ -83,12 +68,40 @@ def run_doctor(order: DoctorOrder, settings: Settings, app: App, *, function: st
         subscriptions=reader.subscriptions(settings.topic_arn) if settings.topic_arn else None,
         table=settings.table, table_facts=reader.table(settings.table) if settings.table else None,
         clusters=_each_cluster(reader, app, names, identity, needs),
-        kubernetes_group=kubernetes_group or os.environ.get("PULLMEDIC_KUBERNETES_GROUP",
-                                                            "pullmedic-readers"))
+        kubernetes_group=group)
     lines = checklist(facts, needs)
     if listing is not None:
         lines.insert(0, listing)
     return report(lines)
+
+
+def _function(reader: DoctorReader, function: str | None, settings: Settings) -> tuple[
+        str | None, str | None, FunctionNetwork | Unavailable | None, Settings, str]:
+    """(function, its role, its network, the deployment's settings, its Kubernetes group).
+
+    Named (the CLI's --function): read with the operator's credentials, settings from its
+    environment. In Lambda: this function, its VPC settings as the stack passes them.
+    """
+    env: dict[str, str] = dict(os.environ)
+    role: str | None = None
+    network: FunctionNetwork | Unavailable | None = None
+    if function:
+        config = reader.function(function)
+        if isinstance(config, Unavailable):
+            network = config
+        else:
+            role, vpc = config.get("Role"), config.get("VpcConfig") or {}
+            network = reader.network(list(vpc.get("SubnetIds") or []),
+                                     tuple(vpc.get("SecurityGroupIds") or ()))
+            deployed = (config.get("Environment") or {}).get("Variables") or {}
+            if deployed:  # the deployment's topic, table, clusters and remediation settings
+                env.update(deployed)
+                settings = load(env)
+    elif env.get("AWS_LAMBDA_FUNCTION_NAME"):
+        function = env["AWS_LAMBDA_FUNCTION_NAME"]
+        network = reader.network(_split(env.get("PULLMEDIC_SUBNET_IDS", "")),
+                                 tuple(_split(env.get("PULLMEDIC_SECURITY_GROUP_IDS", ""))))
+    return function, role, network, settings, env.get("PULLMEDIC_KUBERNETES_GROUP", "pullmedic-readers")
 
 
 def _split(value: str) -> list[str]:
