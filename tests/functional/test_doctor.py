@@ -128,12 +128,18 @@ def test_without_the_function_role_the_identity_and_network_are_unknown(
     world("healthy")
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
 
-    status = main(["doctor", "--cluster", "healthy"])
-    out = capsys.readouterr().out
+    status = main(["doctor", "--cluster", "healthy", "--cluster", "gone", "--json"])
+    found = lines(json.loads(capsys.readouterr().out))
 
     assert status == 1
-    assert "pass --function FUNCTION_NAME" in out
-    assert "no state table" in out  # PULLMEDIC_TABLE is not set
+    assert found[("deployment", "identity")]["verdict"] == "unknown"
+    assert "pass --function FUNCTION_NAME" in found[("deployment", "identity")]["fix"]
+    assert found[("healthy", "endpoint")]["verdict"] == "unknown"
+    assert found[("deployment", "state table")]["detail"].startswith("no state table")  # no PULLMEDIC_TABLE
+    gone = found[("gone", "cluster")]
+    assert gone["verdict"] == "problem" and "ResourceNotFoundException" in gone["detail"]
+    assert found[("healthy", "kubernetes: list pods in all namespaces")]["verdict"] == "ok"
+    assert main(["doctor", "--cluster", "not a name"]) == 2
 
 
 def test_without_node_reads_the_scan_finds_the_instance_by_host_ip_and_says_so(
