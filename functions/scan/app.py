@@ -1,4 +1,4 @@
-"""Lambda entry point: parse the event, scan and announce (silence, remediate), return a summary.
+"""Lambda entry point: parse the event, scan and announce (silence, remediate, doctor), return a summary.
 
 Logic lives in the layer; log lines are redacted as they are written.
 """
@@ -12,7 +12,8 @@ from aws_lambda_powertools.metrics import EphemeralMetrics
 
 from pullmedic.announce import DeliveryIncomplete
 from pullmedic.bootstrap import bootstrap, with_deadline
-from pullmedic.event import FanoutOrder, RemediateOrder, ScanOrder, SilenceOrder, parse_event
+from pullmedic.doctor.run import run_doctor
+from pullmedic.event import DoctorOrder, FanoutOrder, RemediateOrder, ScanOrder, SilenceOrder, parse_event
 from pullmedic.fanout import aggregate, list_targets, scan_cluster, start_if_large
 from pullmedic.metrics import Dimensions, Metric, scan_metrics
 from pullmedic.redact import redacted_json
@@ -38,6 +39,10 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         written = add_silence(order, settings, app)
         logger.info("silence written", extra=written)
         return written
+    if isinstance(order, DoctorOrder):
+        checked = run_doctor(order, settings, app)
+        logger.info("doctor", extra=checked["doctor"]["counts"])
+        return checked
     if isinstance(order, RemediateOrder):
         done = remediate(order, settings, app, caller=f"Lambda request {context.aws_request_id}")
         logger.info("remediation", extra=done)

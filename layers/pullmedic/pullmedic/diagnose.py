@@ -47,7 +47,7 @@ def _diagnose(finding: Finding, facts: Facts) -> Finding:
     useful = [v for v in verdicts if v.status in (CONFIRMED, PASSED)]
     return replace(
         finding, cause=cause, confidence=confidence, severity=severity(cause),
-        evidence=lines(_evidence(verdicts)),
+        evidence=lines(_evidence(verdicts) + tuple(filter(None, [facts.host_note(finding)]))),
         fix_commands=lines(tuple(dict.fromkeys(c for v in useful for c in v.commands))),
         advice=" ".join(dict.fromkeys(v.fix for v in useful if v.fix)) or ADVICE[cause],
         message_cause=finding.cause if cause != finding.cause else None,

@@ -1,4 +1,5 @@
-"""Read the handler's input: an EventBridge schedule, an on-demand scan, a silence or a remediation."""
+"""Read the handler's input: an EventBridge schedule, an on-demand scan, a silence, a remediation
+or a doctor run."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ FANOUT_STEPS = ("list", "cluster", "aggregate")
 FANOUT_FIELDS = {"list": frozenset({"fanout"}), "cluster": frozenset({"fanout", "execution", "target"}),
                  "aggregate": frozenset({"fanout", "execution", "results"})}
 _EXECUTION = re.compile(r"^[\w:.-]{1,200}$")
+DOCTOR_FIELDS = frozenset({"clusters"})
 REMEDIATE_FIELDS = frozenset({"fingerprint", "action", "confirm", "approved_by", "cluster"})
 APPROVER_MAX = 100
 # What each scope names: a fingerprint, cluster/namespace/Kind/name, or cluster/namespace.
@@ -79,7 +81,14 @@ class RemediateOrder:
     cluster: str | None  # None: the cluster of the problem's state record
 
 
-def parse_event(event: Any) -> ScanOrder | SilenceOrder | RemediateOrder | FanoutOrder:
+@dataclass(frozen=True)
+class DoctorOrder:
+    """Check the deployment: access, reachability and permissions per cluster, alerts, state."""
+
+    clusters: tuple[str, ...] | None  # None: the deployment's clusters
+
+
+def parse_event(event: Any) -> ScanOrder | SilenceOrder | RemediateOrder | FanoutOrder | DoctorOrder:
     """Validate `event`; raise InvalidEvent listing each problem."""
     if not isinstance(event, Mapping):
         raise InvalidEvent([f"the event must be a JSON object, not {type(event).__name__}"])
@@ -91,6 +100,8 @@ def parse_event(event: Any) -> ScanOrder | SilenceOrder | RemediateOrder | Fanou
         return parse_remediate(event)
     if "fanout" in event:
         return parse_fanout(event)
+    if "doctor" in event:
+        return parse_doctor(event)
     problems = [f"unknown field {_shown(key)} (expected one of: {', '.join(sorted(ON_DEMAND_FIELDS))})"
                 for key in event if key not in ON_DEMAND_FIELDS]
     clusters = _names(event, "clusters", problems)
@@ -236,3 +247,17 @@ def parse_remediate(event: Mapping[str, Any]) -> RemediateOrder:
     if problems:
         raise InvalidEvent(problems)
     return RemediateOrder(fp.strip(), action, confirm, who.strip(), cluster.strip() if cluster else None)
+
+
+def parse_doctor(event: Mapping[str, Any]) -> DoctorOrder:
+    """Validate `{"doctor": {}}` or `{"doctor": {"clusters": [...]}}`."""
+    problems = [f"unknown field {_shown(key)} next to 'doctor'" for key in event if key != "doctor"]
+    body = event["doctor"]
+    if not isinstance(body, Mapping):
+        raise InvalidEvent([*problems, f"'doctor' must be an object, not {_shown(body)}"])
+    problems += [f"unknown field 'doctor.{key}' (expected one of: {', '.join(sorted(DOCTOR_FIELDS))})"
+                 for key in body if key not in DOCTOR_FIELDS]
+    clusters = _names(body, "clusters", problems)
+    if problems:
+        raise InvalidEvent(problems)
+    return DoctorOrder(tuple(clusters) or None)

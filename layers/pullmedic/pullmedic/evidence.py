@@ -92,6 +92,7 @@ class Facts:
         self._versions: dict[tuple[str, str, str], tuple[str, ...]] = {}
         self._hosts: dict[str, Host] | Unavailable = {}
         self._nodes: dict[str, str] | Unavailable = {}
+        self._by_host_ip: set[tuple[str, str]] = set()  # pods found by host IP: nodes unreadable
         self._fargate_roles: dict[str, str | Unavailable] = {}
         self._service_accounts: dict[tuple[str, str], dict[str, Any] | Unavailable] = {}
         self._regions: tuple[str, ...] | Unavailable | None = None
@@ -132,7 +133,17 @@ class Facts:
                 or Unavailable(f"no network interface found for Fargate pod IP {pod.pod_ip}")
         instance = None if isinstance(self._nodes, Unavailable) else self._nodes.get(pod.node or "")
         found = self._hosts.get(instance or "") or self._hosts.get(pod.host_ip or "")
+        if found and isinstance(self._nodes, Unavailable):
+            self._by_host_ip.add((pod.namespace, pod.name))
         return found or Unavailable(f"no EC2 instance found for node {pod.node} ({pod.host_ip})")
+
+    def host_note(self, finding: Finding) -> str | None:
+        """An evidence line when the finding's instance was found by host IP, not by node."""
+        pod = finding.pod_sample
+        if pod is None or (pod.namespace, pod.name) not in self._by_host_ip:
+            return None
+        assert isinstance(self._nodes, Unavailable)
+        return f"note: {self._nodes.why} {pod.host_ip}"
 
     def pull_role(self, subject: Subject) -> str | Unavailable:
         """The role that pulls images for the pod: the node role, or the Fargate execution role."""
@@ -210,7 +221,7 @@ class Facts:
         try:
             nodes = [n for page in self._kube.nodes() for n in page]
         except KubeReadError as err:
-            return Unavailable(f"cannot list nodes ({err}); matched pods to instances by host IP")
+            return Unavailable(f"cannot list nodes ({err}); the pod's instance was found by its host IP")
         return {n["metadata"]["name"]: n["spec"]["providerID"].rsplit("/", 1)[-1]
                 for n in nodes if (n.get("spec") or {}).get("providerID", "").startswith("aws://")
                 and n["spec"]["providerID"].rsplit("/", 1)[-1].startswith("i-")}

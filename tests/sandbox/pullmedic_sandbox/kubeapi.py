@@ -23,7 +23,9 @@ Served, for the resource types in :data:`.resources.RESOURCE_TYPES`:
   real server, a pod covered by more than one PDB gets HTTP 201 carrying a *Failure* Status with
   ``code: 500``;
 * ``/version`` (an EKS-style ``gitVersion``) and discovery (:mod:`.discovery`): ``/api``,
-  ``/apis`` (legacy or aggregated ``apidiscovery.k8s.io/v2``), ``/api/v1``, ``/apis/<g>/<v>``.
+  ``/apis`` (legacy or aggregated ``apidiscovery.k8s.io/v2``), ``/api/v1``, ``/apis/<g>/<v>``;
+* POST ``/apis/authorization.k8s.io/v1/selfsubjectaccessreviews``, answered from ``rbac``: the
+  verbs and resources a scenario denies are refused (403) and reviewed as not allowed alike.
 
 Objects are stored as given (no defaulting, no admission); ``load`` only fills ``metadata.uid``,
 ``metadata.resourceVersion``, ``metadata.creationTimestamp`` and an event's
@@ -57,7 +59,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pullmedic_sandbox import discovery, media, patches, sts_token, tables
+from pullmedic_sandbox import discovery, media, patches, rbac, sts_token, tables
 from pullmedic_sandbox.apierrors import (
     ApiError,
     bad_request,
@@ -455,6 +457,7 @@ class SimulatedCluster:
         self._tls = make_server_tls()
         self._store = _Store()
         self._faults: list[_Fault] = []
+        self.rbac = rbac.Rbac()  # what the cluster refuses (403), and its reviews say so
         self._lock = threading.Lock()
         self._delay = 0.0  # seconds every request waits before it is answered (a slow API server)
         self._server: _ApiServer | None = None
@@ -623,8 +626,16 @@ class SimulatedCluster:
         """Authenticate, apply faults, route and serve."""
         method = request.method
         user = self._authenticate(authorization, method, path)
+        if rbac.is_review(path):
+            self._apply_fault(target, _Route(path), method, user)
+            return _json_response(*rbac.review(method, path, request.body, self.rbac))
         route = _route(path)
         self._apply_fault(target, route, method, user)
+        if route.resource is not None and not self.rbac.allows(
+            route.verb(method), route.resource.group, route.resource.plural,
+            route.subresource or "", route.namespace or ""
+        ):
+            raise _forbidden(route, method, user)
         if route.resource is None:
             return self._non_resource(route, request)
         if route.subresource == "eviction" and route.resource is PODS and method == "POST":

@@ -22,6 +22,7 @@ from moto.server import ThreadedMotoServer
 
 from pullmedic_sandbox.aws_seed import Refs, seed, seed_fargate_profiles, substitute
 from pullmedic_sandbox.kubeapi import SimulatedCluster
+from pullmedic_sandbox.rbac import Rbac
 from pullmedic_sandbox.scenario import Scenario
 
 ACCOUNT = "123456789012"
@@ -115,13 +116,14 @@ class Sandbox:
             cluster.load(objects[spec.name])
             if spec.deny:
                 cluster.inject(spec.deny)
+            cluster.rbac = Rbac(spec.forbid)
             self.clusters[spec.name] = cluster
             account = spec.account or ACCOUNT
             owner = eks if account == ACCOUNT else self.member_client("eks", account)
             owner.create_cluster(name=spec.name, version=spec.version,
                                  roleArn=f"arn:aws:iam::{account}:role/eks-cluster",
                                  resourcesVpcConfig={"subnetIds": subnets})
-            self._point_at(spec.name, cluster, account)
+            self._point_at(spec.name, cluster, account, spec.authentication_mode)
         seed_fargate_profiles(scenario.aws, self.client, self.refs)
         self._alerts()
 
@@ -192,13 +194,16 @@ class Sandbox:
         return [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24")["Subnet"]["SubnetId"]
                 for i in (1, 2)]
 
-    def _point_at(self, name: str, cluster: SimulatedCluster, account: str = ACCOUNT) -> None:
-        """moto invents an endpoint and CA; make them the simulated API server's."""
+    def _point_at(self, name: str, cluster: SimulatedCluster, account: str = ACCOUNT,
+                  authentication_mode: str = "API_AND_CONFIG_MAP") -> None:
+        """moto invents an endpoint and CA; make them the simulated API server's. moto has no
+        access configuration: set the one the scenario names (describe-cluster shows it)."""
         from moto.eks.models import eks_backends
 
         record = eks_backends[account][self.region].clusters[name]
         record.endpoint = cluster.endpoint
         record.certificate_authority = {"data": base64.b64encode(cluster.ca_pem).decode()}
+        record.access_config = {"authenticationMode": authentication_mode}
 
     def _alerts(self) -> None:
         sns, sqs = self.client("sns"), self.client("sqs")

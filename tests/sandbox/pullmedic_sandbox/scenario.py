@@ -28,6 +28,10 @@ class ClusterSpec:
     version: str = "1.31"
     deny: int | None = None  # answer every Kubernetes request with this status (401, 403...)
     account: str | None = None  # the AWS account of the cluster (None: the sandbox's own)
+    # `deny` given as a list instead: the verbs refused with 403 (and reviewed as not allowed),
+    # e.g. ["list nodes", "create pods/eviction in team"] (see pullmedic_sandbox.rbac)
+    forbid: tuple[str, ...] = ()
+    authentication_mode: str = "API_AND_CONFIG_MAP"  # describe-cluster's accessConfig
 
 
 @dataclass(frozen=True)
@@ -58,8 +62,7 @@ def load(path: Path, now: datetime | None = None) -> Scenario:
         raise ScenarioError(f"{path}: needs a mapping with a 'clusters' list")
     raw = _resolve_times(raw, now or datetime.now(UTC))
     try:
-        clusters = [ClusterSpec(c["name"], list(c.get("objects") or []), str(c.get("version", "1.31")),
-                                c.get("deny"), c.get("account")) for c in raw["clusters"]]
+        clusters = [_cluster(c) for c in raw["clusters"]]
     except (KeyError, TypeError, AttributeError) as err:
         raise ScenarioError(f"{path}: each of 'clusters' needs a 'name' and a list of 'objects' "
                             f"({type(err).__name__}: {err})") from err
@@ -69,6 +72,14 @@ def load(path: Path, now: datetime | None = None) -> Scenario:
                     aws=dict(raw.get("aws") or {}), expect=list(raw.get("expect") or []),
                     expect_absent=list(raw.get("expect_absent") or []),
                     env={str(k): str(v) for k, v in (raw.get("env") or {}).items()})
+
+
+def _cluster(raw: dict[str, Any]) -> ClusterSpec:
+    deny = raw.get("deny")
+    forbid = tuple(str(rule) for rule in deny) if isinstance(deny, list) else ()
+    return ClusterSpec(raw["name"], list(raw.get("objects") or []), str(raw.get("version", "1.31")),
+                       None if forbid else deny, raw.get("account"), forbid,
+                       str(raw.get("authentication_mode", "API_AND_CONFIG_MAP")))
 
 
 def bundled() -> list[Path]:

@@ -15,7 +15,7 @@ from pullmedic.cli.parser import build
 # do not load boto3 and the kubernetes client).
 COMMANDS = {"scan": "scan:run", "problems": "problems:run_problems", "silence": "problems:run_silence",
             "unsilence": "problems:run_unsilence", "fix": "fix:run", "explain": "explain:run",
-            "demo": "demo:run", "completion": "completion:run"}
+            "doctor": "doctor:run", "demo": "demo:run", "completion": "completion:run"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -82,6 +82,13 @@ def build() -> argparse.ArgumentParser:
                          help='read {"message": ..., "image": ..., "reason": ...} lines on stdin; '
                               "write one JSON line per input line")
 
+    doctor = add("doctor", "check access, reachability and permissions of the deployment's clusters, "
+                 "alerts and state (exit 1 unless all is ok)", output, aws)
+    doctor.add_argument("--cluster", action="append", metavar="NAME", help="a cluster (repeatable; "
+                        "default: $PULLMEDIC_CLUSTERS, else every cluster of the region)")
+    doctor.add_argument("--function", help="the scan function (the stack's FunctionName output): its "
+                        "role and network are checked (default: your own identity)")
+
     demo = add("demo", "run the real handler against the local sandbox", output, quiet)
     demo.add_argument("name", nargs="*", help="bundled scenarios to run (default: all; see --list)")
     demo.add_argument("--scenario", action="append", metavar="FILE", help="a scenario file (repeatable)")

@@ -1,0 +1,208 @@
+"""Doctor's AWS reads (clients injected); a denied or unsupported read becomes Unavailable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.utils import ArnParser, InvalidArnException
+
+from pullmedic.doctor.facts import (
+    AccessEntry,
+    FunctionNetwork,
+    Identity,
+    Permissions,
+    Subscription,
+    TableFacts,
+)
+from pullmedic.gather.iam import IamReader
+from pullmedic.gather.unavailable import Unavailable, error_text, guarded
+from pullmedic.iampolicy import evaluate
+
+ClientFor = Callable[[str, str | None], Any]
+SUBSCRIPTIONS_MAX = 100  # subscriptions of the alert topic looked at (each may cost one call)
+ENTRIES_MAX = 2000  # access entries of one cluster looked through
+
+
+def identity_of(caller: str, role_arn: str | None = None) -> Identity | Unavailable:
+    """Who `caller` is; the role checked is `role_arn`, else the caller's own role (pure)."""
+    try:
+        arn = ArnParser().parse_arn(caller)
+    except InvalidArnException:
+        return Unavailable(f"{caller!r} is not an ARN")
+    resource = arn["resource"]
+    own = None
+    if arn["service"] == "sts" and resource.startswith("assumed-role/"):
+        own = f"arn:{arn['partition']}:iam::{arn['account']}:role/{resource.split('/')[1]}"
+    elif arn["service"] == "iam" and resource.startswith("role/"):
+        own = caller
+    return Identity(caller, role_arn or own, own, arn["account"], arn["partition"])
+
+
+def same_role(a: str, b: str) -> bool:
+    """Two role ARNs name the same role (an assumed-role ARN carries no path)."""
+    def key(arn: str) -> tuple[str, str]:
+        parts = arn.split(":", 5)
+        return (parts[4], parts[5].rsplit("/", 1)[-1]) if len(parts) == 6 else ("", arn)
+    return key(a) == key(b)
+
+
+class DoctorReader:
+    """The reads of one doctor run, in the deployment's Region."""
+
+    def __init__(self, client_for: ClientFor, region: str) -> None:
+        self._client_for, self.region = client_for, region
+
+    def client(self, service: str) -> Any:
+        """The service's client in the deployment's Region (one per run)."""
+        return self._client_for(service, self.region)
+
+    def caller(self) -> str | Unavailable:
+        """The caller's ARN (sts:GetCallerIdentity needs no permission)."""
+        try:
+            return str(self.client("sts").get_caller_identity()["Arn"])
+        except (ClientError, BotoCoreError) as err:
+            return Unavailable(error_text("sts:GetCallerIdentity", err))
+
+    def function(self, name: str) -> dict[str, Any] | Unavailable:
+        """The function's configuration (its role and VPC). Only the CLI's --function asks, with
+        the operator's credentials: the function's own role is not granted this read."""
+        try:
+            return dict(self.client("lambda").get_function_configuration(FunctionName=name))
+        except (ClientError, BotoCoreError) as err:
+            return Unavailable(error_text("lambda:GetFunctionConfiguration", err))
+
+    def network(self, subnets: list[str], groups: tuple[str, ...]) -> FunctionNetwork | Unavailable:
+        """Where the function runs: its VPC, its subnets' CIDRs, groups, and NAT egress addresses."""
+        if not subnets:
+            return FunctionNetwork(None)
+        ec2 = self.client("ec2")
+        described = guarded("ec2:DescribeSubnets", lambda: ec2.describe_subnets(SubnetIds=subnets))
+        if isinstance(described, Unavailable):
+            return described
+        found = described.get("Subnets", [])
+        if not found:
+            return Unavailable(f"subnets {', '.join(subnets)} not found")
+        vpc_id = found[0]["VpcId"]
+        cidrs = {s["SubnetId"]: s["CidrBlock"] for s in found}
+        return FunctionNetwork(vpc_id, cidrs, groups, self._egress(vpc_id, subnets),
+                               self.security_groups(list(groups)))
+
+    def _egress(self, vpc_id: str, subnets: list[str]) -> tuple[str, ...] | Unavailable:
+        """The public IPs of the NAT gateways on the subnets' default routes."""
+        from pullmedic.netpath.routes import table_for_subnet
+
+        ec2 = self.client("ec2")
+        tables = guarded("ec2:DescribeRouteTables", lambda: ec2.describe_route_tables(
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"])
+        if isinstance(tables, Unavailable):
+            return tables
+        nats = sorted({r["NatGatewayId"] for s in subnets
+                       for r in (table_for_subnet(tables, s, vpc_id) or {}).get("Routes", [])
+                       if r.get("DestinationCidrBlock") == "0.0.0.0/0" and r.get("NatGatewayId")})
+        if not nats:
+            return ()
+        found = guarded("ec2:DescribeNatGateways", lambda: ec2.describe_nat_gateways(
+            NatGatewayIds=nats)["NatGateways"])
+        if isinstance(found, Unavailable):
+            return found
+        return tuple(sorted({a["PublicIp"] for n in found for a in n.get("NatGatewayAddresses", [])
+                             if a.get("PublicIp")}))
+
+    def permissions(self, role_arn: str, resources: Mapping[str, str]) -> Permissions:
+        """Each action's decision on its resource: the simulator's, else the role's own policies'."""
+        iam = self.client("iam")
+        decisions: dict[str, str] = {}
+        by_resource: dict[str, list[str]] = {}
+        for action, resource in sorted(resources.items()):
+            by_resource.setdefault(resource, []).append(action)
+        for resource, actions in by_resource.items():
+            pages = guarded("iam:SimulatePrincipalPolicy", lambda a=actions, r=resource: list(
+                iam.get_paginator("simulate_principal_policy").paginate(
+                    PolicySourceArn=role_arn, ActionNames=a, ResourceArns=[r])))
+            if isinstance(pages, Unavailable):
+                return self._from_policies(iam, role_arn, resources, pages.why)
+            decisions.update({r["EvalActionName"]: r["EvalDecision"] for p in pages
+                              for r in p.get("EvaluationResults", [])})
+        return Permissions(decisions, "simulator")
+
+    @staticmethod
+    def _from_policies(iam: Any, role_arn: str, resources: Mapping[str, str], why: str) -> Permissions:
+        policies = IamReader(iam).policies(role_arn)
+        if isinstance(policies, Unavailable):
+            return Permissions(Unavailable(f"{why}; {policies.why}"), "policies", why)
+        return Permissions({action: evaluate(policies, action, resource).decision
+                            for action, resource in resources.items()}, "policies", why)
+
+    def subscriptions(self, topic_arn: str) -> list[Subscription] | Unavailable:
+        """The topic's subscriptions; an unconfirmed one is listed as PendingConfirmation."""
+        sns = self.client("sns")
+        listed = guarded("sns:ListSubscriptionsByTopic", lambda: [
+            s for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
+            for s in page.get("Subscriptions", [])][:SUBSCRIPTIONS_MAX])
+        if isinstance(listed, Unavailable):
+            return listed
+        return [Subscription(s.get("Protocol", ""), s.get("Endpoint", ""), self._pending(sns, s))
+                for s in listed]
+
+    @staticmethod
+    def _pending(sns: Any, sub: Mapping[str, Any]) -> bool:
+        arn = sub.get("SubscriptionArn", "")
+        if not arn.startswith("arn:"):  # AWS lists an unconfirmed subscription as PendingConfirmation
+            return arn == "PendingConfirmation"
+        attributes = guarded("sns:GetSubscriptionAttributes",
+                             lambda: sns.get_subscription_attributes(SubscriptionArn=arn))
+        return not isinstance(attributes, Unavailable) and \
+            attributes.get("Attributes", {}).get("PendingConfirmation") == "true"
+
+    def table(self, name: str) -> TableFacts | Unavailable:
+        """The table's status and TTL setting."""
+        dynamodb = self.client("dynamodb")
+        table = guarded("dynamodb:DescribeTable", lambda: dynamodb.describe_table(TableName=name))
+        if isinstance(table, Unavailable):
+            return table
+        ttl = guarded("dynamodb:DescribeTimeToLive", lambda: dynamodb.describe_time_to_live(TableName=name))
+        if isinstance(ttl, Unavailable):
+            return ttl
+        described = ttl.get("TimeToLiveDescription", {})
+        return TableFacts(table["Table"].get("TableStatus", "?"), described.get("TimeToLiveStatus", "?"),
+                          described.get("AttributeName"))
+
+    def cluster(self, name: str) -> dict[str, Any] | Unavailable:
+        """describe_cluster's "cluster"."""
+        found = guarded("eks:DescribeCluster", lambda: self.client("eks").describe_cluster(name=name))
+        return found if isinstance(found, Unavailable) else found["cluster"]
+
+    def entry(self, cluster: str, role_arn: str) -> AccessEntry | None | Unavailable:
+        """The role's access entry in `cluster` with its policies (None: it has none)."""
+        eks = self.client("eks")
+        principals = guarded("eks:ListAccessEntries", lambda: [
+            p for page in eks.get_paginator("list_access_entries").paginate(clusterName=cluster)
+            for p in page.get("accessEntries", [])][:ENTRIES_MAX])
+        if isinstance(principals, Unavailable):
+            return principals
+        principal = next((p for p in principals if same_role(p, role_arn)), None)
+        if principal is None:
+            return None
+        entry = guarded("eks:DescribeAccessEntry", lambda: eks.describe_access_entry(
+            clusterName=cluster, principalArn=principal)["accessEntry"])
+        if isinstance(entry, Unavailable):
+            return entry
+        policies = guarded("eks:ListAssociatedAccessPolicies", lambda: [
+            p for page in eks.get_paginator("list_associated_access_policies").paginate(
+                clusterName=cluster, principalArn=principal)
+            for p in page.get("associatedAccessPolicies", [])])
+        if isinstance(policies, Unavailable):
+            return policies
+        return AccessEntry(principal, entry.get("type", "?"), tuple(entry.get("kubernetesGroups") or ()),
+                           tuple((p.get("policyArn", ""), (p.get("accessScope") or {}).get("type", "?"),
+                                  tuple((p.get("accessScope") or {}).get("namespaces") or ()))
+                                 for p in policies))
+
+    def security_groups(self, ids: list[str]) -> list[dict[str, Any]] | Unavailable:
+        """The groups' rules."""
+        if not ids:
+            return []
+        return guarded("ec2:DescribeSecurityGroups", lambda: self.client("ec2").describe_security_groups(
+            GroupIds=ids)["SecurityGroups"])

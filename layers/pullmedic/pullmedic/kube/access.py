@@ -1,0 +1,55 @@
+"""Ask the API server what the caller may do: one SelfSubjectAccessReview per permission."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from pullmedic.doctor.facts import KubeAccess, KubeNeed
+from pullmedic.gather.unavailable import Unavailable
+from pullmedic.kube.reader import CONNECT_TIMEOUT, READ_TIMEOUT, _api_message, _root
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
+
+REVIEW_MAX = 40  # reviews asked of one cluster (retry_pods adds one per namespace)
+
+
+def review(client: ApiClient, needs: Sequence[KubeNeed]) -> KubeAccess:
+    """Each need's answer; a 401, a 403 or an unreachable server stops at the first review."""
+    from kubernetes.client import AuthorizationV1Api  # deferred: heavy import
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    api = AuthorizationV1Api(client)
+    answers: dict[KubeNeed, bool | Unavailable] = {}
+    for need in needs[:REVIEW_MAX]:
+        attributes = {"verb": need.verb, "resource": need.resource, "group": need.group}
+        attributes.update({k: v for k, v in (("subresource", need.subresource),
+                                             ("namespace", need.namespace)) if v})
+        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                "spec": {"resourceAttributes": attributes}}
+        try:
+            response = api.create_self_subject_access_review(
+                body, _preload_content=False, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+        except ApiException as err:
+            if err.status in (401, 403) or not answers:
+                return KubeAccess(answers, err.status, _api_message(err))
+            answers[need] = Unavailable(_api_message(err))
+            continue
+        except HTTPError as err:
+            return KubeAccess(answers, None, _root(err))
+        answers[need] = _allowed(response.data)
+    for need in needs[REVIEW_MAX:]:
+        answers[need] = Unavailable(f"more than {REVIEW_MAX} permissions to ask")
+    return KubeAccess(answers)
+
+
+def _allowed(data: bytes) -> bool | Unavailable:
+    try:
+        status = json.loads(data).get("status") or {}
+    except (ValueError, AttributeError):
+        return Unavailable("the review's answer is not JSON")
+    allowed = status.get("allowed") if isinstance(status, dict) else None
+    return allowed if isinstance(allowed, bool) else Unavailable("the review has no status.allowed")
