@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from pullmedic.causes import Cause
 from pullmedic.checks import CHECKS
+from pullmedic.doctor import gather as doctor_gather
 from pullmedic.permissions import READ_ACTIONS
 
 CHECK_DIR = Path(__file__).resolve().parents[2] / "layers" / "pullmedic" / "pullmedic" / "checks"
@@ -40,7 +42,14 @@ def test_every_cause_but_never_pull_and_invalid_names_has_a_check() -> None:
                                     Cause.TLS_ERROR, Cause.REGISTRY_SERVER_ERROR}
 
 
+def doctor_reads() -> set[str]:
+    """The AWS reads doctor makes, as its reader names them."""
+    source = (Path(doctor_gather.__file__)).read_text()
+    return set(re.findall(r'guarded\("([a-z0-9]+:[A-Za-z]+)"', source))
+
+
 def test_the_function_is_granted_only_what_the_scan_and_checks_call() -> None:
     needed = {"eks:ListClusters", "eks:DescribeCluster"}  # the scan itself (scan.py)
     needed |= {p for m in CHECKS.values() for p in m.META.permissions if not p.endswith(":get")}
+    needed |= doctor_reads()  # doctor names each AWS read it makes: guarded("service:Action", ...)
     assert needed == READ_ACTIONS
