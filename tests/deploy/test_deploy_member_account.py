@@ -10,7 +10,7 @@ import pytest
 from deploy_support import REPO, SAM_BIN, condition_true, default_parameters, load_yaml, require_sam_venv, run
 from test_deploy_iam import as_list
 
-from pullmedic.permissions import READ_ACTIONS
+from pullmedic.permissions import SCAN_READ_ACTIONS
 
 MEMBER = REPO / "functions/scan/member-account.yaml"
 VIEW_POLICY = {"Fn::Sub": "arn:${AWS::Partition}:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"}
@@ -40,8 +40,10 @@ def test_reads_equal_permissions_module_and_trust_needs_the_external_id(member: 
     role = member["Resources"]["ReaderRole"]
     assert role["Properties"]["RoleName"] == "pullmedic-reader" and role["Condition"] == "CreatesRole"
     reads = {a for s in policies(role)["read-for-diagnosis"] for a in as_list(s["Action"])}
-    assert reads == READ_ACTIONS, (f"only in the member template: {sorted(reads - READ_ACTIONS)}; "
-                                   f"only in pullmedic.permissions: {sorted(READ_ACTIONS - reads)}")
+    # doctor runs in the function's own account only: members grant what a scan reads
+    assert reads == SCAN_READ_ACTIONS, (
+        f"only in the member template: {sorted(reads - SCAN_READ_ACTIONS)}; "
+        f"only in pullmedic.permissions: {sorted(SCAN_READ_ACTIONS - reads)}")
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"AWS": {"Ref": "PullmedicRoleArn"}} and trust["Action"] == "sts:AssumeRole"
     assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"}}}

@@ -15,9 +15,6 @@ EKS_READ_ACTIONS: frozenset[str] = frozenset({
     "eks:ListClusters",  # scan: every cluster of the region when no cluster list is configured
     "eks:DescribeCluster",  # scan: API endpoint and CA; auth mode, VPC, Auto Mode node role
     "eks:DescribeFargateProfile",  # Fargate: the pod execution role that pulls, its subnets
-    "eks:ListAccessEntries",  # doctor: does the function's role have an access entry
-    "eks:DescribeAccessEntry",  # doctor: its type and Kubernetes groups
-    "eks:ListAssociatedAccessPolicies",  # doctor: AmazonEKSViewPolicy associated, and its scope
 })
 
 # EC2: the node behind a pod and the network path from it to the registry.
@@ -63,15 +60,19 @@ KMS_READ_ACTIONS: frozenset[str] = frozenset({
     "kms:DescribeKey",  # ecr_kms_key: the state of the repository's customer managed key
 })
 
-# Doctor: the deployment's own resources (alert topic, state table).
+# Doctor (the function's own account only): access entries, the alert topic, the state table.
 DOCTOR_READ_ACTIONS: frozenset[str] = frozenset({
+    "eks:ListAccessEntries",  # doctor: does the function's role have an access entry
+    "eks:DescribeAccessEntry",  # doctor: its type and Kubernetes groups
+    "eks:ListAssociatedAccessPolicies",  # doctor: AmazonEKSViewPolicy associated, and its scope
     "sns:ListSubscriptionsByTopic",  # doctor: is anyone subscribed to the alert topic
     "sns:GetSubscriptionAttributes",  # doctor: an e-mail still PendingConfirmation
     "dynamodb:DescribeTable",  # doctor: the state table exists and is ACTIVE
     "dynamodb:DescribeTimeToLive",  # doctor: TTL on expires_at
 })
 
-READ_ACTIONS: frozenset[str] = (
+# What a scan reads, in the function's account and in each member account (member-account.yaml).
+SCAN_READ_ACTIONS: frozenset[str] = (
     EKS_READ_ACTIONS | EC2_READ_ACTIONS | IAM_READ_ACTIONS | ECR_READ_ACTIONS | KMS_READ_ACTIONS
-    | DOCTOR_READ_ACTIONS
 )
+READ_ACTIONS: frozenset[str] = SCAN_READ_ACTIONS | DOCTOR_READ_ACTIONS
