@@ -13,6 +13,7 @@ from pullmedic.gather.ec2 import Ec2Reader, Host, PrefixList, VpcFacts
 from pullmedic.gather.ecr import EcrReader, RepoImages
 from pullmedic.gather.iam import IamReader
 from pullmedic.gather.kms import KmsReader
+from pullmedic.gather.registry import RegistryReader
 from pullmedic.gather.unavailable import Unavailable, guarded
 from pullmedic.imageref import ImageRef, parse_image
 from pullmedic.kube.reader import KubeReader, KubeReadError
@@ -68,8 +69,9 @@ class Readers:
     """The AWS readers of one scan, shared by all its clusters: a VPC, role or repository that
     several clusters use is read once."""
 
-    def __init__(self, client_for: ClientFor) -> None:
+    def __init__(self, client_for: ClientFor, registry: RegistryReader | None = None) -> None:
         self.client_for = client_for
+        self.registry = registry or RegistryReader()  # off unless the deployment turns it on
         self.iam = IamReader(client_for("iam", None))
         self.ecr = EcrReader(lambda region: client_for("ecr", region))
         self.kms = KmsReader(lambda region: client_for("kms", region))
@@ -91,7 +93,7 @@ class Facts:
         self.region = cluster.region
         self.account = cluster.arn.split(":")[4] if cluster.arn.count(":") >= 5 else ""
         self.ec2, self.iam, self.ecr = readers.ec2(self.region), readers.iam, readers.ecr
-        self.kms = readers.kms
+        self.kms, self.registry = readers.kms, readers.registry
         self._eks = readers.client_for("eks", self.region)
         self._ec2_for = lambda region: readers.client_for("ec2", region)
         self._versions: dict[tuple[str, str, str], tuple[str, ...]] = {}
