@@ -104,3 +104,22 @@ def test_a_silent_registry_costs_the_timeout_once() -> None:
     for connection in accepted:
         connection.close()
     listener.close()
+
+
+def test_a_registry_speaking_garbage_is_unreachable_not_a_crash() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def garbage() -> None:
+        connection = listener.accept()[0]
+        connection.recv(65536)
+        connection.sendall(b"\x16\x03\x01 this is not TLS nor HTTP\r\n\r\n")
+        connection.close()
+
+    threading.Thread(target=garbage, daemon=True).start()
+    address = f"127.0.0.1:{listener.getsockname()[1]}"
+    answer = RegistryReader(RegistrySettings(enabled=True, hosts={"registry-1.docker.io": address},
+                                             timeout=1)).answer(_image("httpd"))
+    assert getattr(answer, "status", None) == "unreachable"
+    listener.close()

@@ -8,6 +8,7 @@ count a HEAD against the pull limit and reports the quota in `ratelimit-*` heade
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import ssl
@@ -132,7 +133,7 @@ class RegistryReader:
         try:
             with self._open(urllib.request.Request(url), timeout=self.settings.timeout) as reply:
                 body = json.loads(reply.read(_TOKEN_BYTES))
-        except (OSError, ValueError, urllib.error.URLError):
+        except (OSError, ValueError, http.client.HTTPException):
             return None
         token = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
         return token if isinstance(token, str) else None
@@ -144,8 +145,9 @@ class RegistryReader:
             with self._open(request, timeout=self.settings.timeout) as reply:
                 return reply.status, reply.headers
         except urllib.error.HTTPError as err:
+            err.close()
             return err.code, err.headers
-        except (urllib.error.URLError, OSError, ValueError) as err:
+        except (OSError, ValueError, http.client.HTTPException) as err:
             reason = getattr(err, "reason", err)
             return f"{type(reason).__name__}: {reason}"[:200], None
 
