@@ -11,6 +11,7 @@ import boto3
 from botocore.config import Config
 
 from pullmedic.evidence import Readers
+from pullmedic.gather.registry import RegistryReader
 from pullmedic.kube.client import api_client
 from pullmedic.scan import ScanDeps
 from pullmedic.settings import Settings
@@ -84,7 +85,8 @@ def _deps(settings: Settings, session: boto3.session.Session, region: str) -> Sc
 
     return ScanDeps(
         session=session, region=region, eks=client_for("eks", region),
-        connect=api_client, client_for=client_for, readers=Readers(client_for), grace=settings.grace,
+        connect=api_client, client_for=client_for,
+        readers=Readers(client_for, RegistryReader(settings.registry)), grace=settings.grace,
         now=lambda: datetime.now(UTC),
         page_size=settings.page_size, read_secrets=settings.read_secrets,
     )

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pullmedic.aws.eks import ClusterAccess
-from pullmedic.gather.ec2 import Ec2Reader, Host, VpcFacts
+from pullmedic.gather.ec2 import Ec2Reader, Host, PrefixList, VpcFacts
 from pullmedic.gather.ecr import EcrReader, RepoImages
 from pullmedic.gather.iam import IamReader
 from pullmedic.gather.kms import KmsReader
+from pullmedic.gather.registry import RegistryReader
 from pullmedic.gather.unavailable import Unavailable, guarded
 from pullmedic.imageref import ImageRef, parse_image
 from pullmedic.kube.reader import KubeReader, KubeReadError
 from pullmedic.model import Finding
 from pullmedic.netpath.routes import table_for_subnet
-from pullmedic.netpath.target import Target, target_for
+from pullmedic.netpath.target import Target, auth_target, endpoint, layers_target, target_for
 
 FARGATE_PROFILE_LABEL = "eks.amazonaws.com/fargate-profile"
 # What finding a pod's host costs (nodes are matched by providerID, else by host IP; Fargate by ENI).
@@ -27,7 +28,7 @@ HOST_READS = ("ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces")
 NETWORK_READS = HOST_READS + (
     "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeRouteTables", "ec2:DescribeNetworkAcls",
     "ec2:DescribeSecurityGroups", "ec2:DescribeVpcEndpoints", "ec2:DescribeNatGateways",
-    "ec2:DescribeVpcAttribute", "ec2:DescribePrefixLists")
+    "ec2:DescribeVpcAttribute", "ec2:DescribePrefixLists", "ec2:GetManagedPrefixListEntries")
 # The role that pulls: instance profile -> role, or the Fargate profile's execution role.
 ROLE_READS = HOST_READS + ("iam:GetInstanceProfile", "eks:DescribeFargateProfile")
 ClientFor = Callable[[str, str | None], Any]
@@ -43,6 +44,11 @@ class Network:
     route_table: dict[str, Any] | None
     network_acl: dict[str, Any] | None
     target: Target
+    hops: tuple[Target, ...] = ()  # every hop of the pull, the registry (`target`) first
+
+    def paths(self) -> tuple[Target, ...]:
+        """The hops to evaluate: all of them, or the registry alone."""
+        return self.hops or (self.target,)
 
 
 @dataclass(frozen=True)
@@ -63,8 +69,9 @@ class Readers:
     """The AWS readers of one scan, shared by all its clusters: a VPC, role or repository that
     several clusters use is read once."""
 
-    def __init__(self, client_for: ClientFor) -> None:
+    def __init__(self, client_for: ClientFor, registry: RegistryReader | None = None) -> None:
         self.client_for = client_for
+        self.registry = registry or RegistryReader()  # off unless the deployment turns it on
         self.iam = IamReader(client_for("iam", None))
         self.ecr = EcrReader(lambda region: client_for("ecr", region))
         self.kms = KmsReader(lambda region: client_for("kms", region))
@@ -86,7 +93,7 @@ class Facts:
         self.region = cluster.region
         self.account = cluster.arn.split(":")[4] if cluster.arn.count(":") >= 5 else ""
         self.ec2, self.iam, self.ecr = readers.ec2(self.region), readers.iam, readers.ecr
-        self.kms = readers.kms
+        self.kms, self.registry = readers.kms, readers.registry
         self._eks = readers.client_for("eks", self.region)
         self._ec2_for = lambda region: readers.client_for("ec2", region)
         self._versions: dict[tuple[str, str, str], tuple[str, ...]] = {}
@@ -178,9 +185,42 @@ class Facts:
         assert not isinstance(vpc.endpoints, Unavailable)
         acl = next((a for a in vpc.network_acls for assoc in a.get("Associations", [])
                     if assoc.get("SubnetId") == host.subnet_id), None)
-        return Network(host, vpc, vpc.subnets.get(host.subnet_id, {}),
-                       table_for_subnet(vpc.route_tables, host.subnet_id, host.vpc_id), acl,
-                       target_for(subject.image, vpc.endpoints, vpc.subnets, self.region))
+        table = table_for_subnet(vpc.route_tables, host.subnet_id, host.vpc_id)
+        registry = target_for(subject.image, vpc.endpoints, vpc.subnets, self.region)
+        auth = auth_target(subject.image, vpc.endpoints, vpc.subnets, self.region)
+        layers = self._layers_hop(subject.image, vpc, table)
+        hops = tuple(t for t in (registry, auth, layers) if t is not None)
+        return Network(host, vpc, vpc.subnets.get(host.subnet_id, {}), table, acl, registry, hops)
+
+    def _layers_hop(self, image: ImageRef | None, vpc: VpcFacts, table: Mapping[str, Any] | None
+                    ) -> Target | None:
+        """The S3 hop of a private ECR pull, with the region's S3 prefix list when readable."""
+        if image is None or image.ecr is None:
+            return None
+        s3 = self.s3_prefix_list()
+        known = s3 if isinstance(s3, PrefixList) else None
+        note = f"; S3's ranges unknown: {s3.why}" if isinstance(s3, Unavailable) else ""
+        s3_id = known.id if known else None
+        assert not isinstance(vpc.endpoints, Unavailable)
+        gateway = (endpoint(vpc.endpoints, self.region, "s3") or {}).get("VpcEndpointId")
+        if s3_id is None and table and gateway:  # the gateway's route still names the list
+            s3_id = next((r.get("DestinationPrefixListId") for r in table.get("Routes", [])
+                          if r.get("GatewayId") == gateway), None)
+        return layers_target(image, vpc.endpoints, table["RouteTableId"] if table else None,
+                             self.region, s3_id, known.cidrs if known else (), note=note)
+
+    def s3_prefix_list(self) -> PrefixList | None | Unavailable:
+        """The region's S3 prefix list (the gateway endpoint's destination) with its CIDRs."""
+        return self.ec2.prefix_list_named(f"com.amazonaws.{self.region}.s3")
+
+    def prefix_lists(self) -> dict[str, tuple[str, ...]]:
+        """Prefix list id -> CIDRs, the S3 list's read in full ({} where unreadable)."""
+        lists = self.ec2.prefix_lists()
+        known = {} if isinstance(lists, Unavailable) else dict(lists)
+        s3 = self.s3_prefix_list()
+        if s3 is not None and not isinstance(s3, Unavailable) and s3.cidrs:
+            known[s3.id] = s3.cidrs
+        return known
 
     def service_account(self, namespace: str, name: str) -> dict[str, Any] | Unavailable:
         """A service account (for its imagePullSecrets)."""

@@ -32,6 +32,7 @@ EC2_READ_ACTIONS: frozenset[str] = frozenset({
     "ec2:DescribeVpcs",  # network path: the VPC's DHCP options set
     "ec2:DescribeVpcAttribute",  # network path: enableDnsSupport / enableDnsHostnames
     "ec2:DescribePrefixLists",  # network path: the S3 prefix list in security group rules
+    "ec2:GetManagedPrefixListEntries",  # S3 hop: the prefix list's CIDRs where Describe omits them
 })
 
 # IAM: what the node role (or Fargate pod execution role) is allowed to pull.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from pullmedic.gather.registry import RegistrySettings
 from pullmedic.targets import Target, from_env
 
 REMEDIATION_MODES = ("off", "approve", "auto")
@@ -36,6 +37,7 @@ class Settings:
     state_machine_arn: str | None = None  # None: never fan out
     read_secrets: bool = False  # read imagePullSecrets (type and registry hosts, never values)
     plan_valid: timedelta = timedelta(hours=1)  # how long a shown plan may be approved (once)
+    registry: RegistrySettings = field(default_factory=RegistrySettings)  # asking public registries
 
 
 def load(env: Mapping[str, str] = os.environ) -> Settings:
@@ -65,6 +67,7 @@ def load(env: Mapping[str, str] = os.environ) -> Settings:
         fanout_threshold=_int(env, "PULLMEDIC_FANOUT_THRESHOLD", 10),
         state_machine_arn=env.get("PULLMEDIC_STATE_MACHINE_ARN", "").strip() or None,
         plan_valid=timedelta(minutes=_int(env, "PULLMEDIC_PLAN_VALID_MINUTES", 60) or 60),
+        registry=RegistrySettings.from_env(env),
     )
 
 

@@ -21,6 +21,8 @@ aws:
       entries:
         - {rule: 90, egress: true, protocol: tcp, ports: [443, 443], cidr: 0.0.0.0/0, action: deny}
         - {rule: 100, egress: true, protocol: all, cidr: 0.0.0.0/0, action: allow}
+        # prefix_list (s3) instead of cidr: one entry per CIDR of the list, numbered from rule.
+        - {rule: 80, egress: true, protocol: tcp, ports: [443, 443], prefix_list: s3, action: deny}
   security_groups:
     # egress absent: keep the default allow-all egress; egress: [] = no egress at all.
     # A rule names one of cidr, group (another of these groups) or prefix_list (s3: the
@@ -52,7 +54,7 @@ aws:
 ```
 
 `seed` returns `Refs`: `account`, `region`, `vpc`, `igw`, `subnet.<name>`, `rtb.<name>`,
-`acl.<name>`, `sg.<name>`, `pl.s3` (when a rule uses it), `vpce.<service>`, `nat.<name>`,
+`acl.<name>`, `sg.<name>`, `pl.s3` (when a rule or gateway endpoint uses it), `vpce.<service>`, `nat.<name>`,
 `eip.<name>` (the NAT's public IP), `instance.<name>`, `role.<name>` (role name),
 `role_arn.<name>`, `profile.<name>`, `repo.<name>`, `repo_uri.<name>`, `digest.<repo>:<tag>`.
 `substitute` writes them into the Kubernetes objects wherever a string says `${name}`.
@@ -217,9 +219,12 @@ def _network_acls(aws: dict[str, Any], world: _World) -> None:
         for entry in spec.get("entries") or []:
             ports = ({"PortRange": {"From": entry["ports"][0], "To": entry["ports"][1]}}
                      if "ports" in entry else {})
-            world.ec2.create_network_acl_entry(
-                NetworkAclId=acl, RuleNumber=entry["rule"], Protocol=PROTOCOLS[entry["protocol"]],
-                RuleAction=entry["action"], Egress=bool(entry["egress"]), CidrBlock=entry["cidr"], **ports)
+            cidrs = (_prefix_list_cidrs(entry["prefix_list"], world) if "prefix_list" in entry
+                     else [entry["cidr"]])
+            for number, cidr in enumerate(cidrs, start=entry["rule"]):
+                world.ec2.create_network_acl_entry(
+                    NetworkAclId=acl, RuleNumber=number, Protocol=PROTOCOLS[entry["protocol"]],
+                    RuleAction=entry["action"], Egress=bool(entry["egress"]), CidrBlock=cidr, **ports)
         for subnet in _subnets_using(aws, "network_acl", name, world):
             current = world.ec2.describe_network_acls(
                 Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["NetworkAcls"][0]
@@ -265,6 +270,12 @@ def _prefix_list(service: str, world: _World) -> str:
         Filters=[{"Name": "prefix-list-name", "Values": [name]}])["PrefixLists"]
     world.refs[f"pl.{service}"] = found["PrefixListId"]
     return found["PrefixListId"]
+
+
+def _prefix_list_cidrs(service: str, world: _World) -> list[str]:
+    """The CIDRs of the region's `service` prefix list (a NACL takes CIDRs, not lists)."""
+    entries = world.ec2.get_managed_prefix_list_entries(PrefixListId=_prefix_list(service, world))
+    return [e["Cidr"] for e in entries["Entries"]]
 
 
 def _iam(aws: dict[str, Any], world: _World) -> None:
@@ -326,6 +337,8 @@ def _vpc_endpoints(aws: dict[str, Any], world: _World) -> None:
             VpcId=world.refs["vpc"], ServiceName=f"com.amazonaws.{world.region}.{service}",
             VpcEndpointType=kind, **options)["VpcEndpoint"]
         world.refs[f"vpce.{service}"] = endpoint["VpcEndpointId"]
+        if kind == "Gateway":  # its route goes to the service's prefix list
+            _prefix_list(service, world)
 
 
 def _fill_subnets(aws: dict[str, Any], world: _World) -> None:

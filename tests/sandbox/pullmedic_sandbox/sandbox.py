@@ -23,6 +23,7 @@ from moto.server import ThreadedMotoServer
 from pullmedic_sandbox.aws_seed import Refs, seed, seed_fargate_profiles, substitute
 from pullmedic_sandbox.kubeapi import SimulatedCluster
 from pullmedic_sandbox.rbac import Rbac
+from pullmedic_sandbox.registry import RegistryFront
 from pullmedic_sandbox.scenario import Scenario
 
 ACCOUNT = "123456789012"
@@ -51,6 +52,7 @@ class Sandbox:
         self.topic_arn = ""
         self.queue_url = ""
         self.refs = Refs()
+        self.registry: RegistryFront | None = None  # the scenario's Docker Hub front, if any
 
     def start(self) -> None:
         """Start the moto server (about half a second)."""
@@ -75,6 +77,11 @@ class Sandbox:
             "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "PULLMEDIC_TOPIC_ARN": self.topic_arn,
             "PULLMEDIC_CLUSTERS": ",".join(self.clusters), "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_NAMESPACE": "pullmedic",
+            # registries are asked only where a scenario has a front, and only the front
+            "PULLMEDIC_REGISTRY_PROBE": "on" if self.registry else "off",
+            "PULLMEDIC_REGISTRY_HOSTS":
+                f"registry-1.docker.io={self.registry.address}" if self.registry else "",
+            "PULLMEDIC_REGISTRY_CA": self.registry.ca_file if self.registry else "",
         }
 
     @contextmanager
@@ -126,6 +133,9 @@ class Sandbox:
             self._point_at(spec.name, cluster, account, spec.authentication_mode)
         seed_fargate_profiles(scenario.aws, self.client, self.refs)
         self._alerts()
+        if scenario.registry is not None:
+            self.registry = RegistryFront(scenario.registry)
+            self.registry.start()
 
     def member_client(self, service: str, account: str) -> Any:
         """A boto3 client in another sandbox account (moto derives it from the assumed role)."""
@@ -187,6 +197,9 @@ class Sandbox:
         for cluster in self.clusters.values():
             cluster.stop()
         self.clusters = {}
+        if self.registry is not None:
+            self.registry.stop()
+            self.registry = None
 
     def _network(self) -> list[str]:
         ec2 = self.client("ec2")

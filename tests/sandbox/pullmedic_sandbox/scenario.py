@@ -46,6 +46,7 @@ class Scenario:
     expect: list[dict[str, Any]] = field(default_factory=list)
     expect_absent: list[dict[str, Any]] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)  # deployment settings the scenario assumes
+    registry: dict[str, Any] | None = None  # a Docker Hub-like registry front (registry.py)
 
 
 class ScenarioError(ValueError):
@@ -71,7 +72,8 @@ def load(path: Path, now: datetime | None = None) -> Scenario:
                     region=str(raw.get("region", "us-east-2")), clusters=clusters,
                     aws=dict(raw.get("aws") or {}), expect=list(raw.get("expect") or []),
                     expect_absent=list(raw.get("expect_absent") or []),
-                    env={str(k): str(v) for k, v in (raw.get("env") or {}).items()})
+                    env={str(k): str(v) for k, v in (raw.get("env") or {}).items()},
+                    registry=raw.get("registry"))
 
 
 def _cluster(raw: dict[str, Any]) -> ClusterSpec:

@@ -12,6 +12,7 @@ from pullmedic.checks import (
     image_platform,
     nacl_path,
     pause_image_registry,
+    public_registry,
     pull_secrets,
     rate_limit_cache,
     route_to_registry,
@@ -25,5 +26,5 @@ from pullmedic.checks import (
 CHECKS: dict[str, ModuleType] = {module.META.id: module for module in (
     ecr_image_exists, ecr_kms_key, ecr_pull_permission, ecr_repository_policy, pause_image_registry,
     route_to_registry, sg_egress, nacl_path, vpc_endpoints, vpc_endpoint_policy, vpc_dns, subnet_free_ips,
-    image_platform, pull_secrets, rate_limit_cache,
+    image_platform, pull_secrets, rate_limit_cache, public_registry,
 )}

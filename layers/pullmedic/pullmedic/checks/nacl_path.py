@@ -1,12 +1,13 @@
-"""The subnet's network ACL lets HTTPS out and the return traffic back in (stateless, ordered)."""
+"""The subnet's network ACL lets HTTPS out and the return traffic back in (stateless, ordered),
+on every hop of the pull: the registry, the ECR API endpoint and every range of S3 (layers)."""
 
 from __future__ import annotations
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict, missing
 from pullmedic.evidence import NETWORK_READS, Facts, Network, Subject
-from pullmedic.netpath.nacl import connection_allowed, entries_from_api
-from pullmedic.netpath.target import HTTPS
+from pullmedic.netpath.nacl import NaclDecision, connection_allowed, entries_from_api
+from pullmedic.netpath.target import HTTPS, Target
 
 META = CheckMeta(
     id="nacl_path", title="The network ACL allows HTTPS out and the replies back in",
@@ -14,7 +15,7 @@ META = CheckMeta(
     fix="Allow outbound tcp/443 and inbound tcp/1024-65535 (the return traffic) in the subnet's "
         "network ACL, before any rule that denies them.",
     command="aws ec2 create-network-acl-entry --network-acl-id {acl} {direction} --rule-number "
-            "{number} --protocol tcp --port-range From={low},To={high} --cidr-block 0.0.0.0/0 "
+            "{number} --protocol tcp --port-range From={low},To={high} --cidr-block {cidr} "
             "--rule-action allow",
     permissions=NETWORK_READS,
 )
@@ -29,14 +30,27 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
         return Verdict.unavailable(META, f"no network ACL found for subnet {net.host.subnet_id}")
     acl = net.network_acl["NetworkAclId"]
     entries = entries_from_api(net.network_acl)
-    decision = connection_allowed(entries, ip=net.target.ip, port=HTTPS)
-    if decision.allowed:
-        return Verdict.passed(META, f"network ACL {acl}: {decision.reason}")
+    reasons = []
+    for hop in net.paths():
+        ranges = hop.ranges()
+        for ip, cidr in ranges:
+            decision = connection_allowed(entries, ip=ip, port=HTTPS)
+            if not decision.allowed:
+                return _blocked(net, acl, hop, decision, cidr)
+        reasons.append(f"{hop.label}: {decision.reason}" if len(ranges) == 1 else
+                       f"{hop.label}: NACL {acl} allows outbound tcp/{HTTPS} and the return traffic "
+                       f"for each of {', '.join(c for _, c in ranges)}")
+    return Verdict.passed(META, *reasons)
+
+
+def _blocked(net: Network, acl: str, hop: Target, decision: NaclDecision, cidr: str) -> Verdict:
     entry = decision.entry
     inbound = entry is not None and not entry.egress or "inbound" in decision.reason
     number = max(1, (entry.rule_number - 1) if entry is not None and not entry.is_default else 99)
     command = META.command.format(acl=acl, direction="--ingress" if inbound else "--egress",
                                   number=number, low=1024 if inbound else HTTPS,
-                                  high=65535 if inbound else HTTPS)
-    return Verdict.confirmed(META, f"{decision.reason} (subnet {net.host.subnet_id}, towards "
-                                   f"{net.target.description})", commands=(command,))
+                                  high=65535 if inbound else HTTPS, cidr=cidr)
+    where = f" ({cidr} of {hop.prefix_list})" if hop.prefix_list and hop.cidrs else ""
+    return Verdict.confirmed(META, f"{hop.label}: {decision.reason}{where} (subnet "
+                                   f"{net.host.subnet_id}, towards {hop.description})",
+                             commands=(command,))

@@ -7,7 +7,7 @@ from pullmedic.checks.base import CheckMeta, Verdict, missing
 from pullmedic.evidence import NETWORK_READS, Facts, Network, Subject
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.netpath.routes import route_for, routes_from_api
-from pullmedic.netpath.target import endpoint
+from pullmedic.netpath.target import S3_STAND_IN, endpoint
 
 META = CheckMeta(
     id="route_to_registry", title="The node's subnet routes to the registry",
@@ -30,9 +30,8 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
     if net.target.kind == "endpoint":
         return _s3_layers(net, facts)
     table = net.route_table["RouteTableId"]
-    prefix_lists = facts.ec2.prefix_lists()
-    route = route_for(routes_from_api(net.route_table), net.target.ip,
-                      {} if isinstance(prefix_lists, Unavailable) else prefix_lists)
+    prefix_lists = facts.prefix_lists()
+    route = route_for(routes_from_api(net.route_table), net.target.ip, prefix_lists)
     if route is None or route.target_kind in ("local", "vpce"):
         return Verdict.confirmed(
             META, f"route table {table} of subnet {net.host.subnet_id} has no route to "
@@ -47,7 +46,28 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
     problem = _gateway_problem(route.target_kind, route.target_id, net)
     if problem:
         return Verdict.confirmed(META, f"{route.describe()}: {problem}")
+    layers = _layers_route(net, prefix_lists)
+    if layers is not None:
+        return layers
     return Verdict.passed(META, route.describe())
+
+
+def _layers_route(net: Network, prefix_lists: dict[str, tuple[str, ...]]) -> Verdict | None:
+    """The S3 hop can take another route than the registry's (a prefix-list route)."""
+    hop = next((h for h in net.paths() if h.hop == "layers"), None)
+    if hop is None or net.route_table is None:
+        return None
+    route = route_for(routes_from_api(net.route_table), hop.ip, prefix_lists)
+    if route is not None and route.state != "blackhole" and route.target_kind != "local":
+        return None
+    table = net.route_table["RouteTableId"]
+    what = f"{route.describe()}: the route's target is gone" if route else f"route table {table} has no route"
+    if route is None or route.target_kind == "local":
+        command = META.command.format(table=table)
+    else:  # a blackhole: delete it so that the default route carries S3 again
+        flag = "prefix-list-id" if route.destination.startswith("pl-") else "cidr-block"
+        command = f"aws ec2 delete-route --route-table-id {table} --destination-{flag} {route.destination}"
+    return Verdict.confirmed(META, f"{hop.label}: {what} to {hop.description}", commands=(command,))
 
 
 def _gateway_problem(kind: str, target: str, net: Network) -> str | None:
@@ -73,17 +93,18 @@ def _s3_layers(net: Network, facts: Facts) -> Verdict:
     if s3 is not None and table in (s3.get("RouteTableIds") or []):
         return Verdict.passed(META, f"route table {table} uses the ECR endpoints and the S3 "
                                     f"gateway endpoint {s3['VpcEndpointId']}")
-    prefix_lists = facts.ec2.prefix_lists()
-    default = route_for(routes_from_api(net.route_table or {}), "52.94.133.131",
-                        {} if isinstance(prefix_lists, Unavailable) else prefix_lists)
+    hop = next((h for h in net.paths() if h.hop == "layers"), None)
+    default = route_for(routes_from_api(net.route_table or {}), hop.ip if hop else S3_STAND_IN,
+                        facts.prefix_lists())
     if default is not None and default.target_kind in ("nat", "igw"):
-        return Verdict.passed(META, f"layers from S3 leave through {default.describe()}")
+        return Verdict.passed(META, f"layers hop (S3): layers leave through {default.describe()}")
     fix = (f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {s3['VpcEndpointId']} "
            f"--add-route-table-ids {table}" if s3 else
            f"aws ec2 create-vpc-endpoint --vpc-id {net.host.vpc_id} --service-name "
            f"com.amazonaws.{facts.region}.s3 --route-table-ids {table}")
-    return Verdict.confirmed(META, f"route table {table} has no route to S3, where ECR keeps image "
-                                   "layers: no S3 gateway endpoint on it and no internet route",
+    return Verdict.confirmed(META, f"layers hop (S3): route table {table} has no route to S3, where "
+                                   "ECR keeps image layers: no S3 gateway endpoint on it and no "
+                                   "internet route",
                              commands=(fix,))
 
 

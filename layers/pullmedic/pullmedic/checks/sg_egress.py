@@ -1,4 +1,5 @@
-"""The node's security groups let HTTPS out to the registry (the union of all its groups)."""
+"""The node's security groups let HTTPS out on every hop of the pull (the union of its groups):
+to the registry, to the ECR API endpoint and, for image layers, to S3."""
 
 from __future__ import annotations
 
@@ -7,20 +8,21 @@ from pullmedic.checks.base import CheckMeta, Verdict, missing
 from pullmedic.evidence import NETWORK_READS, Facts, Network, Subject
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.netpath.sg import egress_allows, rules_from_api
-from pullmedic.netpath.target import HTTPS
+from pullmedic.netpath.target import HTTPS, Target
 
 META = CheckMeta(
     id="sg_egress", title="Security groups allow HTTPS out of the node",
     causes=frozenset({Cause.REGISTRY_UNREACHABLE, Cause.PULL_TIMEOUT}), severity="high",
-    fix="Allow outbound tcp/443 from the node's security group to the registry.",
+    fix="Allow outbound tcp/443 from the node's security group to the registry, the ECR API "
+        "and S3 (image layers).",
     command="aws ec2 authorize-security-group-egress --group-id {group} --ip-permissions "
-            "IpProtocol=tcp,FromPort=443,ToPort=443,IpRanges=[{{CidrIp={cidr}}}]",
+            "IpProtocol=tcp,FromPort=443,ToPort=443,{peer}",
     permissions=NETWORK_READS,
 )
 
 
 def run(subject: Subject, facts: Facts) -> Verdict | None:
-    """Evaluate egress tcp/443 to the target (CIDR, prefix list or the endpoint's groups)."""
+    """Evaluate egress tcp/443 to each hop (CIDR, prefix list or the endpoint's groups)."""
     net = facts.network(subject)
     if not isinstance(net, Network):
         return missing(META, net)
@@ -28,13 +30,33 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
     if isinstance(groups, Unavailable):
         return Verdict.unavailable(META, groups.why)
     rules = [r for gid in net.host.security_groups if gid in groups for r in rules_from_api(groups[gid])]
-    prefix_lists = facts.ec2.prefix_lists()
-    decision = egress_allows(rules, port=HTTPS, dest_ip=net.target.ip, dest_groups=net.target.groups,
-                             prefix_list_cidrs={} if isinstance(prefix_lists, Unavailable) else prefix_lists,
-                             group_ids=net.host.security_groups)
-    if decision.allowed:
-        return Verdict.passed(META, decision.reason)
-    cidr = net.target.ip + "/32" if net.target.kind == "endpoint" else "0.0.0.0/0"
-    group = net.host.security_groups[0] if net.host.security_groups else "<node-sg>"
-    return Verdict.confirmed(META, f"{decision.reason} ({net.target.description})",
-                             commands=(META.command.format(group=group, cidr=cidr),))
+    prefix_lists = facts.prefix_lists()
+    reasons = []
+    for hop in net.paths():
+        decision = egress_allows(rules, port=HTTPS, dest_ip=hop.ip, dest_prefix_list=hop.prefix_list,
+                                 dest_groups=hop.groups, prefix_list_cidrs=prefix_lists,
+                                 group_ids=net.host.security_groups)
+        if not decision.allowed:
+            group = net.host.security_groups[0] if net.host.security_groups else "<node-sg>"
+            return Verdict.confirmed(
+                META, f"{hop.label}: {decision.reason} ({hop.description})",
+                commands=(META.command.format(group=group, peer=_peer(hop)),),
+                fix=f"Allow outbound tcp/443 from {group} to {_what(hop)}.")
+        reasons.append(f"{hop.label}: {decision.reason}")
+    return Verdict.passed(META, *reasons)
+
+
+def _peer(hop: Target) -> str:
+    """The --ip-permissions peer that opens the hop: its prefix list, endpoint or the internet."""
+    if hop.prefix_list:
+        return f"PrefixListIds=[{{PrefixListId={hop.prefix_list}}}]"
+    if hop.kind == "endpoint" and hop.groups:
+        return f"UserIdGroupPairs=[{{GroupId={hop.groups[0]}}}]"
+    cidr = hop.ip + "/32" if hop.kind == "endpoint" else "0.0.0.0/0"
+    return f"IpRanges=[{{CidrIp={cidr}}}]"
+
+
+def _what(hop: Target) -> str:
+    if hop.hop == "layers":
+        return f"S3 ({hop.prefix_list or 'its public ranges'}), where ECR keeps image layers"
+    return "the ECR API endpoint" if hop.hop == "auth" else "the registry"

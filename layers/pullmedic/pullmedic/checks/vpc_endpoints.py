@@ -7,7 +7,7 @@ from pullmedic.checks.base import CheckMeta, Verdict, missing
 from pullmedic.evidence import NETWORK_READS, Facts, Network, Subject
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.netpath.sg import ingress_allows, rules_from_api
-from pullmedic.netpath.target import HTTPS, endpoint
+from pullmedic.netpath.target import HTTPS, Target, endpoint
 
 META = CheckMeta(
     id="vpc_endpoints", title="ECR interface endpoints are usable from the node",
@@ -34,12 +34,13 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
                         "node still resolves the registry to its public address")
         commands.append(f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {dkr['VpcEndpointId']} "
                         "--private-dns-enabled")
-    ingress = _ingress(net)
-    if ingress is not None:
-        problems.append(ingress[0])
-        commands.append(ingress[1])
+    for hop in net.paths():
+        ingress = _ingress(net, hop) if hop.kind == "endpoint" else None
+        if ingress is not None:
+            problems.append(ingress[0])
+            commands.append(ingress[1])
     if problems:
-        return Verdict.confirmed(META, *problems, commands=tuple(commands))
+        return Verdict.confirmed(META, *problems, commands=tuple(dict.fromkeys(commands)))
     return Verdict.passed(META, f"ECR endpoints present, private DNS on, {dkr.get('VpcEndpointId')} "
                                 "accepts tcp/443 from the node")
 
@@ -59,16 +60,17 @@ def _missing(net: Network, region: str) -> tuple[list[str], list[str]]:
     return problems, commands
 
 
-def _ingress(net: Network) -> tuple[str, str] | None:
+def _ingress(net: Network, hop: Target) -> tuple[str, str] | None:
     """The endpoint's groups must accept tcp/443 from the node (its groups or its address)."""
     groups = net.vpc.security_groups
-    if isinstance(groups, Unavailable) or not net.target.groups:
+    if isinstance(groups, Unavailable) or not hop.groups:
         return None
-    rules = [r for gid in net.target.groups if gid in groups for r in rules_from_api(groups[gid])]
+    rules = [r for gid in hop.groups if gid in groups for r in rules_from_api(groups[gid])]
     decision = ingress_allows(rules, port=HTTPS, source_ip=net.host.private_ip,
-                              source_groups=net.host.security_groups, group_ids=net.target.groups)
+                              source_groups=net.host.security_groups, group_ids=hop.groups)
     if decision.allowed:
         return None
     source = net.host.security_groups[0] if net.host.security_groups else "<node-sg>"
-    return (f"{decision.reason}: the ecr.dkr endpoint's security group does not accept the "
-            f"node's HTTPS", META.command.format(group=net.target.groups[0], source=source))
+    service = "ecr.api" if hop.hop == "auth" else "ecr.dkr"
+    return (f"{hop.label}: {decision.reason}: the {service} endpoint's security group does not "
+            f"accept the node's HTTPS", META.command.format(group=hop.groups[0], source=source))

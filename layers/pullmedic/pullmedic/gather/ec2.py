@@ -27,6 +27,15 @@ class Host:
     fargate: bool = False
 
 
+@dataclass(frozen=True)
+class PrefixList:
+    """An AWS-managed prefix list: its id, name and CIDRs (empty when unknown)."""
+
+    id: str
+    name: str
+    cidrs: tuple[str, ...]
+
+
 @dataclass
 class VpcFacts:
     """Everything about one VPC's network, read once per scan."""
@@ -50,6 +59,7 @@ class Ec2Reader:
         self._vpcs: dict[str, VpcFacts] = {}
         self._prefix_lists: dict[str, tuple[str, ...]] | Unavailable | None = None
         self._instance_types: dict[str, dict[str, Any]] = {}
+        self._named_lists: dict[str, PrefixList | None | Unavailable] = {}
 
     def hosts(self, instance_ids: list[str], private_ips: list[str]) -> dict[str, Host] | Unavailable:
         """Hosts keyed by instance id and by private IP; one paginated call for each kind of key."""
@@ -98,6 +108,34 @@ class Ec2Reader:
             self._prefix_lists = result if isinstance(result, Unavailable) else {
                 p["PrefixListId"]: tuple(p.get("Cidrs", [])) for p in result.get("PrefixLists", [])}
         return self._prefix_lists
+
+    def prefix_list_named(self, name: str) -> PrefixList | None | Unavailable:
+        """An AWS-managed prefix list (`com.amazonaws.<region>.s3`) with its CIDRs; None: none.
+
+        DescribePrefixLists carries the CIDRs on AWS; where it does not (moto), one
+        GetManagedPrefixListEntries call reads them.
+        """
+        if name not in self._named_lists:
+            self._named_lists[name] = self._read_prefix_list(name)
+        return self._named_lists[name]
+
+    def _read_prefix_list(self, name: str) -> PrefixList | None | Unavailable:
+        result = guarded("ec2:DescribePrefixLists", lambda: self._ec2.describe_prefix_lists(
+            Filters=[{"Name": "prefix-list-name", "Values": [name]}]))
+        if isinstance(result, Unavailable):
+            return result
+        found = next(iter(result.get("PrefixLists") or []), None)
+        if found is None:
+            return None
+        cidrs = tuple(found.get("Cidrs") or ())
+        if not cidrs:
+            entries = guarded("ec2:GetManagedPrefixListEntries", lambda: _all(
+                self._ec2, "get_managed_prefix_list_entries", "Entries",
+                PrefixListId=found["PrefixListId"]))
+            if isinstance(entries, Unavailable):
+                return entries
+            cidrs = tuple(e["Cidr"] for e in entries if e.get("Cidr"))
+        return PrefixList(found["PrefixListId"], name, cidrs)
 
     def instance_type(self, name: str) -> dict[str, Any] | Unavailable:
         """The instance type's network limits."""

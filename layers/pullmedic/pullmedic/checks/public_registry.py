@@ -1,0 +1,64 @@
+"""Ask the public registry (Docker Hub, GHCR, Quay, registry.k8s.io, GCR/Artifact Registry,
+public.ecr.aws) whether the image exists, anonymously, and weigh its answer against the message.
+
+Runs only where the deployment says the function reaches the internet (PULLMEDIC_REGISTRY_PROBE).
+"""
+
+from __future__ import annotations
+
+from pullmedic.causes import Cause
+from pullmedic.checks.base import CheckMeta, Verdict
+from pullmedic.evidence import Facts, Subject
+from pullmedic.gather.registry import AUTH_REQUIRED, EXISTS, NOT_FOUND, RATE_LIMITED, RegistryAnswer
+from pullmedic.gather.unavailable import Unavailable
+
+META = CheckMeta(
+    id="public_registry", title="The public registry's own answer for the image",
+    causes=frozenset({Cause.IMAGE_NOT_FOUND, Cause.AUTH_FAILED, Cause.RATE_LIMITED}),
+    severity="medium",
+    fix="Fix the image reference to one the registry has, or give the pod an imagePullSecret for it.",
+    command="kubectl -n {namespace} rollout restart {workload}",
+    permissions=(),  # anonymous HTTPS to the registry: no AWS or Kubernetes permission
+)
+
+
+def run(subject: Subject, facts: Facts) -> Verdict | None:
+    """One anonymous token + manifest HEAD per distinct image per scan (cached, budgeted)."""
+    image = subject.image
+    if image is None:
+        return None
+    answer = facts.registry.answer(image)
+    if answer is None:
+        return None
+    if isinstance(answer, Unavailable):
+        return Verdict.unavailable(META, answer.why)
+    said = _said(answer, f"{image.registry}/{image.repository}{image.version}")
+    cause = subject.finding.cause
+    if answer.status == EXISTS:
+        if cause == Cause.IMAGE_NOT_FOUND:
+            return Verdict.contradicted(
+                META, said, "the node's \"not found\" did not come from this registry's current "
+                "state: the pull went through a mirror (containerd hosts.toml) that lacks it, or "
+                "the tag was pushed since; retry the pods", cause=Cause.REGISTRY_SERVER_ERROR)
+        return Verdict.passed(META, said)
+    if answer.status == NOT_FOUND:
+        if cause == Cause.IMAGE_NOT_FOUND:
+            return Verdict.confirmed(META, said)
+        return Verdict.contradicted(META, said, cause=Cause.IMAGE_NOT_FOUND)
+    if answer.status == AUTH_REQUIRED:
+        if cause == Cause.AUTH_FAILED:
+            return Verdict.confirmed(META, said, fix="Give the pod an imagePullSecret for "
+                                     f"{image.registry}, or make the repository public.")
+        return Verdict.passed(META, f"{said} (a private repository, or one that does not exist)")
+    if answer.status == RATE_LIMITED:
+        if cause == Cause.RATE_LIMITED:
+            return Verdict.confirmed(META, said)
+        return Verdict.contradicted(META, said, cause=Cause.RATE_LIMITED)
+    return Verdict.unavailable(META, f"{answer.host} is unreachable from pullmedic: {answer.detail}")
+
+
+def _said(answer: RegistryAnswer, image: str) -> str:
+    """E.g. "registry-1.docker.io answers anonymously that docker.io/library/x:1 exists (HTTP 200)"."""
+    quota = answer.quota()
+    return (f"{answer.host} answers anonymously that {image}: {answer.status} ({answer.detail}"
+            f"{'; ' + quota if quota else ''})")
