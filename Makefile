@@ -66,11 +66,13 @@ clean: clean-deploy
 clean-deploy:
 	rm -rf $(SAM_VENV) .aws-sam
 
-# --- Performance: large sandbox worlds against the scan's budgets (not part of `make test`) ----
+# --- Performance: large sandbox worlds against the scan's budgets (a reduced run of the request and
+# memory budgets is part of `make test`: tests/perf/test_bench_budgets.py) -----------------------
 .PHONY: bench
 
+# BENCH_ARGS, e.g. --modes localhost --worlds 1k,10k --repeat 1 (see tests/perf/bench.py --help)
 bench: $(STAMP)
-	$(BIN)/python tests/perf/bench.py
+	$(BIN)/python tests/perf/bench.py $(BENCH_ARGS)
 
 # --- Step Functions definition check (tests/deploy runs it; npm is needed once) ---------------
 NPM_TOOLS := .npm-tools

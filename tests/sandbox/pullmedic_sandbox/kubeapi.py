@@ -37,6 +37,7 @@ import socket
 import ssl
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -548,6 +549,7 @@ class SimulatedCluster:
         self.name = name
         self.version = version
         self.requests: list[RequestRecord] = []
+        self.delay = 0.0  # seconds added to every answer: a network round trip (`make bench`)
         self._secrets = secrets  # kept, not copied: keys issued later (by STS) are honoured
         self._tls = make_server_tls()
         self._store = _Store()
@@ -984,6 +986,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         authorization = self.headers.get("Authorization", "")
         response = self.server.cluster.handle(self.command, self.path, authorization, body)
+        if self.server.cluster.delay:
+            time.sleep(self.server.cluster.delay)
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
