@@ -54,6 +54,7 @@ SHAPES = (
     Shape("50x1k", pods=1_000, failing=100, clusters=50),
 )
 MODES = ("localhost", "latency")
+MEASURED = ("layers", "functions", "tests/perf", "tests/sandbox")  # a change here changes the figures
 RSS_BUDGET_MB, IMPORT_BUDGET_MS = 256, 600
 FLOOR_RATIO = {"localhost": 1.5, "latency": 2.0}  # scan/floor at most, BUDGET_SHAPE
 MANY_CLUSTERS_S = 10.0  # the 50 x 1k world with latency, one invocation
@@ -136,8 +137,6 @@ def main() -> None:
         "budgets": [{"name": b.name, "ok": b.ok, "detail": b.detail} for b in budgets],
     }, indent=2) + "\n")
     print(f"\nwrote {RESULTS.relative_to(REPO)} (commit {commit})")
-    if stale:
-        print(stale)
     sys.exit(0 if all(b.ok for b in budgets) else 1)
 
 
@@ -147,16 +146,20 @@ def git_commit() -> str:
         return subprocess.run(["git", *argv], cwd=REPO, capture_output=True, text=True,
                               check=False).stdout.strip()
     head = git("rev-parse", "HEAD") or "unknown"
-    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "layers", "functions", "tests")
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", *MEASURED)
     return f"{head}-dirty" if dirty else head
 
 
 def staleness(previous: dict[str, Any] | None, commit: str) -> str:
-    """A line saying that bench/results.json is not from `commit` (empty when it is)."""
+    """A line saying that bench/results.json is not from `commit` (empty when it is, or when
+    nothing measured, the code or the bench and its sandbox, changed since its commit)."""
     if previous is None:
         return ""
     made = previous.get("commit")
     if made == commit and not commit.endswith("-dirty"):
+        return ""
+    if made and not made.endswith("-dirty") and not commit.endswith("-dirty") and subprocess.run(
+            ["git", "diff", "--quiet", made, commit, "--", *MEASURED], cwd=REPO, check=False).returncode == 0:
         return ""
     if commit.endswith("-dirty"):
         return (f"note: the working tree differs from commit {commit.removesuffix('-dirty')}: "
@@ -313,7 +316,8 @@ def check(records: dict[str, list[dict[str, Any]]], imports: dict[str, Any] | No
                     f"scan/floor, {BUDGET_SHAPE}, {mode}", target["scan_over_floor"] <= FLOOR_RATIO[mode],
                     f"{target['wall_s']:.2f} s / {target['floor_s']:.2f} s = {target['scan_over_floor']:.2f}"
                     f" <= {FLOOR_RATIO[mode]}"))
-        many = next((r for r in records.get("latency", []) if r["scenario"] == MANY_SHAPE), None)
+        many = next((r for r in records.get("latency", []) if r["scenario"] == MANY_SHAPE and "floor_s" in r),
+                    None)
         if many:
             budgets.append(Budget(
                 f"{MANY_SHAPE} with latency, one invocation", many["wall_s"] < MANY_CLUSTERS_S,
@@ -388,9 +392,9 @@ def print_table(mode: str, latency: Latency, records: list[dict[str, Any]]) -> N
               "sandbox CPU s", "RSS MB", "k8s req", "AWS req", "findings")
     rows = [header] + [(
         r["scenario"], f"{r['pods']:,}", f"{r['failing_pods']:,}", f"{r['wall_s']:.2f}",
-        f"{r.get('floor_s', 0):.2f}", f"{r.get('scan_over_floor', 0):.2f}",
-        f"{r.get('peer_s', 0):.1f}" + ("*" if r.get("peer_extrapolated") else ""),
-        f"{r.get('peer_over_scan', 0):.1f}", f"{r['sandbox_cpu_s']:.2f}", f"{r['peak_rss_mb']:.0f}",
+        *((f"{r['floor_s']:.2f}", f"{r['scan_over_floor']:.2f}",
+           f"{r['peer_s']:.1f}" + ("*" if r["peer_extrapolated"] else ""), f"{r['peer_over_scan']:.1f}")
+          if "floor_s" in r else ("-",) * 4), f"{r['sandbox_cpu_s']:.2f}", f"{r['peak_rss_mb']:.0f}",
         f"{r['kube_requests']:,}", f"{r['aws_requests']}", f"{r['findings']:,}") for r in records]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for number, row in enumerate(rows):
