@@ -60,7 +60,7 @@ FLOOR_RATIO = {"localhost": 1.5, "latency": 2.0}  # scan/floor at most, BUDGET_S
 MANY_CLUSTERS_S = 10.0  # the 50 x 1k world with latency, one invocation
 BUDGET_SHAPE, MANY_SHAPE = "10k", "50x1k"
 # The peer: event lists timed per cluster (the rest extrapolated), and clusters of a many-cluster world.
-PEER_SAMPLE = {"localhost": 500, "latency": 100}
+PEER_SAMPLE = {"localhost": 200, "latency": 100}
 PEER_CLUSTERS = 5
 # What a deployed function has when its module is imported (tracing is on in template.yaml).
 LAMBDA_ENV = {"AWS_LAMBDA_FUNCTION_NAME": "pullmedic-scan", "AWS_REGION": "us-east-2",
@@ -220,13 +220,17 @@ def run_scenario(box: Sandbox, shape: Shape, repeat: int, mode: str, baselines: 
         "aws_resources": shape.aws_resources,
     }
     if baselines:
+        cpu = time.process_time()
         floor = _scan(box, "--mode", "floor")
+        floor_cpu, cpu = time.process_time() - cpu, time.process_time()
         peer = _scan(box, "--mode", "peer", "--sample", str(PEER_SAMPLE[mode]),
                      "--sample-clusters", str(PEER_CLUSTERS))
+        peer_cpu = time.process_time() - cpu
         print(f"{shape.name} ({mode}): floor {floor['wall_s']:.2f} s, peer {peer['wall_s']:.2f} s"
               + (" (extrapolated)" if peer["extrapolated"] else ""), file=sys.stderr, flush=True)
         record.update({
             "floor_s": round(floor["wall_s"], 3), "floor_kube_requests": floor["kube_requests"],
+            "floor_sandbox_cpu_s": round(floor_cpu, 3), "peer_sandbox_cpu_s": round(peer_cpu, 3),
             "peer_s": round(peer["wall_s"], 3), "peer_measured_s": round(peer["measured_s"], 3),
             "peer_kube_requests": peer["kube_requests"], "peer_extrapolated": peer["extrapolated"],
             "peer_sample": {"event_lists_per_cluster": peer["sample"], "clusters": peer["timed_clusters"]},
@@ -389,12 +393,15 @@ def print_table(mode: str, latency: Latency, records: list[dict[str, Any]]) -> N
                          f"+{latency.aws_ms:.0f} ms" if latency.kube_ms or latency.aws_ms else
                          ": sandbox servers on 127.0.0.1, no added delay"))
     header = ("world", "pods", "failing", "scan s", "floor s", "scan/floor", "peer s", "peer/scan",
-              "sandbox CPU s", "RSS MB", "k8s req", "AWS req", "findings")
+              "sandbox CPU s (scan/floor/peer)", "RSS MB", "k8s req", "AWS req", "findings")
+    # sandbox CPU: while the scan / the floor / the timed part of the peer ran
     rows = [header] + [(
         r["scenario"], f"{r['pods']:,}", f"{r['failing_pods']:,}", f"{r['wall_s']:.2f}",
         *((f"{r['floor_s']:.2f}", f"{r['scan_over_floor']:.2f}",
            f"{r['peer_s']:.1f}" + ("*" if r["peer_extrapolated"] else ""), f"{r['peer_over_scan']:.1f}")
-          if "floor_s" in r else ("-",) * 4), f"{r['sandbox_cpu_s']:.2f}", f"{r['peak_rss_mb']:.0f}",
+          if "floor_s" in r else ("-",) * 4),
+        f"{r['sandbox_cpu_s']:.2f}" + (f" / {r['floor_sandbox_cpu_s']:.2f} / {r['peer_sandbox_cpu_s']:.1f}"
+                                       if "floor_s" in r else ""), f"{r['peak_rss_mb']:.0f}",
         f"{r['kube_requests']:,}", f"{r['aws_requests']}", f"{r['findings']:,}") for r in records]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for number, row in enumerate(rows):
