@@ -99,12 +99,14 @@ clean: clean-checkov
 clean-checkov:
 	rm -rf $(CHECKOV_VENV)
 
-# --- Performance: large sandbox worlds against the scan's budgets, and every regular expression
-# on hostile input against its budget (not part of `make test`) ------------------------------------
+# --- Performance: large sandbox worlds against the scan's budgets, every regular expression on
+# hostile input, hostile pods (a reduced run of the request and memory budgets is part of
+# `make test`: tests/perf/test_bench_budgets.py) ---------------------------------------------
 .PHONY: bench
 
+# BENCH_ARGS, e.g. --modes localhost --worlds 1k,10k --repeat 1 (see tests/perf/bench.py --help)
 bench: $(STAMP)
-	status=0; $(BIN)/python tests/perf/bench.py || status=1; \
+	status=0; $(BIN)/python tests/perf/bench.py $(BENCH_ARGS) || status=1; \
 	$(BIN)/python tests/perf/regex_bench.py || status=1; \
 	$(BIN)/python tests/perf/hostile_bench.py || status=1; exit $$status
 

@@ -48,14 +48,14 @@ def test_slow_clusters_time_out_and_the_rest_is_announced(world, sandbox, state_
     sandbox.clusters["prod"].load([pod("worker", "ops", "ghcr.io/nloui/paperless-mcp:latest", FORBIDDEN),
                                    replicaset("worker", "ops")])
     for name in SLOW:  # each of them would take 3 x 5 s (describe is quick, the lists are slow)
-        sandbox.clusters[name].slow_down(DELAY_S)
+        sandbox.clusters[name].delay = DELAY_S
     started = time.monotonic()
     try:
         summary = handler.lambda_handler(scheduled, ShortContext())
         took = time.monotonic() - started
     finally:
         for name in SLOW:
-            sandbox.clusters[name].clear_faults()
+            sandbox.clusters[name].delay = 0.0
     assert took < BUDGET_S, f"the scan took {took:.1f} s of its {BUDGET_S} s"
     assert {e["cluster"] for e in summary["errors"]} == set(SLOW)
     assert all("time ran out" in e["message"] for e in summary["errors"])

@@ -1,13 +1,20 @@
 """Scan large sandbox worlds and check the scan's budgets (`make bench`; not part of `make test`).
 
-For each scenario: start the sandbox and seed it (not timed), then run the real dry-run scan
-(bootstrap + run_scan) in a child process, scan_child.py, `--repeat` times. Recorded: the best
-wall time (the machine may be shared: contention only adds time), the peak RSS of the child,
-Kubernetes requests (counted by the simulated API servers and by the scan), AWS requests by API
-(counted in the child with a boto3 `before-call` handler) and findings. The handler's cold import
-is timed with `python -X importtime` in fresh processes, best of five.
-Prints one table and the budgets (PASS/FAIL, exit status 1 if any fails), compares with the
-previous bench/results.json if there is one, then writes it anew.
+For each world: start the sandbox and seed it (not timed); then, in each mode (localhost, and
+latency: every answer of the simulated EKS APIs delayed by --kube-rtt-ms, of moto by
+--aws-rtt-ms), run the real dry-run scan (bootstrap + run_scan) in a child process,
+scan_child.py, `--repeat` times, and once each the floor and the peer (baselines.py: the same
+lists only json.loads'ed; the kubernetes client's typed pod list plus one event list per
+failing pod, sampled and extrapolated where said). Recorded: the best wall times (the machine
+may be shared: contention only adds time), the peak RSS of the child, the sandbox's own CPU
+seconds while the scan ran (its servers run in this process, not the scan's: near the wall
+time, they would be the bottleneck), Kubernetes requests (counted by the simulated API servers
+and by the scan), AWS requests by API (counted in the child with a boto3 `before-call` handler)
+and findings. The handler's cold import is timed with `python -X importtime` in fresh
+processes, best of five.
+Prints one table per mode and the budgets (PASS/FAIL, exit status 1 if any fails), says whether
+the previous bench/results.json is from the current commit and compares with it, then writes
+it anew (with the commit it was measured at).
 
 `--profile SCENARIO` instead runs that scenario's scan once under cProfile and prints the top.
 """
@@ -23,7 +30,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,8 +53,15 @@ SHAPES = (
     Shape("50k", pods=50_000, failing=5_000),
     Shape("50x1k", pods=1_000, failing=100, clusters=50),
 )
-WALL_BUDGET_S, RSS_BUDGET_MB, IMPORT_BUDGET_MS = 5.0, 256, 600
-BUDGET_SHAPE = "10k"
+MODES = ("localhost", "latency")
+MEASURED = ("layers", "functions", "tests/perf", "tests/sandbox")  # a change here changes the figures
+RSS_BUDGET_MB, IMPORT_BUDGET_MS = 256, 600
+FLOOR_RATIO = {"localhost": 1.5, "latency": 2.0}  # scan/floor at most, BUDGET_SHAPE
+MANY_CLUSTERS_S = 10.0  # the 50 x 1k world with latency, one invocation
+BUDGET_SHAPE, MANY_SHAPE = "10k", "50x1k"
+# The peer: event lists timed per cluster (the rest extrapolated), and clusters of a many-cluster world.
+PEER_SAMPLE = {"localhost": 200, "latency": 100}
+PEER_CLUSTERS = 5
 # What a deployed function has when its module is imported (tracing is on in template.yaml).
 LAMBDA_ENV = {"AWS_LAMBDA_FUNCTION_NAME": "pullmedic-scan", "AWS_REGION": "us-east-2",
               "POWERTOOLS_SERVICE_NAME": "pullmedic", "POWERTOOLS_METRICS_NAMESPACE": "pullmedic"}
@@ -61,19 +77,45 @@ class Budget:
     detail: str
 
 
+@dataclass(frozen=True)
+class Latency:
+    """Round trips added to every answer, in milliseconds (0, 0: localhost)."""
+
+    kube_ms: float = 0.0
+    aws_ms: float = 0.0
+
+
 def main() -> None:
-    """Run every scenario, print the table and budgets, write bench/results.json."""
+    """Run every world in every mode, print the tables and budgets, write bench/results.json."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=3, help="scans per scenario (best wall time)")
+    parser.add_argument("--repeat", type=int, default=3, help="scans per world and mode (best wall time)")
+    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated: localhost, latency")
+    parser.add_argument("--kube-rtt-ms", type=float, default=50.0,
+                        help="latency mode: delay of every Kubernetes answer")
+    parser.add_argument("--aws-rtt-ms", type=float, default=20.0,
+                        help="latency mode: delay of every AWS answer")
+    parser.add_argument("--worlds", default=",".join(s.name for s in SHAPES),
+                        help="comma-separated worlds to run (the budgets need them all)")
+    parser.add_argument("--scan-only", action="store_true", help="no floor and peer (no ratio budgets)")
     parser.add_argument("--profile", choices=[s.name for s in SHAPES],
                         help="profile one scenario's scan instead")
     args = parser.parse_args()
     if args.profile:
         profile(next(s for s in SHAPES if s.name == args.profile))
         return
-    records = [run_scenario(shape, args.repeat) for shape in SHAPES]
+    commit = git_commit()
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else None
+    stale = staleness(previous, commit)
+    if stale:
+        print(stale, file=sys.stderr)
+    latency = {"localhost": Latency(), "latency": Latency(args.kube_rtt_ms, args.aws_rtt_ms)}
+    modes = {name: latency[name] for name in args.modes.split(",")}
+    worlds = args.worlds.split(",")
+    records = run_all([s for s in SHAPES if s.name in worlds], modes, args.repeat,
+                      baselines=not args.scan_only)
     imports = cold_import()
-    print_table(records)
+    for mode, rows in records.items():
+        print_table(mode, modes[mode], rows)
     print(f"\nhandler cold import (python -X importtime {HANDLER.relative_to(REPO)}, fresh process, "
           f"Lambda environment): best {imports['best_ms']:.0f} ms, median {imports['median_ms']:.0f} ms "
           f"of {', '.join(f'{ms:.0f}' for ms in imports['runs_ms'])} ms; heaviest in the best: "
@@ -82,44 +124,90 @@ def main() -> None:
     print("\nbudgets")
     for budget in budgets:
         print(f"  {'PASS' if budget.ok else 'FAIL'}  {budget.name}: {budget.detail}")
-    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else None
     if previous:
         print_changes(previous, records)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps({
-        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"), "nproc": os.cpu_count(),
-        "python": sys.version.split()[0], "page_size": PAGE_SIZE, "repeat": args.repeat,
-        "scenarios": {r["scenario"]: r for r in records}, "cold_import": imports,
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit,
+        "nproc": os.cpu_count(), "python": sys.version.split()[0], "page_size": PAGE_SIZE,
+        "repeat": args.repeat,
+        "latency_ms": {mode: {"kube": m.kube_ms, "aws": m.aws_ms} for mode, m in modes.items()},
+        "modes": {mode: {r["scenario"]: r for r in rows} for mode, rows in records.items()},
+        "cold_import": imports,
         "budgets": [{"name": b.name, "ok": b.ok, "detail": b.detail} for b in budgets],
     }, indent=2) + "\n")
-    print(f"\nwrote {RESULTS.relative_to(REPO)}")
+    print(f"\nwrote {RESULTS.relative_to(REPO)} (commit {commit})")
     sys.exit(0 if all(b.ok for b in budgets) else 1)
 
 
-def run_scenario(shape: Shape, repeat: int) -> dict[str, Any]:
-    """Seed `shape` into a fresh sandbox and scan it `repeat` times in child processes."""
-    print(f"{shape.name}: seeding {shape.clusters} x {shape.pods} pods ...", file=sys.stderr, flush=True)
-    box = Sandbox()
-    box.start()
-    try:
-        box.load(build(shape))
-        runs = []
-        for _ in range(repeat):
-            for cluster in box.clusters.values():
-                cluster.requests.clear()
-            child = _scan(box)
-            child["kube_per_cluster"] = {name: len(c.requests) for name, c in box.clusters.items()}
-            runs.append(child)
-            print(f"{shape.name}: scanned in {child['wall_s']:.2f} s", file=sys.stderr, flush=True)
-    finally:
-        box.stop()
+def git_commit() -> str:
+    """HEAD's commit, with `-dirty` when tracked files under layers/ or tests/ differ from it."""
+    def git(*argv: str) -> str:
+        return subprocess.run(["git", *argv], cwd=REPO, capture_output=True, text=True,
+                              check=False).stdout.strip()
+    head = git("rev-parse", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", *MEASURED)
+    return f"{head}-dirty" if dirty else head
+
+
+def staleness(previous: dict[str, Any] | None, commit: str) -> str:
+    """A line saying that bench/results.json is not from `commit` (empty when it is, or when
+    nothing measured, the code or the bench and its sandbox, changed since its commit)."""
+    if previous is None:
+        return ""
+    made = previous.get("commit")
+    if made == commit and not commit.endswith("-dirty"):
+        return ""
+    if made and not made.endswith("-dirty") and not commit.endswith("-dirty") and subprocess.run(
+            ["git", "diff", "--quiet", made, commit, "--", *MEASURED], cwd=REPO, check=False).returncode == 0:
+        return ""
+    if commit.endswith("-dirty"):
+        return (f"note: the working tree differs from commit {commit.removesuffix('-dirty')}: "
+                f"{RESULTS.relative_to(REPO)} (made at {made}) and this run are not a commit's figures")
+    made = made or "unknown (made before commits were recorded)"
+    return (f"note: {RESULTS.relative_to(REPO)} was made at commit {made}, not at the current "
+            f"{commit}: its figures are not this code's")
+
+
+def run_all(shapes: Iterable[Shape], modes: dict[str, Latency], repeat: int,
+            baselines: bool) -> dict[str, list[dict[str, Any]]]:
+    """Every world in every mode (each world seeded once): mode -> one record per world."""
+    records: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
+    for shape in shapes:
+        print(f"{shape.name}: seeding {shape.clusters} x {shape.pods} pods ...", file=sys.stderr, flush=True)
+        box = Sandbox()
+        box.start()
+        try:
+            box.load(build(shape))
+            for mode, latency in modes.items():
+                box.set_latency(latency.kube_ms / 1000, latency.aws_ms / 1000)
+                records[mode].append(run_scenario(box, shape, repeat, mode, baselines))
+        finally:
+            box.stop()
+    return records
+
+
+def run_scenario(box: Sandbox, shape: Shape, repeat: int, mode: str, baselines: bool) -> dict[str, Any]:
+    """Scan the loaded `shape` `repeat` times in child processes (then the floor and the peer)."""
+    runs = []
+    for _ in range(repeat):
+        for cluster in box.clusters.values():
+            cluster.requests.clear()
+        cpu = time.process_time()
+        child = _scan(box)
+        child["sandbox_cpu_s"] = time.process_time() - cpu
+        child["kube_per_cluster"] = {name: len(c.requests) for name, c in box.clusters.items()}
+        runs.append(child)
+        print(f"{shape.name} ({mode}): scanned in {child['wall_s']:.2f} s", file=sys.stderr, flush=True)
     last = runs[-1]
     aws = Counter(last["aws_calls"])
-    return {
+    best = min(runs, key=lambda r: r["wall_s"])
+    record = {
         "scenario": shape.name, "clusters": shape.clusters, "pods": shape.pods * shape.clusters,
         "failing_pods": last["failing_pods"], "workloads": len(shape.failing_workloads) * shape.clusters,
         "nodes_per_cluster": shape.nodes, "instances": shape.instances,
-        "wall_s": min(r["wall_s"] for r in runs), "wall_runs_s": [round(r["wall_s"], 3) for r in runs],
+        "wall_s": best["wall_s"], "wall_runs_s": [round(r["wall_s"], 3) for r in runs],
+        "sandbox_cpu_s": round(best["sandbox_cpu_s"], 3),
         "peak_rss_mb": round(max(r["peak_rss_kb"] for r in runs) / 1024, 1),
         "kube_requests": sum(last["kube_per_cluster"].values()),
         "kube_per_cluster": last["kube_per_cluster"],
@@ -131,6 +219,25 @@ def run_scenario(shape: Shape, repeat: int) -> dict[str, Any]:
         "expected_kube_per_cluster": kube_requests(shape, PAGE_SIZE),
         "aws_resources": shape.aws_resources,
     }
+    if baselines:
+        cpu = time.process_time()
+        floor = _scan(box, "--mode", "floor")
+        floor_cpu, cpu = time.process_time() - cpu, time.process_time()
+        peer = _scan(box, "--mode", "peer", "--sample", str(PEER_SAMPLE[mode]),
+                     "--sample-clusters", str(PEER_CLUSTERS))
+        peer_cpu = time.process_time() - cpu
+        print(f"{shape.name} ({mode}): floor {floor['wall_s']:.2f} s, peer {peer['wall_s']:.2f} s"
+              + (" (extrapolated)" if peer["extrapolated"] else ""), file=sys.stderr, flush=True)
+        record.update({
+            "floor_s": round(floor["wall_s"], 3), "floor_kube_requests": floor["kube_requests"],
+            "floor_sandbox_cpu_s": round(floor_cpu, 3), "peer_sandbox_cpu_s": round(peer_cpu, 3),
+            "peer_s": round(peer["wall_s"], 3), "peer_measured_s": round(peer["measured_s"], 3),
+            "peer_kube_requests": peer["kube_requests"], "peer_extrapolated": peer["extrapolated"],
+            "peer_sample": {"event_lists_per_cluster": peer["sample"], "clusters": peer["timed_clusters"]},
+            "scan_over_floor": round(record["wall_s"] / floor["wall_s"], 2),
+            "peer_over_scan": round(peer["wall_s"] / record["wall_s"], 1),
+        })
+    return record
 
 
 def _scan(box: Sandbox, *extra: str) -> dict[str, Any]:
@@ -187,8 +294,52 @@ def cold_import(runs: int = 5) -> dict[str, Any]:
             "heaviest": [(name, round(ms, 1)) for name, ms in heaviest]}
 
 
-def check(records: list[dict[str, Any]], imports: dict[str, Any]) -> list[Budget]:
-    """Every budget, in the order printed."""
+def check(records: dict[str, list[dict[str, Any]]], imports: dict[str, Any] | None,
+          walls: bool = True) -> list[Budget]:
+    """Every budget, in the order printed; `walls=False` keeps only the request and memory
+    budgets (and the cold import when measured), which do not depend on the machine's speed."""
+    first = next(iter(records.values()))
+    budgets = [*request_budgets(first)]
+    for mode, rows in list(records.items())[1:]:
+        same = all(r["kube_per_cluster"] == f["kube_per_cluster"] and r["aws_calls"] == f["aws_calls"]
+                   for r, f in zip(rows, first, strict=True))
+        budgets.append(Budget(f"requests the same in {mode} mode", same,
+                              "Kubernetes and AWS requests per world as in the first mode" if same else
+                              "; ".join(f"{r['scenario']}: {r['kube_requests']} k8s, {r['aws_requests']} AWS "
+                                        f"vs {f['kube_requests']}, {f['aws_requests']}"
+                                        for r, f in zip(rows, first, strict=True))))
+    rows = [r for mode_rows in records.values() for r in mode_rows]
+    fattest = max(rows, key=lambda r: r["peak_rss_mb"])
+    budgets.append(Budget("peak RSS, every world and mode", fattest["peak_rss_mb"] < RSS_BUDGET_MB,
+                          f"{fattest['peak_rss_mb']:.0f} MB ({fattest['scenario']}) < {RSS_BUDGET_MB} MB"))
+    if walls:
+        for mode, mode_rows in records.items():
+            target = next((r for r in mode_rows if r["scenario"] == BUDGET_SHAPE and "floor_s" in r), None)
+            if target and mode in FLOOR_RATIO:
+                budgets.append(Budget(
+                    f"scan/floor, {BUDGET_SHAPE}, {mode}", target["scan_over_floor"] <= FLOOR_RATIO[mode],
+                    f"{target['wall_s']:.2f} s / {target['floor_s']:.2f} s = {target['scan_over_floor']:.2f}"
+                    f" <= {FLOOR_RATIO[mode]}"))
+        many = next((r for r in records.get("latency", []) if r["scenario"] == MANY_SHAPE and "floor_s" in r),
+                    None)
+        if many:
+            budgets.append(Budget(
+                f"{MANY_SHAPE} with latency, one invocation", many["wall_s"] < MANY_CLUSTERS_S,
+                f"{many['wall_s']:.1f} s < {MANY_CLUSTERS_S:.0f} s ({many['clusters']} clusters; the scan "
+                f"runs them {'one after another' if many['wall_s'] > many['floor_s'] else 'in parallel'}, "
+                f"the floor one after another takes {many['floor_s']:.1f} s)"))
+    if imports is not None:
+        budgets.append(Budget("handler cold import", imports["best_ms"] < IMPORT_BUDGET_MS,
+                              f"{imports['best_ms']:.0f} ms < {IMPORT_BUDGET_MS} ms (best of "
+                              f"{', '.join(f'{ms:.0f}' for ms in imports['runs_ms'])} ms)"))
+    budgets += [Budget(f"no scan errors, {r['scenario']}", False, "; ".join(r["errors"]))
+                for r in rows if r["errors"]]
+    return budgets
+
+
+def request_budgets(records: list[dict[str, Any]]) -> list[Budget]:
+    """Kubernetes requests = pages (+ a constant); AWS requests flat in failing pods, at most
+    linear in clusters."""
     budgets = []
     for record in records:
         parts = record["expected_kube_per_cluster"]
@@ -226,17 +377,6 @@ def check(records: list[dict[str, Any]], imports: dict[str, Any]) -> list[Budget
             record["aws_requests"] <= bound and record["aws_stable"],
             f"{record['aws_requests']} <= {record['clusters']} x {same['aws_requests']} "
             f"({same['scenario']}) = {bound}"))
-    target = next(r for r in records if r["scenario"] == BUDGET_SHAPE)
-    budgets.append(Budget(f"wall time, {BUDGET_SHAPE}", target["wall_s"] < WALL_BUDGET_S,
-                          f"{target['wall_s']:.2f} s < {WALL_BUDGET_S} s (best of "
-                          f"{', '.join(f'{s:.2f}' for s in target['wall_runs_s'])} s)"))
-    budgets.append(Budget(f"peak RSS, {BUDGET_SHAPE}", target["peak_rss_mb"] < RSS_BUDGET_MB,
-                          f"{target['peak_rss_mb']:.0f} MB < {RSS_BUDGET_MB} MB"))
-    budgets.append(Budget("handler cold import", imports["best_ms"] < IMPORT_BUDGET_MS,
-                          f"{imports['best_ms']:.0f} ms < {IMPORT_BUDGET_MS} ms (best of "
-                          f"{', '.join(f'{ms:.0f}' for ms in imports['runs_ms'])} ms)"))
-    budgets += [Budget(f"no scan errors, {r['scenario']}", False, "; ".join(r["errors"]))
-                for r in records if r["errors"]]
     return budgets
 
 
@@ -247,37 +387,51 @@ def _by_service(calls: dict[str, int]) -> dict[str, int]:
     return dict(totals.most_common())
 
 
-def print_table(records: list[dict[str, Any]]) -> None:
-    """One row per scenario."""
-    header = ("scenario", "pods", "failing pods", "workloads", "wall s", "peak RSS MB",
-              "k8s requests", "AWS requests (top APIs)", "findings")
+def print_table(mode: str, latency: Latency, records: list[dict[str, Any]]) -> None:
+    """One row per world."""
+    print(f"\n{mode}" + (f": every Kubernetes answer +{latency.kube_ms:.0f} ms, every AWS answer "
+                         f"+{latency.aws_ms:.0f} ms" if latency.kube_ms or latency.aws_ms else
+                         ": sandbox servers on 127.0.0.1, no added delay"))
+    header = ("world", "pods", "failing", "scan s", "floor s", "scan/floor", "peer s", "peer/scan",
+              "sandbox CPU s (scan/floor/peer)", "RSS MB", "k8s req", "AWS req", "findings")
+    # sandbox CPU: while the scan / the floor / the timed part of the peer ran
     rows = [header] + [(
-        r["scenario"], f"{r['pods']:,}", f"{r['failing_pods']:,}", f"{r['workloads']:,}",
-        f"{r['wall_s']:.2f}", f"{r['peak_rss_mb']:.0f}", f"{r['kube_requests']:,}",
-        f"{r['aws_requests']} (" + ", ".join(f"{api} {n}" for api, n in list(r["aws_calls"].items())[:3])
-        + ")", f"{r['findings']:,}") for r in records]
+        r["scenario"], f"{r['pods']:,}", f"{r['failing_pods']:,}", f"{r['wall_s']:.2f}",
+        *((f"{r['floor_s']:.2f}", f"{r['scan_over_floor']:.2f}",
+           f"{r['peer_s']:.1f}" + ("*" if r["peer_extrapolated"] else ""), f"{r['peer_over_scan']:.1f}")
+          if "floor_s" in r else ("-",) * 4),
+        f"{r['sandbox_cpu_s']:.2f}" + (f" / {r['floor_sandbox_cpu_s']:.2f} / {r['peer_sandbox_cpu_s']:.1f}"
+                                       if "floor_s" in r else ""), f"{r['peak_rss_mb']:.0f}",
+        f"{r['kube_requests']:,}", f"{r['aws_requests']}", f"{r['findings']:,}") for r in records]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    print()
     for number, row in enumerate(rows):
-        print("  ".join(cell.ljust(w) if i in (0, 7) else cell.rjust(w)
+        print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
                         for i, (cell, w) in enumerate(zip(row, widths, strict=True))))
         if number == 0:
             print("  ".join("-" * w for w in widths))
+    if any(r.get("peer_extrapolated") for r in records):
+        print(f"* extrapolated: event lists timed for at most {PEER_SAMPLE[mode]} failing pods per cluster "
+              f"and at most {PEER_CLUSTERS} clusters, the rest at their mean")
+    top = Counter({api: n for r in records[:1] for api, n in r["aws_calls"].items()})
+    print("AWS requests of " + records[0]["scenario"] + ": "
+          + ", ".join(f"{api} {n}" for api, n in top.most_common()))
 
 
-def print_changes(previous: dict[str, Any], records: list[dict[str, Any]]) -> None:
-    """Wall time and RSS against the previous results, per scenario both runs have."""
-    before = previous.get("scenarios", {})
+def print_changes(previous: dict[str, Any], records: dict[str, list[dict[str, Any]]]) -> None:
+    """Wall time, RSS and AWS requests against the previous results, per world and mode."""
+    before = previous.get("modes") or {"localhost": previous.get("scenarios", {})}
     lines = []
-    for record in records:
-        old = before.get(record["scenario"])
-        if old:
-            lines.append(f"  {record['scenario']}: wall {old['wall_s']:.2f} -> {record['wall_s']:.2f} s "
-                         f"({_percent(old['wall_s'], record['wall_s'])}), peak RSS "
-                         f"{old['peak_rss_mb']:.0f} -> {record['peak_rss_mb']:.0f} MB "
-                         f"({_percent(old['peak_rss_mb'], record['peak_rss_mb'])})")
+    for mode, rows in records.items():
+        for record in rows:
+            old = before.get(mode, {}).get(record["scenario"])
+            if old:
+                lines.append(f"  {record['scenario']} ({mode}): wall {old['wall_s']:.2f} -> "
+                             f"{record['wall_s']:.2f} s ({_percent(old['wall_s'], record['wall_s'])}), "
+                             f"peak RSS {old['peak_rss_mb']:.0f} -> {record['peak_rss_mb']:.0f} MB, "
+                             f"AWS requests {old['aws_requests']} -> {record['aws_requests']}")
     if lines:
-        print(f"\nchange since {previous.get('timestamp', 'the previous run')}")
+        print(f"\nchange since {previous.get('timestamp', 'the previous run')} "
+              f"(commit {previous.get('commit', 'not recorded')})")
         print("\n".join(lines))
 
 

@@ -4,6 +4,7 @@ Started by bench.py with the sandbox's environment, so that the peak RSS is the 
 peak is VmHWM of /proc/self/status: ru_maxrss survives exec, so a child started by a big parent
 would report the parent's size.
 With `--profile FILE` the scan runs under cProfile and the stats are written to FILE.
+`--mode floor` and `--mode peer` time what the scan is compared with instead (see baselines.py).
 """
 
 from __future__ import annotations
@@ -27,9 +28,24 @@ def main() -> None:
     """Scan every cluster the environment names; print wall time, RSS and request counts."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--profile", help="write cProfile stats of the scan to this file")
+    parser.add_argument("--mode", choices=("scan", "floor", "peer"), default="scan")
+    parser.add_argument("--sample", type=int, default=0,
+                        help="peer: time this many event lists per cluster and extrapolate (0: all)")
+    parser.add_argument("--sample-clusters", type=int, default=0,
+                        help="peer: time this many clusters and extrapolate (0: all)")
     args = parser.parse_args()
+    if args.mode != "scan":
+        from baselines import floor, peer
+
+        started = time.perf_counter()
+        report = floor() if args.mode == "floor" else peer(args.sample, args.sample_clusters)
+        report.setdefault("wall_s", time.perf_counter() - started)
+        json.dump({**report, "peak_rss_kb": peak_rss_kb()}, sys.stdout)
+        sys.stdout.write("\n")
+        return
 
     import boto3
+    import kubernetes.client  # noqa: F401  (imported before the clock starts, as by floor and peer)
 
     from pullmedic.bootstrap import bootstrap
     from pullmedic.event import ScanOrder

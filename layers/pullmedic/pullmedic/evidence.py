@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pullmedic.aws.eks import ClusterAccess
+from pullmedic.gather.cache import Memo
 from pullmedic.gather.ec2 import Ec2Reader, Host, PrefixList, VpcFacts
 from pullmedic.gather.ecr import EcrReader, RepoImages
 from pullmedic.gather.iam import IamReader
@@ -66,22 +68,26 @@ class Subject:
 
 
 class Readers:
-    """The AWS readers of one scan, shared by all its clusters: a VPC, role or repository that
-    several clusters use is read once."""
+    """The AWS readers of one scan, shared by all its clusters (and their threads): a VPC, role
+    or repository that several clusters use is read once."""
 
     def __init__(self, client_for: ClientFor, registry: RegistryReader | None = None) -> None:
-        self.client_for = client_for
+        lock = threading.Lock()  # boto3 sessions are not thread-safe; their clients are
+
+        def locked(service: str, region: str | None) -> Any:
+            with lock:
+                return client_for(service, region)
+
+        self.client_for: ClientFor = locked
         self.registry = registry or RegistryReader()  # off unless the deployment turns it on
-        self.iam = IamReader(client_for("iam", None))
-        self.ecr = EcrReader(lambda region: client_for("ecr", region))
-        self.kms = KmsReader(lambda region: client_for("kms", region))
-        self._ec2: dict[str, Ec2Reader] = {}
+        self.iam = IamReader(locked("iam", None))
+        self.ecr = EcrReader(lambda region: locked("ecr", region))
+        self.kms = KmsReader(lambda region: locked("kms", region))
+        self._ec2: Memo[str, Ec2Reader] = Memo()
 
     def ec2(self, region: str) -> Ec2Reader:
         """The EC2 reader of `region`."""
-        if region not in self._ec2:
-            self._ec2[region] = Ec2Reader(self.client_for("ec2", region))
-        return self._ec2[region]
+        return self._ec2.get(region, lambda: Ec2Reader(self.client_for("ec2", region)))
 
 
 class Facts:
@@ -97,6 +103,7 @@ class Facts:
         self._eks = readers.client_for("eks", self.region)
         self._ec2_for = lambda region: readers.client_for("ec2", region)
         self._versions: dict[tuple[str, str, str], tuple[str, ...]] = {}
+        self._repository_arns: set[str] = set()
         self._hosts: dict[str, Host] | Unavailable = {}
         self._nodes: dict[str, str] | Unavailable = {}
         self._by_host_ip: set[tuple[str, str]] = set()  # pods found by host IP: nodes unreadable
@@ -105,8 +112,9 @@ class Facts:
         self._regions: tuple[str, ...] | Unavailable | None = None
 
     def prepare(self, findings: Iterable[Finding]) -> None:
-        """Batch the look-ups of every finding: one node list, one EC2 call per kind of key,
-        and every tag the findings ask of an ECR repository in one request."""
+        """Batch the look-ups of every finding: one node list, one EC2 call for the nodes'
+        instances (and one by host IP for pods on nodes without one), and every tag the
+        findings ask of an ECR repository in one request."""
         findings = list(findings)
         for finding in findings:
             image = subject_of(finding).image
@@ -114,13 +122,23 @@ class Facts:
                 key = (image.ecr.account, image.ecr.region, image.repository)
                 version = image.digest or image.tag or "latest"
                 self._versions[key] = tuple(sorted({*self._versions.get(key, ()), version}))
+                self._repository_arns.add(repository_arn(image))
         pods = [f.pod_sample for f in findings if f.pod_sample is not None]
         if not pods:
             return
         self._nodes = self._node_instances()
-        instance_ids = [] if isinstance(self._nodes, Unavailable) else sorted(set(self._nodes.values()))
-        host_ips = sorted({p.host_ip for p in pods if p.host_ip})
-        hosts = self.ec2.hosts(instance_ids, host_ips)
+        known = {} if isinstance(self._nodes, Unavailable) else self._nodes
+        instances = self.ec2.instances(sorted(set(known.values())))
+        hosts: dict[str, Host] | Unavailable = instances if isinstance(instances, Unavailable) else {
+            key: host for key, host in instances.items() if host is not None}
+        # by host IP only the pods whose node names no instance that exists (a node's IP may
+        # differ from its instance's primary IP: looking those up would only cost requests)
+        if not isinstance(hosts, Unavailable):
+            found = hosts
+            host_ips = sorted({p.host_ip for p in pods if p.host_ip and not p.labels.get(
+                FARGATE_PROFILE_LABEL) and known.get(p.node or "") not in found})
+            by_ip = self.ec2.hosts_by_ip(host_ips) if host_ips else {}
+            hosts = by_ip if isinstance(by_ip, Unavailable) else {**found, **by_ip}
         fargate_ips = sorted({p.pod_ip or p.host_ip or "" for p in pods
                               if p.labels.get(FARGATE_PROFILE_LABEL)} - {""})
         if not isinstance(hosts, Unavailable) and fargate_ips:
@@ -162,6 +180,10 @@ class Facts:
         if not host.profile_arn:
             return Unavailable(f"instance {host.instance_id} has no instance profile")
         return self.iam.role_of_profile(host.profile_arn)
+
+    def repository_arns(self) -> tuple[str, ...]:
+        """The ARNs of every ECR repository this cluster's findings name (for batched checks)."""
+        return tuple(sorted(self._repository_arns))
 
     def ecr_images(self, image: ImageRef) -> RepoImages | Unavailable:
         """What the image's repository holds of every version this scan asks of it."""
@@ -299,6 +321,13 @@ def _registry_hosts(secret: dict[str, Any]) -> tuple[str, ...]:
 def _host(key: str) -> str:
     """`https://index.docker.io/v1/` -> `index.docker.io`; `ghcr.io` -> `ghcr.io`."""
     return key.split("://", 1)[-1].split("/", 1)[0]
+
+
+def repository_arn(image: ImageRef) -> str:
+    """The ARN of an ECR image's repository."""
+    assert image.ecr is not None
+    ecr = image.ecr
+    return f"arn:{ecr.partition}:ecr:{ecr.region}:{ecr.account}:repository/{image.repository}"
 
 
 def subject_of(finding: Finding) -> Subject:

@@ -453,13 +453,13 @@ class SimulatedCluster:
         self.name = name
         self.version = version
         self.requests: list[RequestRecord] = []
+        self.delay = 0.0  # seconds added to every answer: a network round trip (`make bench`)
         self._secrets = secrets  # kept, not copied: keys issued later (by STS) are honoured
         self._tls = make_server_tls()
         self._store = _Store()
         self._faults: list[_Fault] = []
         self.rbac = rbac.Rbac()  # what the cluster refuses (403), and its reviews say so
         self._lock = threading.Lock()
-        self._delay = 0.0  # seconds every request waits before it is answered (a slow API server)
         self._server: _ApiServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -575,15 +575,9 @@ class SimulatedCluster:
             self._faults.append(_Fault(status, path_contains, times, retry_after, message))
 
     def clear_faults(self) -> None:
-        """Remove every injected fault (and any delay)."""
+        """Remove every injected fault."""
         with self._lock:
             self._faults.clear()
-            self._delay = 0.0
-
-    def slow_down(self, seconds: float) -> None:
-        """Answer every request only after ``seconds`` (an API server far away or overloaded)."""
-        with self._lock:
-            self._delay = seconds
 
     # -- request handling
 
@@ -596,8 +590,6 @@ class SimulatedCluster:
         headers: Mapping[str, str] | None = None,
     ) -> Response:
         """Answer one HTTP request and record it (``headers``: ``Accept``, ``Content-Type``)."""
-        if self._delay:
-            time.sleep(self._delay)
         parts = urlsplit(target)
         # Reversed so that, as in Go's url.Values.Get, the first of repeated parameters wins.
         query = dict(parse_qsl(parts.query, keep_blank_values=True)[::-1])
@@ -1016,6 +1008,8 @@ class _Handler(BaseHTTPRequestHandler):
         response = self.server.cluster.handle(
             self.command, self.path, authorization, body, headers
         )
+        if self.server.cluster.delay:
+            time.sleep(self.server.cluster.delay)
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)

@@ -10,6 +10,7 @@ import base64
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -53,6 +54,18 @@ class Sandbox:
         self.queue_url = ""
         self.refs = Refs()
         self.registry: RegistryFront | None = None  # the scenario's Docker Hub front, if any
+        self._kube_delay = 0.0
+
+    def set_latency(self, kube: float = 0.0, aws: float = 0.0) -> None:
+        """Delay every answer of the simulated clusters by `kube` seconds and of moto by `aws`
+        (a network round trip; `make bench`'s latency mode). Clusters loaded later inherit it."""
+        self._kube_delay = kube
+        for cluster in self.clusters.values():
+            cluster.delay = kube
+        server = self._moto._server  # werkzeug's server calls its `app` for every request
+        assert server is not None, "start() the sandbox first"
+        inner = server.app.inner if isinstance(server.app, _Delayed) else server.app
+        server.app = _Delayed(inner, aws) if aws else inner
 
     def start(self) -> None:
         """Start the moto server (about half a second)."""
@@ -119,6 +132,7 @@ class Sandbox:
         eks = self.client("eks")
         for spec in scenario.clusters:
             cluster = SimulatedCluster(spec.name, _IssuedKeys())
+            cluster.delay = self._kube_delay
             cluster.start()
             cluster.load(objects[spec.name])
             if spec.deny:
@@ -229,6 +243,15 @@ class Sandbox:
 
 class SandboxTimeout(RuntimeError):
     """The sandbox's own servers did not answer in time, with what to do about it."""
+class _Delayed:
+    """A WSGI app that answers `seconds` later than `inner` does."""
+
+    def __init__(self, inner: Any, seconds: float) -> None:
+        self.inner, self.seconds = inner, seconds
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        time.sleep(self.seconds)
+        return self.inner(environ, start_response)
 
 
 class _IssuedKeys(Mapping[str, str]):

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import ROLE_READS, Facts, Subject
+from pullmedic.evidence import ROLE_READS, Facts, Subject, repository_arn
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.iampolicy import evaluate
 
@@ -23,7 +23,9 @@ META = CheckMeta(
                               "iam:ListRolePolicies", "iam:GetRolePolicy",
                               "iam:SimulatePrincipalPolicy"),
 )
-ACTIONS = ("ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+TOKEN = "ecr:GetAuthorizationToken"  # on every resource ("*")
+PULL = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")  # on the repository
+ACTIONS = (TOKEN, *PULL)
 
 
 def run(subject: Subject, facts: Facts) -> Verdict | None:
@@ -38,14 +40,20 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
     if isinstance(policies, Unavailable):
         return Verdict.unavailable(META, policies.why)
     ecr = image.ecr
-    repo_arn = f"arn:{ecr.partition}:ecr:{ecr.region}:{ecr.account}:repository/{image.repository}"
+    repo_arn = repository_arn(image)
     role = role_arn.rsplit("/", 1)[-1]
     kind = "Fargate pod execution role" if subject.fargate_profile else "node role"
     denied, simulator = [], []
+    # One simulation per role for the token, one for every ECR repository the scan's findings
+    # name: the request count stays flat however many findings share the role.
+    token = facts.iam.simulate(role_arn, (TOKEN,), ("*",))
+    pull = facts.iam.simulate(role_arn, PULL, (repo_arn, *facts.repository_arns()))
     for action in ACTIONS:
-        resource = "*" if action.endswith("Token") else repo_arn
+        resource = "*" if action == TOKEN else repo_arn
         decision = evaluate(policies, action, resource)
-        simulated = facts.iam.simulate(role_arn, action, resource)
+        decisions = token if action == TOKEN else pull
+        simulated = decisions if isinstance(decisions, Unavailable) else decisions.get(
+            (action, resource), Unavailable(f"iam:SimulatePrincipalPolicy: no decision for {action}"))
         if isinstance(simulated, Unavailable):
             simulator.append(simulated.why)
         elif simulated != "allowed" and decision.decision == "allowed":

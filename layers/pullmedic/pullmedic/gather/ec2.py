@@ -1,6 +1,6 @@
 """EC2 reads: instances, and per VPC the subnets, routes, ACLs, groups, endpoints and NATs.
 
-Every list is one call per VPC (or one for all instances), cached for the scan.
+Every list is one call per VPC (or one per 200 instances), cached for the scan.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pullmedic.gather.cache import Memo
 from pullmedic.gather.unavailable import Unavailable, guarded
 
 
@@ -52,33 +53,32 @@ class VpcFacts:
 
 
 class Ec2Reader:
-    """Cached EC2 reads for one region."""
+    """Cached EC2 reads for one region (safe to share between threads)."""
 
     def __init__(self, client: Any) -> None:
         self._ec2 = client
-        self._vpcs: dict[str, VpcFacts] = {}
-        self._prefix_lists: dict[str, tuple[str, ...]] | Unavailable | None = None
-        self._instance_types: dict[str, dict[str, Any]] = {}
-        self._named_lists: dict[str, PrefixList | None | Unavailable] = {}
+        self._vpcs: Memo[str, VpcFacts] = Memo()
+        self._prefix_lists: Memo[str, dict[str, tuple[str, ...]] | Unavailable] = Memo()
+        self._instance_types: Memo[str, dict[str, Any] | Unavailable] = Memo()
+        self._instances: Memo[str, Host | Unavailable | None] = Memo()
+        self._named_lists: Memo[str, PrefixList | None | Unavailable] = Memo()
 
-    def hosts(self, instance_ids: list[str], private_ips: list[str]) -> dict[str, Host] | Unavailable:
-        """Hosts keyed by instance id and by private IP; one paginated call for each kind of key."""
-        found: dict[str, Host] = {}
-        for key, values in (("instance-id", instance_ids), ("private-ip-address", private_ips)):
-            # host IPs are the fallback: only those the instance ids did not already cover
-            for chunk in _chunks(sorted(set(values) - set(found)), 200):
-                pages = guarded("ec2:DescribeInstances", lambda c=chunk, k=key: list(
-                    self._ec2.get_paginator("describe_instances").paginate(
-                        Filters=[{"Name": k, "Values": c}])))
-                if isinstance(pages, Unavailable):
-                    return pages
-                for page in pages:
-                    for reservation in page.get("Reservations", []):
-                        for instance in reservation.get("Instances", []):
-                            host = _host(instance)
-                            found[host.instance_id or ""] = host
-                            found[host.private_ip] = host
-        return found
+    def instances(self, instance_ids: list[str]) -> dict[str, Host | None] | Unavailable:
+        """Hosts by instance id (None: no such instance); each id is looked up once per scan,
+        the ids no cluster asked for before in one paginated call per 200."""
+        def read(missing: list[str]) -> dict[str, Host | Unavailable | None]:
+            found = self._describe("instance-id", missing)
+            if isinstance(found, Unavailable):
+                return dict.fromkeys(missing, found)
+            return {host.instance_id or "": host for host in found}
+        known = self._instances.get_many(instance_ids, read)
+        failed = next((v for v in known.values() if isinstance(v, Unavailable)), None)
+        return failed or {key: value for key, value in known.items() if not isinstance(value, Unavailable)}
+
+    def hosts_by_ip(self, private_ips: list[str]) -> dict[str, Host] | Unavailable:
+        """Hosts by primary private IP (not cached: the same IP may be in two clusters' VPCs)."""
+        found = self._describe("private-ip-address", private_ips)
+        return found if isinstance(found, Unavailable) else {host.private_ip: host for host in found}
 
     def fargate_hosts(self, pod_ips: list[str]) -> dict[str, Host] | Unavailable:
         """Fargate pods' ENIs keyed by the pod IP (one call)."""
@@ -97,17 +97,15 @@ class Ec2Reader:
 
     def vpc(self, vpc_id: str) -> VpcFacts:
         """The network facts of `vpc_id` (read on first use, then cached)."""
-        if vpc_id not in self._vpcs:
-            self._vpcs[vpc_id] = self._read_vpc(vpc_id)
-        return self._vpcs[vpc_id]
+        return self._vpcs.get(vpc_id, lambda: self._read_vpc(vpc_id))
 
     def prefix_lists(self) -> dict[str, tuple[str, ...]] | Unavailable:
         """AWS-managed prefix lists (S3, DynamoDB) id -> CIDRs."""
-        if self._prefix_lists is None:
+        def read() -> dict[str, tuple[str, ...]] | Unavailable:
             result = guarded("ec2:DescribePrefixLists", lambda: self._ec2.describe_prefix_lists())
-            self._prefix_lists = result if isinstance(result, Unavailable) else {
+            return result if isinstance(result, Unavailable) else {
                 p["PrefixListId"]: tuple(p.get("Cidrs", [])) for p in result.get("PrefixLists", [])}
-        return self._prefix_lists
+        return self._prefix_lists.get("all", read)
 
     def prefix_list_named(self, name: str) -> PrefixList | None | Unavailable:
         """An AWS-managed prefix list (`com.amazonaws.<region>.s3`) with its CIDRs; None: none.
@@ -115,9 +113,7 @@ class Ec2Reader:
         DescribePrefixLists carries the CIDRs on AWS; where it does not (moto), one
         GetManagedPrefixListEntries call reads them.
         """
-        if name not in self._named_lists:
-            self._named_lists[name] = self._read_prefix_list(name)
-        return self._named_lists[name]
+        return self._named_lists.get(name, lambda: self._read_prefix_list(name))
 
     def _read_prefix_list(self, name: str) -> PrefixList | None | Unavailable:
         result = guarded("ec2:DescribePrefixLists", lambda: self._ec2.describe_prefix_lists(
@@ -139,13 +135,25 @@ class Ec2Reader:
 
     def instance_type(self, name: str) -> dict[str, Any] | Unavailable:
         """The instance type's network limits."""
-        if name not in self._instance_types:
+        def read() -> dict[str, Any] | Unavailable:
             result = guarded("ec2:DescribeInstanceTypes",
                              lambda: self._ec2.describe_instance_types(InstanceTypes=[name]))
-            if isinstance(result, Unavailable):
-                return result
-            self._instance_types[name] = (result.get("InstanceTypes") or [{}])[0]
-        return self._instance_types[name]
+            return result if isinstance(result, Unavailable) else (result.get("InstanceTypes") or [{}])[0]
+        return self._instance_types.get(name, read)
+
+    def _describe(self, key: str, values: list[str]) -> list[Host] | Unavailable:
+        """The instances whose `key` filter matches one of `values`, 200 values per request."""
+        hosts: list[Host] = []
+        for chunk in _chunks(sorted(set(values)), 200):
+            pages = guarded("ec2:DescribeInstances", lambda c=chunk: list(
+                self._ec2.get_paginator("describe_instances").paginate(
+                    Filters=[{"Name": key, "Values": c}])))
+            if isinstance(pages, Unavailable):
+                return pages
+            hosts += [_host(instance) for page in pages
+                      for reservation in page.get("Reservations", [])
+                      for instance in reservation.get("Instances", [])]
+        return hosts
 
     def _read_vpc(self, vpc_id: str) -> VpcFacts:
         ec2, by_vpc = self._ec2, [{"Name": "vpc-id", "Values": [vpc_id]}]

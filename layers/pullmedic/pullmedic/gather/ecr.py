@@ -7,6 +7,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pullmedic.gather.cache import Memo, aws
 from pullmedic.gather.unavailable import Unavailable, guarded
 
 MAX_TAG_PAGES = 5  # "did you mean" reads at most this many pages of a repository's tags
@@ -22,96 +23,66 @@ class RepoImages:
 
 
 class EcrReader:
-    """ECR reads across regions and accounts, cached for one scan."""
+    """ECR reads across regions and accounts, cached for one scan (safe to share between threads)."""
 
     def __init__(self, client_for: Any) -> None:
         self._client_for = client_for  # region -> boto3 ECR client
-        self._images: dict[tuple[str, str, str, tuple[str, ...]], RepoImages | Unavailable] = {}
-        self._repos: dict[tuple[str, str], tuple[str, ...] | Unavailable] = {}
-        self._policies: dict[tuple[str, str, str], dict[str, Any] | None | Unavailable] = {}
-        self._ptc: dict[str, list[dict[str, Any]] | Unavailable] = {}
-        self._manifests: dict[tuple[str, str, str, str], dict[str, Any] | Unavailable] = {}
-        self._details: dict[tuple[str, str, str], dict[str, Any] | None | Unavailable] = {}
-        self._lifecycles: dict[tuple[str, str, str], str | None | Unavailable] = {}
+        self._images: Memo[tuple[str, str, str, tuple[str, ...]], RepoImages | Unavailable] = Memo()
+        self._repos: Memo[tuple[str, str], tuple[str, ...] | Unavailable] = Memo()
+        self._policies: Memo[tuple[str, str, str], dict[str, Any] | None | Unavailable] = Memo()
+        self._ptc: Memo[str, list[dict[str, Any]] | Unavailable] = Memo()
+        self._manifests: Memo[tuple[str, str, str, str], dict[str, Any] | Unavailable] = Memo()
+        self._details: Memo[tuple[str, str, str], dict[str, Any] | None | Unavailable] = Memo()
+        self._lifecycles: Memo[tuple[str, str, str], str | None | Unavailable] = Memo()
 
     def images(self, account: str, region: str, repo: str,
                versions: tuple[str, ...]) -> RepoImages | Unavailable:
         """One describe_images for all the tags/digests a scan asks of `repo`."""
         key = (account, region, repo, tuple(sorted(set(versions))))
-        if key not in self._images:
-            self._images[key] = self._read_images(account, region, repo, key[3])
-        return self._images[key]
+        return self._images.get(key, lambda: self._read_images(account, region, repo, key[3]))
 
     def repositories(self, account: str, region: str) -> tuple[str, ...] | Unavailable:
         """Every repository name in a registry (for "did you mean" and other-region checks)."""
-        key = (account, region)
-        if key not in self._repos:
-            client = self._client_for(region)
-            self._repos[key] = guarded("ecr:DescribeRepositories", lambda: tuple(
-                r["repositoryName"]
-                for page in client.get_paginator("describe_repositories").paginate(registryId=account)
-                for r in page["repositories"]))
-        return self._repos[key]
+        def read() -> tuple[str, ...]:
+            pages = self._client_for(region).get_paginator("describe_repositories").paginate(
+                registryId=account)
+            return tuple(r["repositoryName"] for page in pages for r in page["repositories"])
+        return self._repos.get((account, region), lambda: guarded("ecr:DescribeRepositories", read))
 
     def policy(self, account: str, region: str, repo: str) -> dict[str, Any] | None | Unavailable:
         """The repository policy text (None when the repository has none)."""
-        key = (account, region, repo)
-        if key not in self._policies:
-            client = self._client_for(region)
-
-            def read() -> dict[str, Any] | None:
-                try:
-                    return client.get_repository_policy(registryId=account, repositoryName=repo)
-                except client.exceptions.RepositoryPolicyNotFoundException:
-                    return None
-            self._policies[key] = guarded("ecr:GetRepositoryPolicy", read)
-        return self._policies[key]
+        client = self._client_for(region)
+        return aws(self._policies, (account, region, repo), "ecr:GetRepositoryPolicy",
+                   lambda: client.get_repository_policy(registryId=account, repositoryName=repo),
+                   absent=client.exceptions.RepositoryPolicyNotFoundException)
 
     def repository(self, account: str, region: str, repo: str) -> dict[str, Any] | None | Unavailable:
         """The repository's description (encryption, URI), read once; None: it does not exist."""
-        key = (account, region, repo)
-        if key not in self._details:
-            client = self._client_for(region)
-
-            def read() -> dict[str, Any] | None:
-                try:
-                    return client.describe_repositories(registryId=account,
-                                                        repositoryNames=[repo])["repositories"][0]
-                except client.exceptions.RepositoryNotFoundException:
-                    return None
-            self._details[key] = guarded("ecr:DescribeRepositories", read)
-        return self._details[key]
+        client = self._client_for(region)
+        return aws(self._details, (account, region, repo), "ecr:DescribeRepositories",
+                   lambda: client.describe_repositories(registryId=account,
+                                                        repositoryNames=[repo])["repositories"][0],
+                   absent=client.exceptions.RepositoryNotFoundException)
 
     def lifecycle(self, account: str, region: str, repo: str) -> str | None | Unavailable:
         """The repository's lifecycle policy text (None: it has none)."""
-        key = (account, region, repo)
-        if key not in self._lifecycles:
-            client = self._client_for(region)
-
-            def read() -> str | None:
-                try:
-                    return client.get_lifecycle_policy(registryId=account, repositoryName=repo)[
-                        "lifecyclePolicyText"]
-                except client.exceptions.LifecyclePolicyNotFoundException:
-                    return None
-            self._lifecycles[key] = guarded("ecr:GetLifecyclePolicy", read)
-        return self._lifecycles[key]
+        client = self._client_for(region)
+        return aws(self._lifecycles, (account, region, repo), "ecr:GetLifecyclePolicy",
+                   lambda: client.get_lifecycle_policy(registryId=account, repositoryName=repo)[
+                       "lifecyclePolicyText"],
+                   absent=client.exceptions.LifecyclePolicyNotFoundException)
 
     def pull_through_rules(self, region: str) -> list[dict[str, Any]] | Unavailable:
         """Existing pull-through cache rules of the region."""
-        if region not in self._ptc:
-            client = self._client_for(region)
-            self._ptc[region] = guarded("ecr:DescribePullThroughCacheRules", lambda: [
-                r for page in client.get_paginator("describe_pull_through_cache_rules").paginate()
-                for r in page["pullThroughCacheRules"]])
-        return self._ptc[region]
+        def read() -> list[dict[str, Any]]:
+            pages = self._client_for(region).get_paginator("describe_pull_through_cache_rules").paginate()
+            return [r for page in pages for r in page["pullThroughCacheRules"]]
+        return self._ptc.get(region, lambda: guarded("ecr:DescribePullThroughCacheRules", read))
 
     def manifest(self, account: str, region: str, repo: str, version: str) -> dict[str, Any] | Unavailable:
         """The image's manifest (an index lists its platforms), read once per image."""
         key = (account, region, repo, version)
-        if key not in self._manifests:
-            self._manifests[key] = self._read_manifest(*key)
-        return self._manifests[key]
+        return self._manifests.get(key, lambda: self._read_manifest(*key))
 
     def _read_manifest(self, account: str, region: str, repo: str,
                        version: str) -> dict[str, Any] | Unavailable:

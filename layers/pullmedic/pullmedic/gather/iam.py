@@ -4,50 +4,75 @@ from __future__ import annotations
 
 from typing import Any
 
+from pullmedic.gather.cache import Memo
 from pullmedic.gather.unavailable import Unavailable, guarded
 
 PolicyDocs = list[tuple[str, dict[str, Any]]]
+Decisions = dict[tuple[str, str], str]  # (action, resource) -> allowed | explicitDeny | implicitDeny
+SIMULATED_RESOURCES = 50  # resource ARNs per SimulatePrincipalPolicy request
 
 
 class IamReader:
-    """Cached reads of roles and policies for one scan."""
+    """Cached reads of roles and policies for one scan (safe to share between threads)."""
 
     def __init__(self, client: Any) -> None:
         self._iam = client
-        self._profiles: dict[str, str | Unavailable] = {}
-        self._role_policies: dict[str, PolicyDocs | Unavailable] = {}
-        self._managed: dict[str, dict[str, Any] | Unavailable] = {}
-        self._simulated: dict[tuple[str, str, str], str | Unavailable] = {}
+        self._profiles: Memo[str, str | Unavailable] = Memo()
+        self._role_policies: Memo[str, PolicyDocs | Unavailable] = Memo()
+        self._managed: Memo[str, dict[str, Any] | Unavailable] = Memo()
+        self._simulated: Memo[tuple[str, tuple[str, ...], tuple[str, ...]], Decisions | Unavailable] = Memo()
 
     def role_of_profile(self, profile_arn: str) -> str | Unavailable:
         """The role ARN behind an instance profile ARN."""
-        if profile_arn not in self._profiles:
+        def read() -> str | Unavailable:
             name = profile_arn.rsplit("/", 1)[-1]
             result = guarded("iam:GetInstanceProfile",
                              lambda: self._iam.get_instance_profile(InstanceProfileName=name))
             if isinstance(result, Unavailable):
-                self._profiles[profile_arn] = result
-            else:
-                roles = result["InstanceProfile"].get("Roles", [])
-                self._profiles[profile_arn] = roles[0]["Arn"] if roles else Unavailable(
-                    f"instance profile {name} has no role")
-        return self._profiles[profile_arn]
+                return result
+            roles = result["InstanceProfile"].get("Roles", [])
+            return roles[0]["Arn"] if roles else Unavailable(f"instance profile {name} has no role")
+        return self._profiles.get(profile_arn, read)
 
     def policies(self, role_arn: str) -> PolicyDocs | Unavailable:
         """(policy name, document) for every attached managed and inline policy of the role."""
-        if role_arn not in self._role_policies:
-            self._role_policies[role_arn] = self._read_policies(role_arn.rsplit("/", 1)[-1])
-        return self._role_policies[role_arn]
+        return self._role_policies.get(role_arn, lambda: self._read_policies(role_arn.rsplit("/", 1)[-1]))
 
-    def simulate(self, role_arn: str, action: str, resource: str) -> str | Unavailable:
-        """The IAM policy simulator's decision (it also weighs SCPs and permission boundaries)."""
-        key = (role_arn, action, resource)
-        if key not in self._simulated:
-            result = guarded("iam:SimulatePrincipalPolicy", lambda: self._iam.simulate_principal_policy(
-                PolicySourceArn=role_arn, ActionNames=[action], ResourceArns=[resource]))
-            self._simulated[key] = result if isinstance(result, Unavailable) else \
-                result["EvaluationResults"][0]["EvalDecision"]
-        return self._simulated[key]
+    def simulate(self, role_arn: str, actions: tuple[str, ...],
+                 resources: tuple[str, ...]) -> Decisions | Unavailable:
+        """The IAM policy simulator's decisions (it also weighs SCPs and permission boundaries)
+        for every action on every resource: one request per role and SIMULATED_RESOURCES
+        resources, so a scan asks once per role for all the repositories its findings name."""
+        ordered = sorted(set(resources))
+        decisions: Decisions = {}
+        for start in range(0, len(ordered), SIMULATED_RESOURCES):
+            chunk = tuple(ordered[start:start + SIMULATED_RESOURCES])
+            part = self._simulated.get((role_arn, actions, chunk),
+                                       lambda c=chunk: self._simulate(role_arn, actions, c))
+            if isinstance(part, Unavailable):
+                return part
+            decisions.update(part)
+        return decisions
+
+    def _simulate(self, role_arn: str, actions: tuple[str, ...],
+                  resources: tuple[str, ...]) -> Decisions | Unavailable:
+        result = guarded("iam:SimulatePrincipalPolicy", lambda: [
+            r for page in self._iam.get_paginator("simulate_principal_policy").paginate(
+                PolicySourceArn=role_arn, ActionNames=list(actions), ResourceArns=list(resources))
+            for r in page["EvaluationResults"]])
+        if isinstance(result, Unavailable):
+            return result
+        decisions: Decisions = {}
+        for evaluation in result:
+            action = evaluation["EvalActionName"]
+            # per resource in ResourceSpecificResults; older answers had one result per resource
+            for specific in evaluation.get("ResourceSpecificResults") or []:
+                decisions[(action, specific["EvalResourceName"])] = specific["EvalResourceDecision"]
+            if not evaluation.get("ResourceSpecificResults"):
+                named = evaluation.get("EvalResourceName")
+                for resource in [named] if named and named in resources else resources:
+                    decisions[(action, resource)] = evaluation["EvalDecision"]
+        return decisions
 
     def _read_policies(self, role: str) -> PolicyDocs | Unavailable:
         iam, docs = self._iam, []
@@ -75,10 +100,8 @@ class IamReader:
         return docs
 
     def _managed_document(self, arn: str) -> dict[str, Any] | Unavailable:
-        if arn not in self._managed:
-            def read() -> dict[str, Any]:
-                version = self._iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-                return self._iam.get_policy_version(PolicyArn=arn, VersionId=version)[
-                    "PolicyVersion"]["Document"]
-            self._managed[arn] = guarded("iam:GetPolicyVersion", read)
-        return self._managed[arn]
+        def read() -> dict[str, Any]:
+            version = self._iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+            return self._iam.get_policy_version(PolicyArn=arn, VersionId=version)[
+                "PolicyVersion"]["Document"]
+        return self._managed.get(arn, lambda: guarded("iam:GetPolicyVersion", read))

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from pullmedic.gather.cache import Memo
 from pullmedic.gather.unavailable import Unavailable, guarded
 
 
 class KmsReader:
-    """Key states, one DescribeKey per key and scan."""
+    """Key states, one DescribeKey per key and scan (safe to share between threads)."""
 
     def __init__(self, client_for: Any) -> None:
         self._client_for = client_for  # region -> boto3 KMS client
-        self._states: dict[str, str | Unavailable] = {}
+        self._states: Memo[str, str | Unavailable] = Memo()
 
     def key_state(self, key_arn: str) -> str | Unavailable:
         """`Enabled`, `Disabled`, `PendingDeletion`, ... of the key."""
-        if key_arn not in self._states:
+        def read() -> str | Unavailable:
             region = key_arn.split(":")[3] if key_arn.startswith("arn:") else None
             client = self._client_for(region)
             result = guarded("kms:DescribeKey", lambda: client.describe_key(KeyId=key_arn))
-            self._states[key_arn] = result if isinstance(result, Unavailable) else \
-                result["KeyMetadata"]["KeyState"]
-        return self._states[key_arn]
+            return result if isinstance(result, Unavailable) else result["KeyMetadata"]["KeyState"]
+        return self._states.get(key_arn, read)

@@ -1,0 +1,35 @@
+"""`make bench`'s machine-independent budgets on small worlds, so that they cannot rot.
+
+The same code as the bench (bench.run_all, bench.check) on worlds small enough for `make test`:
+one scan each, in a child process, localhost only. Wall times are left to `make bench`; what is
+checked here does not depend on the machine: Kubernetes requests = pages (+ a constant), AWS
+requests flat in failing pods and at most linear in clusters, peak RSS under the budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from world import Shape
+
+from bench import Latency, check, run_all
+
+# Like the bench's 1k -> 10k: ten times the failing pods on the same repositories, roles and
+# VPC, and the larger world has more nodes than instances (node IPs that are no instance's).
+SMALL = Shape("small", pods=100, failing=20, workloads=20, repositories=5, max_instances=4)
+LARGE = replace(SMALL, name="large", pods=1_000, failing=200)
+MANY = replace(SMALL, name="small-x3", clusters=3)
+
+
+def test_request_and_memory_budgets_hold_on_small_worlds() -> None:
+    assert SMALL.nodes <= SMALL.max_instances < LARGE.nodes
+    records = run_all([SMALL, LARGE, MANY], {"localhost": Latency()}, repeat=1, baselines=False)
+    budgets = check(records, None, walls=False)
+
+    rows = records["localhost"]
+    assert [r["failing_pods"] for r in rows] == [20, 200, 60]
+    assert {b.name for b in budgets} >= {
+        "k8s requests per cluster, large", "AWS requests independent of failing pods, small -> large",
+        "AWS requests at most linear in clusters, small-x3", "peak RSS, every world and mode"}
+    failed = [f"{b.name}: {b.detail}" for b in budgets if not b.ok]
+    assert not failed, "\n".join(failed)
