@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from pullmedic.aws.session import SESSION_LOCK
 from pullmedic.evidence import Readers
 from pullmedic.gather.registry import RegistryReader
 from pullmedic.kube.client import api_client
@@ -79,9 +80,10 @@ def _deps(settings: Settings, session: boto3.session.Session, region: str) -> Sc
     def client_for(service: str, client_region: str | None) -> Any:
         """One client per (service, region) for the whole invocation."""
         key = (service, client_region or region)
-        if key not in clients:
-            clients[key] = session.client(service, region_name=key[1], config=_AWS_CONFIG)
-        return clients[key]
+        with SESSION_LOCK:  # called from the scan's threads
+            if key not in clients:
+                clients[key] = session.client(service, region_name=key[1], config=_AWS_CONFIG)
+            return clients[key]
 
     return ScanDeps(
         session=session, region=region, eks=client_for("eks", region),

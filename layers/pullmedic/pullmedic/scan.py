@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -14,6 +13,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pullmedic.aws.eks import ClusterAccess, describe, list_clusters
+from pullmedic.aws.session import SESSION_LOCK
 from pullmedic.aws.token import eks_token
 from pullmedic.diagnose import diagnose
 from pullmedic.evidence import Facts, Readers
@@ -37,8 +37,7 @@ from pullmedic.parallel import bounded
 Connect = Callable[[str, str, str], AbstractContextManager[Any]]
 # Runs inside each cluster's Kubernetes client context, after its findings are diagnosed.
 Hook = Callable[[ClusterAccess, list[Finding], Facts, KubeReader], None]
-CLUSTER_WORKERS = 4  # clusters read side by side in one invocation
-_SESSION_LOCK = threading.Lock()
+CLUSTER_WORKERS = 8  # clusters read side by side in one invocation (they mostly wait)
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,7 @@ def _read_cluster(name: str, request: ScanRequest, deps: ScanDeps, result: ScanR
         return
     reader: KubeReader | None = None
     try:
-        with _SESSION_LOCK:  # boto3 sessions are not thread-safe; minting is local and quick
+        with SESSION_LOCK:  # boto3 sessions are not thread-safe; minting is local and quick
             token = eks_token(deps.session, access.name, deps.region)
         with deps.connect(access.endpoint, access.ca_data, token) as client:
             reader = KubeReader(client, page_size=deps.page_size, deadline=deps.deadline)

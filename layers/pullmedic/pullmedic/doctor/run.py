@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import textwrap
-import threading
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pullmedic.aws.eks import list_clusters
+from pullmedic.aws.session import SESSION_LOCK
 from pullmedic.aws.token import eks_token
 from pullmedic.bootstrap import App
 from pullmedic.doctor.facts import (
@@ -40,7 +40,6 @@ from pullmedic.settings import Settings, load
 
 CLUSTER_WORKERS = 4  # clusters checked side by side
 LINE_MAX = 2048  # characters of a line's detail or fix
-_SESSION_LOCK = threading.Lock()
 # What the function writes to its own resources, besides what it reads.
 OWN_WRITES = {"sns:Publish": "topic", "dynamodb:Query": "table", "dynamodb:PutItem": "table",
               "dynamodb:DeleteItem": "table"}
@@ -239,7 +238,7 @@ def _kube(app: App, name: str, described: dict[str, Any], needs: Sequence[KubeNe
     if not endpoint or not ca:
         return KubeAccess(error="describe-cluster gives no endpoint or CA yet (is the cluster ACTIVE?)")
     try:
-        with _SESSION_LOCK:  # boto3 sessions are not thread-safe; minting is local and quick
+        with SESSION_LOCK:  # boto3 sessions are not thread-safe; minting is local and quick
             token = eks_token(deps.session, name, deps.region)
         with deps.connect(endpoint, ca, token) as client:
             return review(client, needs)
