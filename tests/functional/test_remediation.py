@@ -162,8 +162,8 @@ def test_node_role_gets_the_pull_policy_and_the_next_scan_resolves(
     assert resolved["event"] == "resolved"
     assert resolved["remediation"]["action"] == "grant_ecr_pull"
     assert resolved["remediation"]["summary"].startswith("verified: the problem resolved after it was")
-    assert (f"Action:    grant_ecr_pull (approved by {ALICE}): verified: the problem resolved after"
-            in sandbox.published()[-1]["message"]["email"])
+    assert (f"Action: grant_ecr_pull (approved by {ALICE}): verified: the problem resolved after"
+            in " ".join(sandbox.published()[-1]["message"]["email"].split()))
     assert fixes(sandbox, table) == []
     assert items(sandbox, table, f"audit#{fp}")[-1]["result"]["S"] == "resolved"
 

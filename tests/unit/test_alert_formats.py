@@ -273,6 +273,8 @@ def test_chat_threads_by_workload_and_names_next_steps() -> None:
     assert one["content"]["title"] == "NEW: image_not_found in prod/shop/Deployment/api"
     assert one["content"]["nextSteps"] == list(finding().fix_commands)
     assert one["metadata"]["eventType"] == "pullmedic-new"
+    assert {k: one["metadata"]["additionalContext"][k] for k in ("account", "region")} == {
+        "account": "123456789012", "region": "us-east-1"}
     two = notification([Announcement("new", finding("a")), Announcement("new", finding("b"))], [])
     assert two["metadata"]["threadId"] == "prod/shop/Deployment"
     long = notification([Announcement("new", finding("n" * 250))], [])
