@@ -67,7 +67,13 @@ def test_email_body_says_what_where_why_and_fix(world, sandbox, handler) -> None
     assert "Image:     nginxx:latest (container nginx)" in body
     assert "\n#2 NEW high image_not_found: demo/default/Deployment/nginx\n" in body
     assert "EKS cluster demo: https://console.aws.amazon.com/eks/home?region=us-east-2#/clusters/demo" in body
-    assert body.count("$ pullmedic silence") == 5 and "(None)" not in body and "not this API" not in body
+    assert body.count("$ pullmedic silence") == 5
+    by_cause = {f["cause"]: f for f in json.loads(published["message"]["sqs"])["findings"]}
+    assert {"check": "rate_limit_cache", "status": "unavailable", "resources": [],  # no such API here
+            "text": "could not call ecr:DescribePullThroughCacheRules: not supported by this endpoint "
+                    "(HTTP 500)"} in by_cause["rate_limited"]["evidence_items"]
+    assert ("pull_secrets", "confirmed") in {(e["check"], e["status"])
+                                             for e in by_cause["auth_failed"]["evidence_items"]}
     assert "Fix:" in body and "toomanyrequests" in body
 
 
