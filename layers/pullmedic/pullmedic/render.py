@@ -50,7 +50,7 @@ SUBJECT_MAX = 99
 SILENCE_HOURS = 24
 WIDTH = 100  # characters of a line of text (a phone shows about this many)
 MESSAGE_SHOWN = 160  # characters of a failure message in the text (the JSON document has it whole)
-EVIDENCE_SHOWN = 300  # characters of the evidence line in the text
+EVIDENCE_SHOWN = 240  # characters of the evidence line in the text
 COMMANDS_SHOWN = 3
 _DECISIVE = ("contradicted", "confirmed", "unavailable", "passed")
 _MARKS = {"contradicted": "contradicts the message", "passed": "ok"}
@@ -284,10 +284,10 @@ def _announcement_lines(number: int, item: Announcement, cli_flags: str, place: 
                 *_wrap("   Problem:   ", f"{fp}{_since(item)}")]
     if item.previous_cause:
         lines += _wrap("   Changed:   ", f"the cause was {item.previous_cause}.")
-    also = f" Could also be: {', '.join(a.value for a in f.alternatives)}." \
+    also = f"; could also be {', '.join(a.value for a in f.alternatives)}" \
         if f.alternatives and f.confidence != "confirmed" else ""
     lines += [
-        *_wrap("   Why:       ", f"{f.summary} Confidence: {f.confidence}.{also}"),
+        *_wrap("   Why:       ", f"{f.summary} (confidence: {f.confidence}{also})"),
         *_wrap("   Message:   ", _tail(f.message, MESSAGE_SHOWN) if f.message
                else "(no failure message left: events expired)"),
         *_evidence_lines(f),
@@ -300,8 +300,8 @@ def _announcement_lines(number: int, item: Announcement, cli_flags: str, place: 
         lines += [f"   Remediate: see the plan: $ {fix_command(fp, action, cli_flags)}",
                   f"              approve it:   $ {fix_command(fp, action, cli_flags, apply=True)}"]
     if f.region:
-        shown = console.links(f.cluster if cluster_link else None, f.region,
-                              (*f.evidence, *f.fix_commands, f.image))
+        shown = console.links(f.cluster if cluster_link else None, f.region,  # what the fix touches first
+                              (decisive(f) or "", *f.fix_commands, *f.evidence, f.image))
         lines += [f"   {'Console:' if n == 0 else '':<11}{what}: {url}"
                   for n, (what, url) in enumerate(shown)]
     lines.append(f"   Silence:   $ {silence_command(fp, cli_flags)}")
@@ -325,7 +325,7 @@ def _evidence_lines(f: Finding) -> list[str]:
         return []
     more = max(len(f.evidence), len(f.evidence_items)) - 1
     return _wrap("   Evidence:  ", _short(line, EVIDENCE_SHOWN)
-                 + (f" (+{more} more in the JSON document)" if more > 0 else ""))
+                 + (f" (+{more} more in the JSON)" if more > 0 else ""))
 
 
 def decisive(f: Finding) -> str | None:
