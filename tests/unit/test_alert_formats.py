@@ -139,7 +139,8 @@ def test_email_text_says_event_where_why_fix_and_how_to_silence() -> None:
     assert "1. REMINDER [HIGH] image_not_found - prod/shop/Deployment/api" in body
     assert "3 pod(s) failing since 2026-11-27 12:00 UTC" in " ".join(body.split())
     assert "Evidence:  confirmed [ecr_image_exists]: api has no tag v9" in body  # the decisive line
-    assert "(confidence: confirmed)" in body and "(+1 more in the JSON)" in " ".join(body.split()) and "Fix:       Push the tag" in body
+    assert "(confidence: confirmed)" in body and "(+1 more in the JSON)" in " ".join(body.split())
+    assert "Fix:       Push the tag" in body
     assert "     $ kubectl -n shop set image deployment/api" in body
     assert (f'   Silence:   $ pullmedic silence --fingerprint {fp} --hours 24 --reason "why" --table state '
             "--region us-east-1\n") in body
