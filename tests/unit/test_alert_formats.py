@@ -196,6 +196,18 @@ def test_wrapping_never_splits_a_secret_from_what_marks_it() -> None:
         assert token not in text([Announcement("new", f)], []), pad
 
 
+def test_problems_of_several_accounts_say_each_its_own() -> None:
+    home = finding("api")
+    member = Finding(**{**finding("worker").__dict__, "cluster": "210987654321/eu-west-1/prod",
+                        "account": "210987654321", "region": "eu-west-1"})
+    body = text([Announcement("new", home), Announcement("new", member)], [])
+    assert body.startswith("pullmedic: 2 image pull problem(s) to report (2 new).\n")
+    assert "   Where:     account 123456789012, Region us-east-1\n" in body
+    assert "   Where:     account 210987654321, Region eu-west-1\n" in body
+    assert "EKS cluster prod: https://console.aws.amazon.com/eks/home?region=eu-west-1#/clusters/prod" in body
+    assert "EKS cluster prod: https://console.aws.amazon.com/eks/home?region=us-east-1#/clusters/prod" in body
+
+
 def test_console_links_follow_the_partition() -> None:
     role = "arn:aws-cn:iam::123456789012:role/eks-nodes"
     assert resources(f"role {role} may not pull 123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app:v1") == (

@@ -274,7 +274,7 @@ def _announcement_lines(number: int, item: Announcement, cli_flags: str, place: 
                     WIDTH),
              *_wrap("   Image:     ", _image(f) + failing)]
     if place:
-        lines += _wrap("   Account:   ", _place([item]).lstrip(", ") or "unknown")
+        lines += _wrap("   Where:     ", _place([item]).lstrip(", ") or "account and Region unknown")
     if item.event == "resolved":
         first = f", first seen {_when(item.since)}" if item.since else ""
         lines += _wrap("   Resolved:  ", f"none of its pods fails to pull any more (problem {fp}{first}).")
