@@ -19,7 +19,7 @@ import yaml
 
 from pullmedic.chat import CHAT_SCHEMA
 from pullmedic.cli import main
-from pullmedic.render import DOCUMENT_SCHEMA
+from pullmedic.render import DOCUMENT_SCHEMA, load_schema
 from pullmedic_sandbox.aws_seed import substitute
 from pullmedic_sandbox.handler import invoke, load_handler
 from pullmedic_sandbox.sandbox import ACCOUNT, Sandbox
@@ -327,6 +327,7 @@ def test_auto_mode_applies_allowed_actions_after_two_proven_scans(world, sandbox
     assert PULL_ONLY in attached(sandbox, "node-role")
     (result,) = third["remediation"]
     assert result["status"] == "remediated"
+    jsonschema.validate(third, load_schema("summary"))  # with a fix applied and its steps
     assert [f["event"] for f in published_findings(sandbox)] == ["remediated"]
     fp = third["findings"][0]["fingerprint"]
     whos = {i["who"]["S"] for i in items(sandbox, table, f"audit#{fp}")}
