@@ -102,3 +102,9 @@ def test_layer_package_is_the_source(site: Path) -> None:
     def files(root: Path) -> dict[str, bytes]:
         return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.py")}
     assert files(site / "pullmedic") == files(source)
+
+
+def test_json_schemas_ship_in_the_layer(site: Path) -> None:
+    """The schema files the document loads at import time (and subscribers may read)."""
+    source = sorted(p.name for p in (REPO / "layers/pullmedic/pullmedic/schemas").glob("*.json"))
+    assert source and sorted(p.name for p in (site / "pullmedic" / "schemas").glob("*.json")) == source

@@ -17,10 +17,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
 
+import jsonschema
 import pytest
 import yaml
 
 from pullmedic.cli import main
+from pullmedic.render import load_schema
 from pullmedic_sandbox.handler import invoke, load_handler
 from pullmedic_sandbox.scenario import BUNDLED
 
@@ -182,6 +184,7 @@ def test_scan_exit_codes_and_formats(world, sandbox, capsys) -> None:
     assert main(["scan", "--all", "-o", "json"]) == 4
     as_json = json.loads(capsys.readouterr().out)
     assert [e["cluster"] for e in as_json["errors"]] == ["locked"] and as_json["finding_count"] == 1
+    jsonschema.validate(as_json, load_schema("summary"))
     assert main(["scan", "--all", "-o", "yaml", "-q"]) == 4
     as_yaml, quiet = capsys.readouterr()
     assert {**yaml.safe_load(as_yaml), "duration_ms": 0} == {**as_json, "duration_ms": 0} and quiet == ""

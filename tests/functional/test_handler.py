@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
+from pullmedic.render import load_schema
 from pullmedic_sandbox.handler import invoke, load_handler
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -44,7 +46,10 @@ def test_reference_cases_named_and_alert_read_back_through_sqs(world, sandbox, h
     assert envelope["Type"] == "Notification" and len(envelope["Subject"]) < 100
     assert envelope["Subject"].isascii()
     document = json.loads(envelope["Message"])
-    assert document["schema"] == "pullmedic.findings/v2"
+    assert document["schema"] == "pullmedic.findings/v3"
+    jsonschema.validate(document, load_schema("findings"))
+    jsonschema.validate(summary, load_schema("summary"))
+    assert {(f["account"], f["region"]) for f in document["findings"]} == {("123456789012", "us-east-2")}
     assert {f["cause"] for f in document["findings"]} == set(expected.values())
     attributes = {k: v["Value"] for k, v in envelope["MessageAttributes"].items()}
     assert json.loads(attributes["cluster"]) == ["demo"]
@@ -59,7 +64,16 @@ def test_email_body_says_what_where_why_and_fix(world, sandbox, handler) -> None
     body = published["message"]["email"]
     assert published["message"]["default"] == body
     assert "demo/default/Deployment/nginx" in body
-    assert "Image:     nginxx:latest" in body
+    assert "Image:     nginxx:latest (container nginx)" in body
+    assert "\n#2 NEW high image_not_found: demo/default/Deployment/nginx\n" in body
+    assert "EKS cluster demo: https://console.aws.amazon.com/eks/home?region=us-east-2#/clusters/demo" in body
+    assert body.count("$ pullmedic silence") == 5
+    by_cause = {f["cause"]: f for f in json.loads(published["message"]["sqs"])["findings"]}
+    assert {"check": "rate_limit_cache", "status": "unavailable", "resources": [],  # no such API here
+            "text": "could not call ecr:DescribePullThroughCacheRules: not supported by this endpoint "
+                    "(HTTP 500)"} in by_cause["rate_limited"]["evidence_items"]
+    assert ("pull_secrets", "confirmed") in {(e["check"], e["status"])
+                                             for e in by_cause["auth_failed"]["evidence_items"]}
     assert "Fix:" in body and "toomanyrequests" in body
 
 

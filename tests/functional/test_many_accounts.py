@@ -51,6 +51,9 @@ def test_member_account_cluster_is_scanned_with_assumed_role_credentials(
     assert summary["errors"] == []
     assert sorted(summary["clusters_scanned"]) == sorted(["home", "locked", REMOTE])
     assert {f["cluster"] for f in summary["findings"]} == {"home", "locked", REMOTE}
+    assert {(f["cluster"], f["account"], f["region"]) for f in summary["findings"]} == {
+        ("home", "123456789012", "us-east-2"), ("locked", "123456789012", "us-east-2"),
+        (REMOTE, MEMBER, "us-east-2")}  # from each cluster's ARN
     from moto.sts.models import sts_backends
 
     (assumed,) = [r for r in sts_backends[MEMBER]["aws"].assumed_roles if r.session_name == "pullmedic"]

@@ -139,7 +139,8 @@ def test_no_secret_leaves_the_function(world, sandbox, state_table, capsys, monk
     published = sandbox.published()
     assert len(published) == 2  # the scheduled scan's findings, then the fan-out's error
     assert all(set(p["message"]) == set(SINKS) for p in published)
-    assert "https://[REDACTED]@private_registery.mydomain" in published[0]["message"]["email"]
+    assert "https://[REDACTED]@private_registery.mydomain" in published[0]["message"]["sqs"]
+    assert "[REDACTED]" in published[0]["message"]["email"]  # the email quotes less, redacted too
     assert "Bearer [REDACTED]" in published[0]["message"]["sqs"]
     stored, keys = table_text(sandbox, table)
     assert {key.split("#")[0] for key in keys} >= {"cluster", "error", "fanout"}

@@ -19,7 +19,7 @@ import yaml
 
 from pullmedic.chat import CHAT_SCHEMA
 from pullmedic.cli import main
-from pullmedic.render import DOCUMENT_SCHEMA
+from pullmedic.render import DOCUMENT_SCHEMA, load_schema
 from pullmedic_sandbox.aws_seed import substitute
 from pullmedic_sandbox.handler import invoke, load_handler
 from pullmedic_sandbox.sandbox import ACCOUNT, Sandbox
@@ -162,8 +162,8 @@ def test_node_role_gets_the_pull_policy_and_the_next_scan_resolves(
     assert resolved["event"] == "resolved"
     assert resolved["remediation"]["action"] == "grant_ecr_pull"
     assert resolved["remediation"]["summary"].startswith("verified: the problem resolved after it was")
-    assert (f"Action:    grant_ecr_pull (approved by {ALICE}): verified: the problem resolved after"
-            in sandbox.published()[-1]["message"]["email"])
+    assert (f"Action: grant_ecr_pull (approved by {ALICE}): verified: the problem resolved after"
+            in " ".join(sandbox.published()[-1]["message"]["email"].split()))
     assert fixes(sandbox, table) == []
     assert items(sandbox, table, f"audit#{fp}")[-1]["result"]["S"] == "resolved"
 
@@ -327,6 +327,7 @@ def test_auto_mode_applies_allowed_actions_after_two_proven_scans(world, sandbox
     assert PULL_ONLY in attached(sandbox, "node-role")
     (result,) = third["remediation"]
     assert result["status"] == "remediated"
+    jsonschema.validate(third, load_schema("summary"))  # with a fix applied and its steps
     assert [f["event"] for f in published_findings(sandbox)] == ["remediated"]
     fp = third["findings"][0]["fingerprint"]
     whos = {i["who"]["S"] for i in items(sandbox, table, f"audit#{fp}")}

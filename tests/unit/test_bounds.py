@@ -21,7 +21,7 @@ from pullmedic.kube.pods import candidates, failures
 from pullmedic.kube.workloads import workload_of
 from pullmedic.lifecycle import Scope, plan
 from pullmedic.limits import ERROR_MAX, IMAGE_MAX, MESSAGE_MAX, NAME_MAX, lines
-from pullmedic.model import Finding, ScanError
+from pullmedic.model import Evidence, Finding, ScanError
 from pullmedic.notify import SNS_MESSAGE_MAX, size, sns_messages
 from pullmedic.outbox import new_item
 from pullmedic.render import Announcement
@@ -64,7 +64,9 @@ def worst_findings(fill: str, count: int = 3) -> list[Finding]:
     found = [c for i in range(count) for c in candidates(hostile_pod(i, fill), NOW, timedelta(0))]
     grouped = group(failures("c" * 100, found, {}), lambda f: workload_of(f.pod, None))
     noise = [fill * 5000] * 100  # diagnosis keeps at most `lines()` of evidence and commands
-    return [replace(f, evidence=lines(noise), fix_commands=lines(noise), secret_warning=fill * MESSAGE_MAX)
+    items = tuple(Evidence("ecr_repository_policy", "contradicted", line, (line,)) for line in lines(noise))
+    return [replace(f, evidence=lines(noise), fix_commands=lines(noise), secret_warning=fill * MESSAGE_MAX,
+                    evidence_items=items, account="123456789012", region="ap-southeast-2")
             for f in grouped]
 
 

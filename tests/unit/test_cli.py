@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 
+import jsonschema
 import pytest
 import yaml
 from botocore.exceptions import ClientError
@@ -23,6 +24,7 @@ from pullmedic.cli.parser import build
 from pullmedic.cli.problems import workload_kind
 from pullmedic.cli.scan import findings_table
 from pullmedic.event import parse_silence
+from pullmedic.render import load_schema
 
 # tests/fixtures/messages: Docker Hub's anonymous pull limit, as containerd reports it.
 RATE_LIMIT = ('Failed to pull image "httpd:latest": rpc error: code = Unknown desc = failed to pull and '
@@ -93,8 +95,10 @@ def test_explain_jsonl_keeps_order_and_reports_bad_lines(monkeypatch, capsys) ->
     results = [json.loads(line) for line in out.splitlines()]
     assert code == 1 and len(results) == 5
     assert [r.get("cause") for r in results] == ["rate_limited", None, "unknown", None, "tls_error"]
-    assert results[1] == {"line": 2, "error": results[1]["error"]}
+    assert results[1] == {"schema": "pullmedic.explain/v1", "line": 2, "error": results[1]["error"]}
     assert {"cause", "alternatives", "summary"} <= set(results[0])
+    for result in results:
+        jsonschema.validate(result, load_schema("explain"))
 
 
 # Lines that once crashed the stream (the first six) or could: one error line each, in place.
@@ -136,7 +140,8 @@ def test_explain_jsonl_skips_a_line_longer_than_the_limit_and_goes_on(monkeypatc
     stdin = b'{"message": "' + b"a" * (LINE_MAX + 10) + b'"}\n{"message": "manifest unknown"}\r\n'
     code, out, _ = run(monkeypatch, capsys, ["explain", "--jsonl"], stdin)
     first, second = (json.loads(line) for line in out.splitlines())
-    assert code == 1 and first == {"line": 1, "error": f"line longer than {LINE_MAX} bytes"}
+    assert code == 1 and first == {"schema": "pullmedic.explain/v1", "line": 1,
+                                   "error": f"line longer than {LINE_MAX} bytes"}
     assert second["cause"] == "image_not_found"
 
 

@@ -12,7 +12,7 @@ from test_alert_formats import finding
 
 from pullmedic.chat import notification
 from pullmedic.cli.output import say
-from pullmedic.model import ScanError
+from pullmedic.model import Evidence, ScanError
 from pullmedic.redact import printable
 from pullmedic.render import Announcement, text
 
@@ -59,14 +59,18 @@ def test_plain_text_is_unchanged() -> None:
 def hostile_finding() -> Any:
     bad = "".join(HOSTILE.values())
     return replace(finding(), message=f"pull failed {bad} end", evidence=(f"evidence {bad}",),
-                   advice=f"advice {bad}", pods=(f"api-7f9c-a{HOSTILE['colour']}",))
+                   evidence_items=(Evidence("pull_secrets", "confirmed", f"evidence {bad}"),),
+                   fix_commands=(f"kubectl {bad}",), advice=f"advice {bad}",
+                   pods=(f"api-7f9c-a{HOSTILE['colour']}",))
 
 
 def test_email_text_has_no_hazard() -> None:
     body = text([Announcement("new", hostile_finding())],
                 [ScanError("dev", "token", "cannot read \x1b]0;t\x07 \u202e")])
     assert not FORBIDDEN.search(body), repr(body)
-    assert "pull failed" in body and "\n   Evidence:  evidence" in body
+    assert "pull failed" in body and "\n   Evidence:  confirmed [pull_secrets]: evidence" in body
+    assert all(line.startswith(("pullmedic:", "EKS", "#", "1.", "   ", "Without", "  {", "Could", "  -"))
+               for line in body.splitlines() if line), body  # no line broken by what it quotes
 
 
 def test_chat_notification_fields_have_no_hazard() -> None:

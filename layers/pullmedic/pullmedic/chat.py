@@ -14,7 +14,8 @@ that format as a JSON schema, with the length bounds pullmedic keeps to (kept sm
 chat clients show them whole). `threadId` is the narrowest cluster/namespace/Kind/name path
 covering every finding in the publish: one workload's alerts thread together.
 
-When a finding offers remediation actions, `additionalContext` names the first such finding's
+`additionalContext` names the `account` and `region` when every finding shares them. When a
+finding offers remediation actions, `additionalContext` names the first such finding's
 `fingerprint` and `action` and `enableCustomActions` is true: the stack's optional custom
 actions ("Show fix plan", "Apply fix") read those two values from the notification.
 """
@@ -70,6 +71,10 @@ def notification(announcements: Sequence[Announcement], errors: Sequence[ScanErr
     context = {"clusters": ",".join(clusters), "events": counts(announcements) or "none",
                "fingerprints": ",".join(dict.fromkeys(fingerprint(a.finding) for a in announcements)),
                "omitted": str(omitted)}
+    for key in ("account", "region"):  # said when every finding shares it
+        values = {getattr(a.finding, key) for a in announcements}
+        if len(values) == 1 and (value := values.pop()):
+            context[key] = value
     if offered:
         context["fingerprint"], context["action"] = offered[0]
     metadata: dict[str, Any] = {

@@ -7,11 +7,12 @@ from dataclasses import replace
 
 from pullmedic.causes import ADVICE, Cause
 from pullmedic.checks import CHECKS
-from pullmedic.checks.base import CONFIRMED, CONTRADICTED, PASSED, Verdict
+from pullmedic.checks.base import CONFIRMED, CONTRADICTED, PASSED, UNAVAILABLE, Verdict
+from pullmedic.console import resources
 from pullmedic.evidence import Facts, subject_of
 from pullmedic.findings import severity
-from pullmedic.limits import lines
-from pullmedic.model import Finding
+from pullmedic.limits import EVIDENCE_LINE_MAX, EVIDENCE_LINES_MAX, cut, lines
+from pullmedic.model import Evidence, Finding
 
 _MARK = {CONFIRMED: "confirmed", CONTRADICTED: "contradicts the message", PASSED: "ok"}
 
@@ -52,6 +53,7 @@ def _diagnose(finding: Finding, facts: Facts) -> Finding:
         advice=" ".join(dict.fromkeys(v.fix for v in useful if v.fix)) or ADVICE[cause],
         message_cause=finding.cause if cause != finding.cause else None,
         verdicts=tuple(sorted({(v.check, v.status) for v in verdicts})),
+        evidence_items=_items(verdicts),
     )
 
 
@@ -66,3 +68,15 @@ def _evidence(verdicts: list[Verdict]) -> tuple[str, ...]:
                 lines[f"{_MARK.get(verdict.status, verdict.status)} [{verdict.check}]: {line}"] = []
     return tuple(f"[{', '.join(checks)}] {line}" if checks else line for line, checks in lines.items())
 
+
+
+def _items(verdicts: list[Verdict]) -> tuple[Evidence, ...]:
+    """The evidence as data: one per check and line, as many as the text keeps; a line that
+    says a fact could not be read is `unavailable` whatever the check concluded."""
+    items = []
+    for verdict in verdicts:
+        for line in verdict.evidence:
+            status = UNAVAILABLE if line.startswith("unavailable: ") else verdict.status
+            text = cut(line.removeprefix("unavailable: "), EVIDENCE_LINE_MAX)
+            items.append(Evidence(verdict.check, status, text, resources(text)))
+    return tuple(items[:EVIDENCE_LINES_MAX])

@@ -155,12 +155,13 @@ class Facts:
             return self._hosts
         if subject.fargate_profile:
             return self._hosts.get(pod.pod_ip or "") or self._hosts.get(pod.host_ip or "") \
-                or Unavailable(f"no network interface found for Fargate pod IP {pod.pod_ip}")
+                or Unavailable(f"no network interface found for Fargate pod IP {pod.pod_ip or '?'}")
         instance = None if isinstance(self._nodes, Unavailable) else self._nodes.get(pod.node or "")
         found = self._hosts.get(instance or "") or self._hosts.get(pod.host_ip or "")
         if found and isinstance(self._nodes, Unavailable):
             self._by_host_ip.add((pod.namespace, pod.name))
-        return found or Unavailable(f"no EC2 instance found for node {pod.node} ({pod.host_ip})")
+        at = f" (host IP {pod.host_ip})" if pod.host_ip else ""
+        return found or Unavailable(f"no EC2 instance found for node {pod.node or '?'}{at}")
 
     def host_note(self, finding: Finding) -> str | None:
         """An evidence line when the finding's instance was found by host IP, not by node."""

@@ -65,6 +65,16 @@ class ContainerFailure:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """One fact a check reported: the check, its status, the text, and the AWS ids it names."""
+
+    check: str
+    status: str  # confirmed | contradicted | passed | unavailable
+    text: str
+    resources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Finding:
     """One problem: a (cluster, namespace, workload, container, image, cause) group of failures."""
 
@@ -93,6 +103,9 @@ class Finding:
     secret_warning: str | None = None
     message_cause: Cause | None = None  # what the message alone said, when evidence changed it
     verdicts: tuple[tuple[str, str], ...] = ()  # (check id, status) of every check run, sorted
+    evidence_items: tuple[Evidence, ...] = ()  # the evidence as data, one per check and line
+    account: str | None = None  # the cluster's AWS account (from its ARN), when known
+    region: str | None = None  # the cluster's AWS Region, when known
 
     @property
     def key(self) -> tuple[str, str, str, str, str, str, str]:

@@ -4,8 +4,8 @@ One SNS publish carries, with MessageStructure=json: `default` and `email` (plai
 phone), `sqs` and `lambda` (the JSON document below), `https` (an Amazon Q Developer in chat
 applications custom notification, see chat.py).
 
-The document, schema "pullmedic.findings/v2" (DOCUMENT_SCHEMA is its JSON schema):
-    schema            "pullmedic.findings/v2"
+The document, schema "pullmedic.findings/v3" (schemas/findings.json is its JSON schema):
+    schema            "pullmedic.findings/v3"
     clusters          the clusters the scan read
     findings[]        one per announced finding, in the order of EVENTS, worst first:
       event           new | changed | reminder | resolved | remediated | remediation_failed
@@ -13,10 +13,12 @@ The document, schema "pullmedic.findings/v2" (DOCUMENT_SCHEMA is its JSON schema
       previous_cause  the cause announced before, for `changed` (else null)
       fingerprint     the problem's stable id: one (cluster, namespace, workload, container,
                       image); findings of one container with different causes share it
+      account, region the cluster's (null when unknown)
       cluster, namespace, workload ("Kind/name"), workload_inferred, container,
       container_type, image, cause, alternatives, confidence, severity, summary, rule,
       message (redacted), message_source, reasons, pod_count, pods, nodes,
       evidence (redacted), advice, fix_commands, message_cause
+      evidence_items  the evidence as data: [{check, status, text, resources: [AWS ids]}]
       actions         remediation actions available for it (empty unless remediation is on)
       remediation     {action, summary, by, undo} of a fix applied (or that did not help), else null
     errors[]          {cluster, stage, message}: clusters that could not be scanned
@@ -26,21 +28,32 @@ The document, schema "pullmedic.findings/v2" (DOCUMENT_SCHEMA is its JSON schema
 from __future__ import annotations
 
 import json
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, NamedTuple
 
+from pullmedic import console
 from pullmedic.causes import Cause
+from pullmedic.codec import decode, encode
 from pullmedic.findings import SEVERITY_ORDER, fingerprint
-from pullmedic.model import Finding, ScanError, Workload
+from pullmedic.model import Evidence, Finding, ScanError, Workload
 from pullmedic.redact import printable, redact, redact_tree
 
-SCHEMA = "pullmedic.findings/v2"
+SCHEMA = "pullmedic.findings/v3"
+SCHEMAS = Path(__file__).parent / "schemas"
 LIFECYCLE_EVENTS = ("new", "changed", "reminder", "resolved")  # what a scan's state change announces
 EVENTS = (*LIFECYCLE_EVENTS, "remediated", "remediation_failed")
 SUBJECT_MAX = 99
 SILENCE_HOURS = 24
+WIDTH = 100  # characters of a line of text (a phone shows about this many)
+MESSAGE_SHOWN = 160  # characters of a failure message in the text (the JSON document has it whole)
+EVIDENCE_SHOWN = 240  # characters of the evidence line in the text
+COMMANDS_SHOWN = 3
+_DECISIVE = ("contradicted", "confirmed", "unavailable", "passed")
+_MARKS = {"contradicted": "contradicts the message", "passed": "ok"}
 
 
 class Remediation(NamedTuple):
@@ -67,7 +80,8 @@ def finding_doc(finding: Finding) -> dict[str, Any]:
     """The machine-readable form of one finding (part of the versioned schema), redacted."""
     return redact_tree({
         "fingerprint": fingerprint(finding), "cluster": finding.cluster,
-        "namespace": finding.namespace, "workload": f"{finding.workload.kind}/{finding.workload.name}",
+        "account": finding.account, "region": finding.region, "namespace": finding.namespace,
+        "workload": f"{finding.workload.kind}/{finding.workload.name}",
         "workload_inferred": finding.workload.inferred, "container": finding.container,
         "container_type": finding.container_type, "image": finding.image,
         "cause": finding.cause.value, "alternatives": [a.value for a in finding.alternatives],
@@ -75,7 +89,8 @@ def finding_doc(finding: Finding) -> dict[str, Any]:
         "summary": finding.summary, "rule": finding.rule_id, "message": finding.message,
         "message_source": finding.message_source, "reasons": list(finding.reasons),
         "pod_count": finding.pod_count, "pods": list(finding.pods), "nodes": list(finding.nodes),
-        "evidence": list(finding.evidence), "advice": finding.advice,
+        "evidence": list(finding.evidence), "evidence_items": encode(finding.evidence_items),
+        "advice": finding.advice,
         "fix_commands": list(finding.fix_commands),
         "message_cause": finding.message_cause.value if finding.message_cause else None,
     })
@@ -98,6 +113,8 @@ def finding_from_doc(doc: dict[str, Any]) -> Finding:
         advice=doc.get("advice", ""), evidence=tuple(doc.get("evidence", ())),
         fix_commands=tuple(doc.get("fix_commands", ())),
         message_cause=_cause(doc["message_cause"]) if doc.get("message_cause") else None,
+        evidence_items=decode(tuple[Evidence, ...], doc.get("evidence_items", [])),
+        account=doc.get("account"), region=doc.get("region"),
     )
 
 
@@ -191,57 +208,173 @@ def fix_event(fp: str, action: str) -> str:
 
 def text(announcements: Sequence[Announcement], errors: Sequence[ScanError], omitted: int = 0,
          cli_flags: str = "") -> str:
-    """A plain-text body a person can read on a phone: redacted, without control characters."""
+    """A plain-text body a person can read on a phone: a list of the problems first, then each
+    one compact; prose wrapped at WIDTH (commands and links whole); redacted, printable."""
     lines: list[str] = []
     if announcements:
         total = len(announcements) + omitted
-        lines.append(f"pullmedic: {total} image pull problem(s) to report "
-                     f"({counts(announcements)}{f', {omitted} more' if omitted else ''}).")
-    for number, item in enumerate(announcements, 1):
-        lines += ["", *_announcement_lines(number, item, cli_flags)]
+        more = f", {omitted} more" if omitted else ""
+        lines.append(f"pullmedic: {total} image pull problem(s) to report ({counts(announcements)}{more})"
+                     f"{_place(announcements)}.")
+        lines += _cluster_links(announcements)
+        lines += ["", *(_index_line(n, a) for n, a in enumerate(announcements, 1))]
     if omitted:
-        lines += ["", f"... and {omitted} more problem(s) not shown: run `pullmedic scan` "
-                      "for the full list."]
+        lines += [f"... and {omitted} more problem(s) not shown: run `pullmedic scan` for the full list."]
+    for number, item in enumerate(announcements, 1):
+        lines += ["", *_announcement_lines(number, item, cli_flags, _place([item]) != _place(announcements),
+                                           _one_cluster(announcements) is None)]
+    lines += _console_events(announcements)
     if errors:
         lines += ["", "Could not scan:"]
-        lines += [f"  - {e.cluster} ({e.stage}): {e.message}" for e in errors]
-    return printable(redact("\n".join(lines).strip() + "\n"))
+        lines += [line for e in errors
+                  for line in _wrap("  - ", f"{e.cluster} ({e.stage}): {e.message}", "    ")]
+    return "\n".join(printable(redact(line), multiline=False).rstrip() for line in lines).strip() + "\n"
 
 
-def _announcement_lines(number: int, item: Announcement, cli_flags: str) -> list[str]:
+def _place(announcements: Sequence[Announcement]) -> str:
+    """', account A, Region R' when every announcement shares them (else empty)."""
+    accounts = {a.finding.account for a in announcements}
+    regions = {a.finding.region for a in announcements}
+    account = next(iter(accounts)) if len(accounts) == 1 else None
+    region = next(iter(regions)) if len(regions) == 1 else None
+    return (f", account {account}" if account else "") + (f", Region {region}" if region else "")
+
+
+def _one_cluster(announcements: Sequence[Announcement]) -> tuple[str, str] | None:
+    """(cluster, Region) when every announcement is of the same cluster in a known Region."""
+    places = {(a.finding.cluster, a.finding.region) for a in announcements}
+    (cluster, region), = places if len(places) == 1 else ((None, None),)
+    return (cluster, region) if cluster and region else None
+
+
+def _cluster_links(announcements: Sequence[Announcement]) -> list[str]:
+    """The console link of the one cluster all announcements are of (said once at the top)."""
+    one = _one_cluster(announcements)
+    return [f"{what}: {url}" for what, url in console.links(one[0], one[1], ())] if one else []
+
+
+def _index_line(number: int, item: Announcement) -> str:
+    """One line of the list at the top: number, event, severity, cause, where."""
+    f = item.finding
+    return _short(f"#{number} {item.event.upper()} {f.severity} {f.cause.value}: {_where(f)}", WIDTH)
+
+
+def _where(f: Finding) -> str:
+    return f"{f.cluster}/{f.namespace}/{f.workload.kind}/{f.workload.name}"
+
+
+def _announcement_lines(number: int, item: Announcement, cli_flags: str, place: bool,
+                        cluster_link: bool) -> list[str]:
+    """One problem, compact: what, where, why, the decisive evidence, the fix, links, silence.
+    `place`: say its account and Region; `cluster_link`: link its cluster (else said at the top)."""
     f, fp = item.finding, fingerprint(item.finding)
-    where = f"{f.cluster}/{f.namespace}/{f.workload.kind}/{f.workload.name}"
-    head = f"{number}. {item.event.upper()} [{f.severity.upper()}] {f.cause.value} - {where}"
-    since = f", failing since {_when(item.since)}" if item.since else ""
-    lines = [head, f"   Container: {f.container} ({f.container_type})",
-             f"   Image:     {f.image or '(unknown)'}"]
+    failing = "" if item.event == "resolved" or item.remediation else \
+        f", {f.pod_count} pod(s) failing{_since(item)}"
+    lines = [_short(f"{number}. {item.event.upper()} [{f.severity.upper()}] {f.cause.value} - {_where(f)}",
+                    WIDTH),
+             *_wrap("   Image:     ", _image(f) + failing)]
+    if place:
+        lines += _wrap("   Where:     ", _place([item]).lstrip(", ") or "account and Region unknown")
     if item.event == "resolved":
         first = f", first seen {_when(item.since)}" if item.since else ""
-        lines.append(f"   Resolved:  none of its pods fails to pull any more (problem {fp}{first}).")
+        lines += _wrap("   Resolved:  ", f"none of its pods fails to pull any more (problem {fp}{first}).")
         return lines + _fix_lines(item)
     if item.remediation:
-        return [*lines, *_fix_lines(item), *(f"   Evidence:  {e}" for e in f.evidence),
-                f"   Problem:   {fp}{since}"]
+        return [*lines, *_fix_lines(item), *_evidence_lines(f),
+                *_wrap("   Problem:   ", f"{fp}{_since(item)}")]
     if item.previous_cause:
-        lines.append(f"   Changed:   the cause was {item.previous_cause}.")
-    pods = ", ".join(f.pods) + (f", ... ({f.pod_count} in all)" if f.pod_count > len(f.pods) else "")
-    also = f" Could also be: {', '.join(a.value for a in f.alternatives)}." if f.alternatives else ""
+        lines += _wrap("   Changed:   ", f"the cause was {item.previous_cause}.")
+    also = f"; could also be {', '.join(a.value for a in f.alternatives)}" \
+        if f.alternatives and f.confidence != "confirmed" else ""
     lines += [
-        f"   Pods:      {pods}",
-        f"   Why:       {f.summary} Confidence: {f.confidence}.{also}",
-        f"   Message:   {f.message or '(no failure message left: events expired)'}",
+        *_wrap("   Why:       ", f"{f.summary} (confidence: {f.confidence}{also})"),
+        *_wrap("   Message:   ", _tail(f.message, MESSAGE_SHOWN) if f.message
+               else "(no failure message left: events expired)"),
+        *_evidence_lines(f),
+        *_wrap("   Fix:       ", f.advice),
+        *(f"     $ {_one_line(command)}" for command in f.fix_commands[:COMMANDS_SHOWN]),
     ]
-    lines += [f"   Evidence:  {e}" for e in f.evidence]
-    lines.append(f"   Fix:       {f.advice}")
-    lines += [f"     $ {command}" for command in f.fix_commands]
+    if len(f.fix_commands) > COMMANDS_SHOWN:
+        lines.append(f"     (+{len(f.fix_commands) - COMMANDS_SHOWN} more commands in the JSON document)")
     for action in item.actions:
-        lines += [f"   Remediate: {action}: see the plan with $ {fix_command(fp, action, cli_flags)}",
-                  f"              approve it with $ {fix_command(fp, action, cli_flags, apply=True)}",
-                  f"              or run the function with the test event {fix_event(fp, action)}"]
-    lines += [f"   Problem:   {fp}{since}",
-              f"   Silence:   $ {silence_command(fp, cli_flags)}",
-              f"              or run the function with the test event {silence_event(fp)}"]
+        lines += [f"   Remediate: see the plan: $ {fix_command(fp, action, cli_flags)}",
+                  f"              approve it:   $ {fix_command(fp, action, cli_flags, apply=True)}"]
+    if f.region:
+        shown = console.links(f.cluster if cluster_link else None, f.region,  # what the fix touches first
+                              (decisive(f) or "", *f.fix_commands, *f.evidence, f.image))
+        lines += [f"   {'Console:' if n == 0 else '':<11}{what}: {url}"
+                  for n, (what, url) in enumerate(shown)]
+    lines.append(f"   Silence:   $ {silence_command(fp, cli_flags)}")
     return lines
+
+
+def _image(f: Finding) -> str:
+    if f.container_type == "sandbox":
+        return f"{f.image} (pod sandbox)" if f.image else "the pod sandbox"
+    return f"{f.image or '(unknown)'} (container {f.container})"
+
+
+def _since(item: Announcement) -> str:
+    return f" since {_when(item.since)}" if item.since else ""
+
+
+def _evidence_lines(f: Finding) -> list[str]:
+    """The decisive evidence line, and how many more the JSON document holds."""
+    line = decisive(f)
+    if line is None:
+        return []
+    more = max(len(f.evidence), len(f.evidence_items)) - 1
+    return _wrap("   Evidence:  ", _short(line, EVIDENCE_SHOWN)
+                 + (f" (+{more} more in the JSON)" if more > 0 else ""))
+
+
+def decisive(f: Finding) -> str | None:
+    """The evidence line that says most: what contradicts or confirms the cause, else why it
+    could not be proven, else what is fine."""
+    if f.evidence_items:
+        item = min(f.evidence_items, key=lambda e: _DECISIVE.index(e.status)
+                   if e.status in _DECISIVE else len(_DECISIVE))
+        return f"{_MARKS.get(item.status, item.status)} [{item.check}]: {item.text}"
+    return f.evidence[0] if f.evidence else None
+
+
+def _console_events(announcements: Sequence[Announcement]) -> list[str]:
+    """How to silence (and approve fixes) from the Lambda console, said once."""
+    shown = [a for a in announcements if a.event not in ("resolved",) and not a.remediation]
+    if not shown:
+        return []
+    fp = fingerprint(shown[0].finding) if len(shown) == 1 else "<fingerprint>"
+    lines = ["", "Without the CLI: run the function from the Lambda console with the test event",
+             f"  {silence_event(fp)}"]
+    lines += [f"  {fix_event(fingerprint(a.finding), action)}" for a in shown for action in a.actions]
+    return lines
+
+
+def _one_line(value: str) -> str:
+    """`value` redacted (before it is cut or wrapped, so no secret is split) on one line."""
+    return " ".join(printable(redact(value), multiline=False).split())
+
+
+def _wrap(first: str, value: str, rest: str = " " * 14) -> list[str]:
+    """`first` + `value` wrapped at WIDTH; words longer than a line (a URL, an image) stay whole."""
+    return textwrap.wrap(_one_line(value), WIDTH, initial_indent=first, subsequent_indent=rest,
+                         break_long_words=False, break_on_hyphens=False) or [first.rstrip()]
+
+
+def _short(value: str, limit: int) -> str:
+    """`value` on one line, cut to `limit` characters (the JSON document has it whole)."""
+    value = _one_line(value)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _tail(value: str, limit: int) -> str:
+    """The end of `value` (where a kubelet message says what failed), from a word on, at most
+    `limit` characters (the JSON document has it whole)."""
+    value = _one_line(value)
+    if len(value) <= limit:
+        return value
+    end = value[-(limit - 1):]
+    return "…" + (end.split(" ", 1)[1] if " " in end[:40] else end)
 
 
 def _fix_lines(item: Announcement) -> list[str]:
@@ -250,8 +383,8 @@ def _fix_lines(item: Announcement) -> list[str]:
     if fix is None:
         return []
     by = f" (approved by {fix.by})" if fix.by else ""
-    return [f"   Action:    {fix.action}{by}: {fix.summary}",
-            *(f"   Undo:      $ {command}" for command in fix.undo)]
+    return [*_wrap("   Action:    ", f"{fix.action}{by}: {fix.summary}"),
+            *(f"   Undo:      $ {_one_line(command)}" for command in fix.undo)]
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -277,56 +410,9 @@ def attributes(announcements: Sequence[Announcement], errors: Sequence[ScanError
     }
 
 
-DOCUMENT_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": SCHEMA,
-    "type": "object",
-    "required": ["schema", "clusters", "findings", "errors", "omitted_findings"],
-    "additionalProperties": False,
-    "properties": {
-        "schema": {"const": SCHEMA},
-        "clusters": {"type": "array", "items": {"type": "string"}},
-        "omitted_findings": {"type": "integer", "minimum": 0},
-        "errors": {"type": "array", "items": {
-            "type": "object", "required": ["cluster", "stage", "message"],
-            "additionalProperties": False,
-            "properties": {k: {"type": "string"} for k in ("cluster", "stage", "message")}}},
-        "findings": {"type": "array", "items": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["event", "first_seen", "previous_cause", "fingerprint", "cluster",
-                         "namespace", "workload", "workload_inferred", "container",
-                         "container_type", "image", "cause", "alternatives", "confidence",
-                         "severity", "summary", "rule", "message", "message_source", "reasons",
-                         "pod_count", "pods", "nodes", "evidence", "advice", "fix_commands",
-                         "message_cause", "actions", "remediation"],
-            "properties": {
-                "event": {"enum": list(EVENTS)},
-                "first_seen": {"type": ["string", "null"], "format": "date-time"},
-                "previous_cause": {"type": ["string", "null"]},
-                "fingerprint": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
-                "workload": {"type": "string", "pattern": "^[A-Za-z]+/.+$"},
-                "workload_inferred": {"type": "boolean"},
-                "container_type": {"enum": ["init", "regular", "ephemeral", "sandbox"]},
-                "cause": {"enum": [c.value for c in Cause]},
-                "alternatives": {"type": "array", "items": {"enum": [c.value for c in Cause]}},
-                "confidence": {"enum": ["likely", "confirmed", "contradicted"]},
-                "severity": {"enum": list(SEVERITY_ORDER)},
-                "pod_count": {"type": "integer", "minimum": 0},
-                "message_cause": {"enum": [None, *(c.value for c in Cause)]},
-                "actions": {"type": "array", "items": {"type": "string"}},
-                "remediation": {"oneOf": [{"type": "null"}, {
-                    "type": "object", "required": ["action", "summary", "by", "undo"],
-                    "additionalProperties": False,
-                    "properties": {"action": {"type": "string"}, "summary": {"type": "string"},
-                                   "by": {"type": "string"},
-                                   "undo": {"type": "array", "items": {"type": "string"}}}}]},
-                **{k: {"type": "string"} for k in ("cluster", "namespace", "container", "image",
-                                                   "summary", "rule", "message",
-                                                   "message_source", "advice")},
-                **{k: {"type": "array", "items": {"type": "string"}}
-                   for k in ("reasons", "pods", "nodes", "evidence", "fix_commands")},
-            },
-        }},
-    },
-}
+def load_schema(name: str) -> dict[str, Any]:
+    """The JSON schema `name` (findings, summary, explain) shipped in pullmedic/schemas/."""
+    return json.loads((SCHEMAS / f"{name}.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+DOCUMENT_SCHEMA = load_schema("findings")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -15,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pullmedic.aws.eks import ClusterAccess, describe, list_clusters
 from pullmedic.aws.session import SESSION_LOCK
 from pullmedic.aws.token import eks_token
+from pullmedic.console import account_of
 from pullmedic.diagnose import diagnose
 from pullmedic.evidence import Facts, Readers
 from pullmedic.findings import group
@@ -180,7 +181,8 @@ def _findings(access: ClusterAccess, request: ScanRequest, deps: ScanDeps, reade
     owners = _owners(reader, [c.pod for c in found], access, result)
     grouped = group(failed, lambda f: workload_of(f.pod, owners.get(f.pod.owner_kind or "")))
     facts = Facts(deps.readers, access, reader, read_secrets=deps.read_secrets)
-    return diagnose(grouped, facts), facts
+    where = {"account": account_of(access.arn), "region": access.region or None}
+    return diagnose([replace(f, **where) for f in grouped], facts), facts
 
 
 def _events(reader: KubeReader, found: list[Candidate]) -> dict[tuple[str, str, str], FailureEvent]:

@@ -31,6 +31,8 @@ from pullmedic.settings import Settings
 from pullmedic.state import StateStore
 from pullmedic.targets import Target
 
+SUMMARY_SCHEMA = "pullmedic.summary/v1"  # schemas/summary.json
+
 
 def run_scan(order: ScanOrder, settings: Settings, app: App,
              gathered: ScanResult | None = None) -> tuple[ScanResult, dict[str, Any]]:
@@ -163,13 +165,14 @@ def _cli_flags(settings: Settings, app: App) -> str:
 def summary(result: ScanResult, order: ScanOrder, decided: Plan, events: Sequence[Announcement],
             delivery: Delivery, stateful: bool, elapsed_ms: float,
             remediation: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The JSON the handler returns: short counts first, then the findings and errors.
+    """The JSON the handler returns (schemas/summary.json): counts first, then findings and errors.
 
     `events` are the announcements made (or, on a dry run, the ones that would be made); each
     finding carries its event, or null when there was nothing new to say about it.
     """
     event_of = {fingerprint(a.finding): a.event for a in events if a.event in ("new", "changed", "reminder")}
     return {
+        "schema": SUMMARY_SCHEMA,
         "clusters_scanned": result.clusters,
         "finding_count": len(result.findings),
         "failing_pods": sum(f.pod_count for f in result.findings),

@@ -12,6 +12,7 @@ from pullmedic.classify import classify
 from pullmedic.cli.errors import FAILED, OK, UsageError
 from pullmedic.cli.output import dump, say
 
+SCHEMA = "pullmedic.explain/v1"  # schemas/explain.json: every JSON line and document out
 LINE_MAX = 1 << 20  # a longer input line is answered with an error line (and skipped)
 MESSAGE_MAX = 64 << 10  # kubelet messages are a few hundred bytes; this bounds the regex work
 _OPTIONAL = ("image", "reason")
@@ -49,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
 def explanation(message: str, image: str | None = None, reason: str | None = None) -> dict[str, Any]:
     """The classification of one message as a JSON-ready dict."""
     verdict = classify(message, reason=reason, image=image)
-    return {"cause": verdict.cause.value, "alternatives": [a.value for a in verdict.alternatives],
+    return {"schema": SCHEMA, "cause": verdict.cause.value,
+            "alternatives": [a.value for a in verdict.alternatives],
             "summary": verdict.summary, "rule": verdict.rule_id, "grpc_code": verdict.grpc_code,
             "advice": ADVICE[verdict.cause]}
 
@@ -62,7 +64,7 @@ def explain_lines(stdin: IO[bytes], stdout: TextIO) -> int:
         try:
             out = _explain_line(raw)
         except BadLine as err:
-            out, status = {"line": number, "error": str(err)}, FAILED
+            out, status = {"schema": SCHEMA, "line": number, "error": str(err)}, FAILED
         stdout.write(json.dumps(out) + "\n")
         stdout.flush()
     return status

@@ -29,17 +29,17 @@ def guarded(what: str, read: Callable[[], T]) -> T | Unavailable:
     except (ClientError, BotoCoreError) as err:
         return Unavailable(error_text(what, err))
     except ResponseParserError:  # an answer that is not the API's (e.g. an HTML error page)
-        return Unavailable(f"{what}: the endpoint's answer is not this API's: the call is "
-                           "not supported there")
+        return Unavailable(f"could not call {what}: not supported by this endpoint")
 
 
 def error_text(what: str, err: ClientError | BotoCoreError) -> str:
-    """`what: Code: message`; an HTML error page says the endpoint does not support it."""
+    """`what: Code: message`; an HTML error page (not an AWS error) says the endpoint does not
+    support the call."""
     if isinstance(err, BotoCoreError):
         return f"{what}: {type(err).__name__}: {err}"
     error = err.response.get("Error", {})
     message = str(error.get("Message") or "")
     if message.lstrip().startswith("<") or not message:  # an HTML error page, not an AWS error
         status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
-        message = f"this call is not supported by this endpoint (HTTP {status})"
+        return f"could not call {what}: not supported by this endpoint (HTTP {status})"
     return f"{what}: {error.get('Code', 'error')}: {message[:300]}"
