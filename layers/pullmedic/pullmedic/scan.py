@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
 
 from pullmedic.aws.eks import ClusterAccess, describe, list_clusters
 from pullmedic.aws.session import SESSION_LOCK
@@ -88,7 +88,8 @@ def scan(request: ScanRequest, deps: ScanDeps, hook: Hook | None = None) -> Scan
     try:
         names = list(dict.fromkeys(request.clusters)) if request.clusters else list_clusters(deps.eks)
     except (ClientError, BotoCoreError) as err:
-        result.errors.append(scan_error("*", "list-clusters", f"cannot list EKS clusters: {err}"))
+        result.errors.append(scan_error("*", "list-clusters", f"cannot list EKS clusters: {err}"
+                                        f"{aws_unreachable_fix(err, 'eks')}"))
         return result
     started = time.monotonic()
     tasks = {name: partial(_scan_one, name, request, deps, hook) for name in names}
@@ -131,7 +132,8 @@ def _read_cluster(name: str, request: ScanRequest, deps: ScanDeps, result: ScanR
     try:
         access = describe(deps.eks, name)
     except (ClientError, BotoCoreError) as err:
-        result.errors.append(scan_error(name, "describe-cluster", f"cannot describe cluster: {err}"))
+        result.errors.append(scan_error(name, "describe-cluster",
+                                        f"cannot describe cluster: {err}{aws_unreachable_fix(err, 'eks')}"))
         return
     reader: KubeReader | None = None
     try:
@@ -149,7 +151,8 @@ def _read_cluster(name: str, request: ScanRequest, deps: ScanDeps, result: ScanR
     except KubeReadError as err:
         result.errors.append(scan_error(name, err.what, _explain(access, err)))
     except (ClientError, BotoCoreError) as err:
-        result.errors.append(scan_error(name, "token", f"cannot mint an EKS token: {err}"))
+        result.errors.append(scan_error(name, "token", f"cannot mint an EKS token: {err}"
+                                        f"{aws_unreachable_fix(err, 'sts')}"))
     finally:
         if reader is not None:
             result.kube_requests[name] = reader.requests
@@ -232,9 +235,35 @@ def _explain(access: ClusterAccess, err: KubeReadError) -> str:
         return (f"pullmedic has no permission to read cluster {access.name} ({err}): associate "
                 "the AmazonEKSViewPolicy access policy with the function's access entry.")
     if err.status is None:
-        return (f"cannot reach the API server of cluster {access.name} at {access.endpoint} "
-                f"({err}): check the endpoint's public access CIDRs, or run pullmedic in the "
-                "cluster's VPC for a private endpoint.")
+        return f"cannot reach the API server of cluster {access.name} ({err}): {unreachable_fix(access)}"
     return f"cannot read cluster {access.name}: {err}"
+
+
+def aws_unreachable_fix(err: Exception, service: str) -> str:
+    """For an AWS API the function could not connect to: what a VPC deployment lacks."""
+    if isinstance(err, EndpointConnectionError | ConnectTimeoutError):
+        return (f": cannot reach {service} from the function's network: in a VPC, add a {service} "
+                "interface endpoint (or a NAT gateway) for the function's subnets")
+    return ""
+
+
+def unreachable_fix(access: ClusterAccess) -> str:
+    """What to change when the function cannot open a connection to the cluster's API server."""
+    admit = (f"the cluster security group {access.security_group} must accept HTTPS (443) from the "
+             "function's security group" if access.security_group else
+             "the cluster's security group must accept HTTPS (443) from the function's security group")
+    if not access.public_access:
+        vpc = f" {access.vpc_id}" if access.vpc_id else ""
+        return (f"its endpoint is private: run the function in the cluster's VPC{vpc} (template "
+                f"parameters SubnetIds and SecurityGroupIds), and {admit}.")
+    if tuple(access.public_cidrs) != ("0.0.0.0/0",):
+        private = (" or, since private access is on, run the function in the cluster's VPC (SubnetIds, "
+                   f"SecurityGroupIds) and {admit}") if access.private_access else ""
+        return (f"its public endpoint admits only {', '.join(access.public_cidrs)}: add the function's "
+                "egress address (its NAT gateway's public IP) to the cluster's public access CIDRs"
+                f"{private}.")
+    return (f"the endpoint {access.endpoint} is public and open: check the function's network path to "
+            "it (NAT gateway or internet gateway, security group egress 443, network ACLs), or "
+            + admit + " when the function runs in the cluster's VPC.")
 
 

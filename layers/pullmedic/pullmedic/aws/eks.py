@@ -17,6 +17,10 @@ class ClusterAccess:
     ca_data: str
     vpc_id: str | None
     status: str
+    public_access: bool = True  # endpointPublicAccess
+    private_access: bool = False  # endpointPrivateAccess
+    public_cidrs: tuple[str, ...] = ("0.0.0.0/0",)  # publicAccessCidrs
+    security_group: str | None = None  # the cluster security group (EKS-created)
 
 
 def list_clusters(eks: Any) -> list[str]:
@@ -36,4 +40,8 @@ def describe(eks: Any, name: str) -> ClusterAccess:
         endpoint=cluster.get("endpoint", ""),
         ca_data=(cluster.get("certificateAuthority") or {}).get("data", ""),
         vpc_id=vpc.get("vpcId"), status=cluster.get("status", ""),
+        public_access=vpc.get("endpointPublicAccess", True) is not False,
+        private_access=vpc.get("endpointPrivateAccess") is True,
+        public_cidrs=tuple(vpc.get("publicAccessCidrs") or ("0.0.0.0/0",)),
+        security_group=vpc.get("clusterSecurityGroupId"),
     )

@@ -1,0 +1,39 @@
+"""A cluster or AWS API the function cannot reach: the error names what to set."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import EndpointConnectionError
+
+from pullmedic.aws.eks import ClusterAccess
+from pullmedic.scan import aws_unreachable_fix, unreachable_fix
+
+
+def access(**fields: object) -> ClusterAccess:
+    base = {"name": "prod", "region": "eu-west-1", "arn": "arn:aws:eks:eu-west-1:1:cluster/prod",
+            "endpoint": "https://ABC.gr7.eu-west-1.eks.amazonaws.com", "ca_data": "", "vpc_id": "vpc-0a1",
+            "status": "ACTIVE", "security_group": "sg-0c1"}
+    return ClusterAccess(**{**base, **fields})  # type: ignore[arg-type]
+
+
+def test_a_private_endpoint_names_the_parameters_and_the_security_group() -> None:
+    text = unreachable_fix(access(public_access=False, private_access=True))
+    assert "endpoint is private" in text and "vpc-0a1" in text
+    assert "SubnetIds and SecurityGroupIds" in text and "sg-0c1 must accept HTTPS (443)" in text
+
+
+def test_a_restricted_public_endpoint_names_its_cidrs_and_the_egress_address() -> None:
+    text = unreachable_fix(access(public_cidrs=("203.0.113.0/24",), private_access=True))
+    assert "admits only 203.0.113.0/24" in text and "NAT gateway's public IP" in text
+    assert "SubnetIds" in text  # private access is on: the VPC is the other way in
+
+
+def test_an_open_public_endpoint_points_at_the_functions_own_path() -> None:
+    assert "network path" in unreachable_fix(access())
+
+
+@pytest.mark.parametrize("service", ["sts", "eks"])
+def test_an_unreachable_aws_api_names_the_endpoint_to_add(service: str) -> None:
+    err = EndpointConnectionError(endpoint_url=f"https://{service}.eu-west-1.amazonaws.com")
+    assert f"add a {service} interface endpoint (or a NAT gateway)" in aws_unreachable_fix(err, service)
+    assert aws_unreachable_fix(ValueError("x"), service) == ""
