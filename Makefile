@@ -25,8 +25,9 @@ $(EKSTOKEN_STAMP):
 demo: $(STAMP)
 	$(BIN)/pullmedic demo
 
+# Two workers (the machine's two cores); a module's tests stay on one worker (module fixtures).
 test: $(STAMP) $(EKSTOKEN_STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The edit-test loop: unit tests and a few end-to-end smoke tests (`make test` runs everything).
 test-fast: $(STAMP)
