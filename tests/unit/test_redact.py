@@ -28,3 +28,13 @@ def test_secrets_removed(text: str) -> None:
 def test_plain_messages_untouched() -> None:
     text = 'Failed to pull image "nginx:stable": rpc error: code = NotFound desc = not found'
     assert redact(text) == text
+
+
+def test_a_printed_commands_placeholder_is_not_a_secret() -> None:
+    """`--docker-password=<password>` must reach the alert as written: `[REDACTED]` pasted into a
+    shell would create a secret whose password is the word [REDACTED]."""
+    command = ("kubectl -n payments create secret docker-registry regcred "
+               "--docker-server=registry.corp.example.com --docker-username=<user> "
+               "--docker-password=<password>")
+    assert redact(command) == command
+    assert redact("--docker-password=<pass>word") == "--docker-password=[REDACTED]"  # not all placeholder

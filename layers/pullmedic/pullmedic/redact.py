@@ -35,6 +35,8 @@ _PATTERNS: dict[str, tuple[str, str]] = {
         r"""(?i)(?=[acipstx])""" + _START + r"""((?:X-Amz-(?:Signature|Security-Token|Credential)"""
         r"""|X-Goog-(?:Signature|Credential)|password|passwd|pwd|access_token|refresh_token"""
         r"""|id_token|auth_token|token|client_secret|secret|api_?key|sig|signature)(?:=|%3D))"""
+        # not a placeholder a printed command asks to fill in (the whole value is <password>)
+        r"""(?!<[A-Za-z_-]++>(?![^\s"'\\&]))"""
         r"""(?:[^\s"'\\&%:]|%(?!26)|:(?!\s|$))++""", rf"\1{_MASK}"),
     # Keys that always name a secret, with any separator (env files, INI files, YAML, JSON).
     "secret-keys": (
