@@ -19,10 +19,11 @@ from pullmedic.aws.eks import list_clusters
 from pullmedic.bootstrap import App, target_deps
 from pullmedic.codec import decode, dumps
 from pullmedic.event import FanoutOrder, ScanOrder
+from pullmedic.limits import NAME_MAX, clean
 from pullmedic.model import Finding, ScanError
 from pullmedic.redact import redact
 from pullmedic.responses import STATE_BYTES, size
-from pullmedic.scan import ScanRequest, ScanResult
+from pullmedic.scan import ScanRequest, ScanResult, scan_error
 from pullmedic.service import run_scan, scan_targets
 from pullmedic.settings import Settings
 from pullmedic.targets import Target
@@ -86,9 +87,8 @@ def aggregate(order: FanoutOrder, settings: Settings, app: App) -> tuple[ScanRes
         if isinstance(item, dict) and item.get("error"):
             target = item.get("target") if isinstance(item.get("target"), dict) else {}
             names = target.get("clusters") if isinstance(target.get("clusters"), list) else ["*"]
-            # redacted before it is cut: a cut secret no longer has the shape redaction finds
-            why = redact(f"the scan step failed: {item['error']}: {item.get('cause', '')}")[:1000]
-            result.errors += [ScanError(str(name), "fanout", why) for name in names]
+            why = f"the scan step failed: {item['error']}: {item.get('cause', '')}"
+            result.errors += [scan_error(clean(str(name), NAME_MAX), "fanout", why) for name in names]
     return run_scan(ScanOrder("fanout", None, None, False), settings, app, gathered=result)
 
 

@@ -26,7 +26,7 @@ from pullmedic.notify import publish
 from pullmedic.outbox import Outbox
 from pullmedic.remediate import AUTO, Run, auto_hook, offers, start, verify
 from pullmedic.render import Announcement, announcement_doc, error_doc, finding_doc
-from pullmedic.scan import Hook, ScanRequest, ScanResult, scan
+from pullmedic.scan import Hook, ScanRequest, ScanResult, scan, scan_error
 from pullmedic.settings import Settings
 from pullmedic.state import StateStore
 from pullmedic.targets import Target
@@ -93,8 +93,8 @@ def scan_targets(order: ScanOrder, settings: Settings, app: App, request: ScanRe
         try:
             deps = target_deps(settings, app.deps, target)
         except (ClientError, BotoCoreError) as err:
-            result.errors += [ScanError(target.label(name), "assume-role",
-                                        f"cannot reach account {target.account}: {err}")
+            result.errors += [scan_error(target.label(name), "assume-role",
+                                         f"cannot reach account {target.account}: {err}")
                               for name in target.clusters or ("*",)]
             continue
         part = scan(ScanRequest(target.clusters, request.namespaces), deps,
