@@ -98,10 +98,7 @@ def scan(request: ScanRequest, deps: ScanDeps, hook: Hook | None = None) -> Scan
         part = parts.get(name)
         if part is None:
             waited = time.monotonic() - started
-            result.errors.append(scan_error(name, "deadline", (
-                f"cluster {name} was still being read when the scan's time ran out (after "
-                f"{waited:.0f} s); its open problems stay open. Scan it on its own, or give the "
-                "function a longer timeout.")))
+            result.errors.append(scan_error(name, "deadline", _late(name, f"after {waited:.0f} s")))
             continue
         result.clusters += part.clusters
         result.findings += part.findings
@@ -222,11 +219,16 @@ def _owners(reader: KubeReader, pods: list[Any], access: ClusterAccess,
     return owners
 
 
+def _late(cluster: str, detail: str) -> str:
+    """The error of a cluster the scan gave up on at its deadline."""
+    return (f"cluster {cluster} was still being read when the scan's time ran out ({detail}); its open "
+            "problems stay open. Scan it on its own, or give the function a longer timeout.")
+
+
 def _explain(access: ClusterAccess, err: KubeReadError) -> str:
     """A message that says what to do about a cluster that could not be read."""
     if err.timed_out:
-        return (f"cluster {access.name} was still being read when the scan's time ran out ({err}); "
-                "its open problems stay open. Scan it on its own, or give the function a longer timeout.")
+        return _late(access.name, str(err))
     if err.status == 401:
         return (f"pullmedic cannot authenticate to cluster {access.name} ({err}): create an EKS "
                 "access entry for the function's role (authentication mode API or "
