@@ -59,7 +59,8 @@ def test_two_invocations_race_for_a_change_and_a_resolution(store) -> None:
 def test_a_claimed_announcement_waits_in_the_outbox_with_its_claim(store) -> None:
     decided = plan({}, [finding("api"), finding("web")], SCOPE, NOW, DAY, [])
     done = store.commit(decided.changes, NOW)
-    entries = Outbox(store.client, store.table).take(NOW + timedelta(hours=1))
+    entries, dropped = Outbox(store.client, store.table).take(NOW + timedelta(hours=1))
+    assert dropped == []
     assert sorted(e.key for e in entries) == sorted(done.outbox)
     assert sorted((e.item for e in entries), key=repr) == sorted(decided.announcements, key=repr)
     again = store.commit(decided.changes, NOW)  # a lost race adds nothing to the outbox
@@ -83,3 +84,15 @@ def test_a_scan_error_is_told_once_then_after_the_reminder(store) -> None:
     assert store.claim_errors([error], later, None).errors == [error]  # the day-long item has expired
     assert store.claim_errors([error], later + 29 * DAY, None).errors == []  # reminders off: quiet
     assert store.claim_errors([error], later + 31 * DAY, None).errors == [error]
+
+
+def test_an_unreadable_outbox_entry_is_dropped_and_never_blocks_the_others(store) -> None:
+    decided = plan({}, [finding("api")], SCOPE, NOW, DAY, [])
+    done = store.commit(decided.changes, NOW)
+    store.client.put_item(TableName=store.table, Item={
+        "pk": {"S": "outbox"}, "sk": {"S": "0000-damaged"}, "kind": {"S": "announcement"},
+        "body": {"S": '{"event": "new", "finding": {"cluster": 5}}'}})
+    outbox = Outbox(store.client, store.table)
+    entries, dropped = outbox.take(NOW + timedelta(hours=1))
+    assert [e.key for e in entries] == done.outbox and dropped == ["0000-damaged"]
+    assert outbox.take(NOW + timedelta(hours=1, minutes=1)) == ([], [])  # leased; the damaged one is gone

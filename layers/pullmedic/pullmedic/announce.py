@@ -72,11 +72,14 @@ class Announcer:
             except (ClientError, BotoCoreError) as err:
                 delivery.failures.append(f"outbox write for a {item.event} announcement: {_why(err)}")
         try:
-            entries = self.outbox.take(now, mine)
+            entries, dropped = self.outbox.take(now, mine)
         except (ClientError, BotoCoreError) as err:
             delivery.failures.append(f"cannot read the outbox: {_why(err)}")
             delivery.waiting = len(mine)
             return delivery
+        if dropped:
+            delivery.failures.append(f"{len(dropped)} outbox entries could not be read and were dropped "
+                                     f"(damaged, or written by another version): {', '.join(dropped[:5])}")
         self._publish(entries, clusters, delivery)
         return delivery
 

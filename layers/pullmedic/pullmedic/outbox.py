@@ -11,7 +11,7 @@ Items (see state.py for the table):
     outbox entry   pk "outbox"   sk "<ISO time>#<random id>"
                    kind (announcement | error), body (JSON, codec.py), created_at,
                    lease_until (N, epoch seconds: a run is publishing it until then),
-                   attempts (N), expires_at (created_at + KEEP)
+                   expires_at (created_at + KEEP)
 """
 
 from __future__ import annotations
@@ -41,14 +41,13 @@ class Entry:
 
     key: str  # the sort key
     item: Announcement | ScanError
-    attempts: int = 0
 
 
 def new_item(payload: Announcement | ScanError, now: datetime, lease: bool = True) -> dict[str, Any]:
     """The item of a new entry, leased to the run that writes it."""
     kind = "announcement" if isinstance(payload, Announcement) else "error"
     item = {"pk": s(PARTITION), "sk": s(f"{iso(now)}#{secrets.token_hex(8)}"), "kind": s(kind),
-            "body": s(dumps(payload)), "created_at": s(iso(now)), "attempts": n(0),
+            "body": s(dumps(payload)), "created_at": s(iso(now)),
             "expires_at": n(int((now + KEEP).timestamp()))}
     if lease:
         item["lease_until"] = n(int((now + LEASE).timestamp()))
@@ -58,7 +57,7 @@ def new_item(payload: Announcement | ScanError, now: datetime, lease: bool = Tru
 def entry_of(item: dict[str, Any]) -> Entry:
     """The entry an item holds."""
     kind = Announcement if item["kind"]["S"] == "announcement" else ScanError
-    return Entry(item["sk"]["S"], loads(kind, item["body"]["S"]), int(item.get("attempts", {}).get("N", 0)))
+    return Entry(item["sk"]["S"], loads(kind, item["body"]["S"]))
 
 
 class Outbox:
@@ -73,15 +72,24 @@ class Outbox:
         self._client.put_item(TableName=self._table, Item=item)
         return Entry(item["sk"]["S"], payload)
 
-    def take(self, now: datetime, mine: Iterable[str] = ()) -> list[Entry]:
+    def take(self, now: datetime, mine: Iterable[str] = ()) -> tuple[list[Entry], list[str]]:
         """Every entry this run may publish: its own (`mine`, leased when written) and any
-        other whose lease has run out, which it leases now (of two runs, one wins each)."""
-        own, taken = set(mine), []
+        other whose lease has run out, which it leases now (of two runs, one wins each).
+
+        Also returns the keys of entries that cannot be read (damaged, or written by a version
+        that stored something else): they are deleted, so that one never blocks the others.
+        """
+        own, taken, dropped = set(mine), [], []
         for item in query(self._client, self._table, "pk = :pk", {":pk": s(PARTITION)}, consistent=True):
             key = item["sk"]["S"]
             if key in own or self._lease(key, now):
-                taken.append(entry_of(item))
-        return taken
+                try:
+                    taken.append(entry_of(item))
+                except (KeyError, TypeError, ValueError):
+                    dropped.append(key)
+        if dropped:
+            self.done([Entry(key, ScanError("*", "outbox", "")) for key in dropped])
+        return taken, dropped
 
     def done(self, entries: Sequence[Entry]) -> int:
         """Delete published entries (their message was accepted); return how many are left
@@ -105,8 +113,7 @@ class Outbox:
             try:
                 self._client.update_item(
                     TableName=self._table, Key={"pk": s(PARTITION), "sk": s(entry.key)},
-                    UpdateExpression="REMOVE lease_until ADD attempts :one",
-                    ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues={":one": n(1)})
+                    UpdateExpression="REMOVE lease_until", ConditionExpression="attribute_exists(pk)")
             except (ClientError, BotoCoreError):
                 continue
 
