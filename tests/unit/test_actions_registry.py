@@ -56,3 +56,17 @@ def test_remediation_settings() -> None:
     assert settings.remediation_actions == ("retry_pods", "grant_ecr_pull")
     assert settings.remediation_namespaces == frozenset({"team", "web"})
     assert (settings.evictions_per_workload, settings.evictions_per_run) == (2, 20)
+
+
+def test_the_eviction_budget_is_shared_safely_by_threads() -> None:
+    """Clusters are scanned side by side: the per-run eviction limit holds across threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pullmedic.actions.base import Budget
+
+    budget = Budget(20)
+    with ThreadPoolExecutor(8) as pool:
+        taken = list(pool.map(lambda _: budget.take(), range(200)))
+    assert taken.count(True) == 20 and budget.evictions == 0
+    budget.give_back()
+    assert budget.take() and not budget.take()

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -116,9 +117,24 @@ class Outcome:
 
 @dataclass
 class Budget:
-    """Evictions left in this run (shared by every plan applied in one invocation)."""
+    """Evictions left in this run, shared by every plan applied in one invocation (and so by the
+    threads that scan its clusters side by side)."""
 
     evictions: int
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def take(self) -> bool:
+        """Reserve one eviction; False when none is left."""
+        with self._lock:
+            if self.evictions <= 0:
+                return False
+            self.evictions -= 1
+            return True
+
+    def give_back(self) -> None:
+        """Return a reserved eviction that did not happen."""
+        with self._lock:
+            self.evictions += 1
 
 
 @dataclass

@@ -81,13 +81,14 @@ def apply(plan: Plan, context: Context) -> Outcome:
     """One eviction per pod, never retried: a budget's refusal (429) is reported as refused."""
     steps = []
     for call in plan.calls:
-        if context.budget.evictions <= 0:
+        if not context.budget.take():
             steps.append(Step(call, SKIPPED, f"{call.target} not evicted: the per-run eviction limit "
                                              "is reached"))
             continue
         result = context.kube.evict(call.params["namespace"], call.params["name"])
+        if result.outcome != "evicted":
+            context.budget.give_back()
         if result.outcome == "evicted":
-            context.budget.evictions -= 1
             steps.append(Step(call, DONE, f"evicted {call.target}"))
         elif result.outcome == "gone":
             steps.append(Step(call, ALREADY_DONE, f"{call.target} is gone already"))
