@@ -18,7 +18,9 @@ Items (table key pk (S) + sk (S); TTL attribute expires_at, epoch seconds):
                    under "cluster#<cluster>": plans, the audit trail and applied fixes
                    (ledger.py has their layout)
 
-One query per scanned cluster reads its open problems; three queries read the silences.
+Texts are redacted and bounded where they are read (limits.clean, scan.scan_error), so items
+store them as they are. One query per scanned cluster reads its open problems; three queries
+read the silences.
 Every write of a problem is conditional on the version read (or on the item not existing),
 so of two overlapping scans only one claims, and announces, a change.
 """
@@ -41,7 +43,6 @@ from pullmedic.event import SILENCE_SCOPES
 from pullmedic.lifecycle import Change, Record, Silence
 from pullmedic.model import ScanError
 from pullmedic.outbox import new_item
-from pullmedic.redact import redact
 
 _VERSION = {"#version": "version"}
 _NEVER = timedelta(days=36500)  # reminders off: no reminder before the item expires
@@ -119,7 +120,7 @@ class StateStore:
         for error in errors:
             due = now - (reminder or _NEVER)
             item = {"pk": _s(f"error#{error.cluster}"), "sk": _s(error.stage),
-                    "message": _s(redact(error.message)), "announced_at": _n(int(now.timestamp())),
+                    "message": _s(error.message), "announced_at": _n(int(now.timestamp())),
                     "expires_at": _n(int((now + (reminder or _ERROR_QUIET)
                                           + timedelta(hours=1)).timestamp()))}
             entry = new_item(error, now)
@@ -220,7 +221,7 @@ def _item(record: Record) -> dict[str, Any]:
     item = {
         **_key(record), "fingerprint": _s(record.fingerprint), "cluster": _s(record.cluster),
         "namespace": _s(record.namespace), "workload": _s(record.workload),
-        "container": _s(record.container), "image": _s(redact(record.image)), "cause": _s(record.cause),
+        "container": _s(record.container), "image": _s(record.image), "cause": _s(record.cause),
         "digest": _s(record.digest), "first_seen": _s(_iso(record.first_seen)),
         "last_seen": _s(_iso(record.last_seen)),
         "docs": _s(json.dumps(list(record.docs), separators=(",", ":"), ensure_ascii=False)),
