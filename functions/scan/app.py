@@ -19,7 +19,7 @@ from pullmedic.metrics import Dimensions, Metric, scan_metrics
 from pullmedic.redact import redacted_json
 from pullmedic.remediate import remediate
 from pullmedic.responses import LAMBDA_RESPONSE_BYTES, STATE_BYTES, fitted
-from pullmedic.service import add_silence, run_scan
+from pullmedic.service import add_silence, cli_flags, run_scan
 from pullmedic.settings import load
 
 logger = Logger(service="pullmedic", json_serializer=redacted_json)
@@ -44,7 +44,8 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         logger.info("doctor", extra=checked["doctor"]["counts"])
         return checked
     if isinstance(order, RemediateOrder):
-        done = remediate(order, settings, app, caller=f"Lambda request {context.aws_request_id}")
+        done = remediate(order, settings, app, caller=f"Lambda request {context.aws_request_id}",
+                         flags=cli_flags(settings, app))
         logger.info("remediation", extra=done)
         return done
     scheduled = isinstance(order, ScanOrder) and order.source == "schedule"

@@ -92,15 +92,17 @@ class Result:
     outcome: Outcome | None = None
     by: str = ""
 
-    def doc(self) -> dict[str, Any]:
-        """The JSON form returned by the handler and printed by the CLI."""
+    def doc(self, flags: str = "") -> dict[str, Any]:
+        """The JSON form returned by the handler and printed by the CLI; `flags` (table, region,
+        profile) make the approve command work when pasted elsewhere."""
         doc: dict[str, Any] = {"action": self.action, "status": self.status, "detail": self.detail,
                                "plan": self.plan.doc() if self.plan else None}
         if self.outcome:
             doc["steps"] = [{"target": s.call.target, "outcome": s.outcome, "detail": s.detail}
                             for s in self.outcome.steps]
         if self.status == "planned" and self.plan and not self.plan.blocker and not self.plan.done:
-            doc["approve"] = {"command": fix_command(self.plan.fingerprint, self.action, apply=True),
+            where = f"--cluster {self.plan.cluster}" + (f" {flags}" if flags else "")
+            doc["approve"] = {"command": fix_command(self.plan.fingerprint, self.action, where, apply=True),
                               "event": fix_event(self.plan.fingerprint, self.action)}
         return doc
 
@@ -150,11 +152,13 @@ def approver(caller: str, label: str) -> str:
     return f"{caller} (as {label!r})" if label and label != caller else caller
 
 
-def remediate(order: RemediateOrder, settings: Settings, app: App, caller: str) -> dict[str, Any]:
+def remediate(order: RemediateOrder, settings: Settings, app: App, caller: str,
+              flags: str = "") -> dict[str, Any]:
     """Show the plans for a problem, or apply the approved one; return what happened.
 
     `caller`: who asks, as the platform tells it (the CLI's STS identity; for a Lambda
-    invocation, its request id, which CloudTrail ties to the invoking principal).
+    invocation, its request id, which CloudTrail ties to the invoking principal). `flags`: what
+    a printed command needs to reach the same table and region (and profile).
     """
     run = start(settings, app, approver(caller, order.approved_by))
     store = StateStore(app.deps.client_for("dynamodb", None), settings.table or "")
@@ -174,7 +178,7 @@ def remediate(order: RemediateOrder, settings: Settings, app: App, caller: str) 
     return {"remediation": {
         "fingerprint": order.fingerprint, "cluster": cluster, "mode": run.allowed.mode,
         "confirm": order.confirm, "approved_by": order.approved_by,
-        "results": [r.doc() for r in run.results], "errors": [error_doc(e) for e in result.errors],
+        "results": [r.doc(flags) for r in run.results], "errors": [error_doc(e) for e in result.errors],
         "published_message_ids": ids}}
 
 

@@ -63,15 +63,16 @@ def run_scan(order: ScanOrder, settings: Settings, app: App,
         changes, extra = _with_remediation(run, decided.changes, result, scope) if run \
             else (decided.changes, [])
         announcer = Announcer(store, Outbox(store.client, store.table), app.sns, settings.topic_arn or "",
-                              _cli_flags(settings, app))
+                              cli_flags(settings, app))
         delivery = announcer.announce(changes, extra, result.errors, result.clusters, app.deps.now(),
                                       settings.reminder)
     elif announce and (decided.announcements or result.errors):
         delivery = Delivery(decided.announcements, list(result.errors), publish(
             app.sns, settings.topic_arn or "", decided.announcements, result.errors, result.clusters))
     elapsed = (time.monotonic() - started) * 1000
+    applied = [r.doc(cli_flags(settings, app)) for r in run.results] if run else []
     done = summary(result, order, decided, delivery.announced if announce else decided.announcements,
-                   delivery, store is not None, elapsed, [r.doc() for r in run.results] if run else [])
+                   delivery, store is not None, elapsed, applied)
     if delivery.failures:
         raise DeliveryIncomplete(delivery.failures, done)
     return result, done
@@ -157,8 +158,8 @@ def _store(settings: Settings, app: App) -> StateStore | None:
     return StateStore(app.deps.client_for("dynamodb", None), settings.table)
 
 
-def _cli_flags(settings: Settings, app: App) -> str:
-    """What the silence command in an alert needs to find the table."""
+def cli_flags(settings: Settings, app: App) -> str:
+    """What a printed pullmedic command (silence, fix) needs to find the table and region."""
     return f"--table {settings.table} --region {app.deps.region}" if settings.table else ""
 
 

@@ -12,7 +12,6 @@ from pullmedic.cli.errors import FAILED, OK, UsageError
 from pullmedic.cli.output import dump, say
 from pullmedic.event import parse_remediate
 from pullmedic.remediate import remediate
-from pullmedic.render import fix_command
 
 FIX_OK = frozenset({"planned", "already_done", "remediated"})
 
@@ -27,8 +26,7 @@ def run(args: argparse.Namespace) -> int:
     settings, app = aws.connect(args)
     settings = aws.with_table(args, settings, app)
     caller = app.deps.client_for("sts", None).get_caller_identity()["Arn"]
-    done = pasteable(remediate(order, settings, app, caller=caller)["remediation"],
-                     aws.flags(args, settings, app))
+    done = remediate(order, settings, app, caller=caller, flags=aws.flags(args, settings, app))["remediation"]
     if args.output != "table":
         say(dump(done, args.output), end="")
     else:
@@ -43,16 +41,6 @@ def approver() -> str:
     except (OSError, KeyError):
         raise UsageError("--yes needs --by NAME (who approves, for the audit trail): "
                          "no login name is set") from None
-
-
-def pasteable(done: dict[str, Any], flags: str) -> dict[str, Any]:
-    """`done` with each approve command naming the cluster, and `flags` (table, region,
-    profile), so that it works when pasted on another machine."""
-    where = f"--cluster {done['cluster']}" + (f" {flags}" if flags else "")
-    results = [{**r, "approve": {**r["approve"], "command": fix_command(
-        done["fingerprint"], r["action"], where, apply=True)}} if "approve" in r else r
-        for r in done["results"]]
-    return {**done, "results": results}
 
 
 def fix_report(done: dict[str, Any]) -> str:
