@@ -20,6 +20,9 @@ META = CheckMeta(
     permissions=ROLE_READS + ("ecr:GetRepositoryPolicy",),
 )
 ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+# Reads the policy in place (a failure stops the chain: nothing is written).
+MERGE = ("aws ecr get-repository-policy --registry-id {account} --region {region} "
+         "--repository-name {repo} --query policyText --output text")
 
 
 def run(subject: Subject, facts: Facts) -> Verdict | None:
@@ -38,7 +41,8 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
     where = f"repository {image.repository} in account {ecr.account}"
     if policy is None:
         return _fix(META, subject, role_arn, f"{where} has no repository policy, so no other "
-                                             f"account (including {facts.account}) may pull from it")
+                                             f"account (including {facts.account}) may pull from it",
+                    merge=False)
     document = policy.get("policyText", "{}")
     denied = [a for a in ACTIONS if resource_policy_allows(
         document, principal_arn=role_arn, principal_account=facts.account, action=a).decision
@@ -49,12 +53,23 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
                                          f"{', '.join(denied)}")
 
 
-def _fix(meta: CheckMeta, subject: Subject, role_arn: str, evidence: str) -> Verdict:
+def _fix(meta: CheckMeta, subject: Subject, role_arn: str, evidence: str, merge: bool = True) -> Verdict:
+    """The statement to add. With a policy in place, the command reads it, adds the statement
+    (replacing an earlier PullFromEks one) and writes the merged policy: setting the statement
+    alone would drop every other grant of the repository."""
     image = subject.image
     assert image is not None and image.ecr is not None
-    statement = {"Version": "2012-10-17", "Statement": [{
-        "Sid": "PullFromEks", "Effect": "Allow", "Principal": {"AWS": role_arn},
-        "Action": [*ACTIONS, "ecr:BatchCheckLayerAvailability"]}]}
-    return Verdict.confirmed(meta, evidence, commands=(meta.command.format(
-        account=image.ecr.account, region=image.ecr.region, repo=image.repository,
-        policy=json.dumps(statement, separators=(",", ":"))),))
+    statement = {"Sid": "PullFromEks", "Effect": "Allow", "Principal": {"AWS": role_arn},
+                 "Action": [*ACTIONS, "ecr:BatchCheckLayerAvailability"]}
+    where = dict(account=image.ecr.account, region=image.ecr.region, repo=image.repository)
+    if not merge:
+        policy = {"Version": "2012-10-17", "Statement": [statement]}
+        return Verdict.confirmed(meta, evidence, commands=(meta.command.format(
+            **where, policy=json.dumps(policy, separators=(",", ":"))),))
+    add = ('import json,sys; p=json.load(sys.stdin); p["Statement"]=[s for s in p["Statement"] '
+           f'if s.get("Sid")!="PullFromEks"]+[{json.dumps(statement, separators=(",", ":"))}]; '
+           "print(json.dumps(p))")
+    command = (MERGE.format(**where) + f" | python3 -c '{add}' > pullmedic-ecr-policy.json && "
+               + meta.command.format(**where, policy="").replace("--policy-text ''",
+                                                                 "--policy-text file://pullmedic-ecr-policy.json"))
+    return Verdict.confirmed(meta, evidence, commands=(command,))
