@@ -37,3 +37,13 @@ def test_an_unreachable_aws_api_names_the_endpoint_to_add(service: str) -> None:
     err = EndpointConnectionError(endpoint_url=f"https://{service}.eu-west-1.amazonaws.com")
     assert f"add a {service} interface endpoint (or a NAT gateway)" in aws_unreachable_fix(err, service)
     assert aws_unreachable_fix(ValueError("x"), service) == ""
+
+
+def test_a_checks_aws_command_gets_the_clusters_region_unless_it_names_one() -> None:
+    from pullmedic.diagnose import in_region
+
+    pasted = in_region("aws ec2 delete-route --route-table-id rtb-1", "eu-west-1")
+    assert pasted.endswith("--region eu-west-1")
+    named = "aws ecr describe-images --region us-east-1 --repository-name app"
+    assert in_region(named, "eu-west-1") == named
+    assert in_region("kubectl -n shop rollout restart deployment/api", "eu-west-1").startswith("kubectl")

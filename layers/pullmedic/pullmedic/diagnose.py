@@ -23,6 +23,14 @@ def diagnose(findings: list[Finding], facts: Facts) -> list[Finding]:
     return [_diagnose(finding, facts) for finding in findings]
 
 
+def in_region(command: str, region: str) -> str:
+    """An `aws` command as it works when pasted in any shell: with the cluster's Region unless it
+    names one (the checks' EC2 and IAM commands are about the cluster's account and Region)."""
+    if not command.startswith("aws ") or "--region" in command:
+        return command
+    return f"{command} --region {region}"
+
+
 def _run(cause: Cause, finding: Finding, facts: Facts, done: Iterable[str] = ()) -> list[Verdict]:
     subject = subject_of(finding)
     verdicts = []
@@ -49,7 +57,8 @@ def _diagnose(finding: Finding, facts: Facts) -> Finding:
     return replace(
         finding, cause=cause, confidence=confidence, severity=severity(cause),
         evidence=lines(_evidence(verdicts) + tuple(filter(None, [facts.host_note(finding)]))),
-        fix_commands=lines(tuple(dict.fromkeys(c for v in useful for c in v.commands))),
+        fix_commands=lines(tuple(dict.fromkeys(in_region(c, facts.region)
+                                               for v in useful for c in v.commands))),
         advice=" ".join(dict.fromkeys(v.fix for v in useful if v.fix)) or ADVICE[cause],
         message_cause=finding.cause if cause != finding.cause else None,
         verdicts=tuple(sorted({(v.check, v.status) for v in verdicts})),

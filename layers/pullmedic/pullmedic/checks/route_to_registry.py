@@ -41,8 +41,8 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
     if route.state == "blackhole":
         return Verdict.confirmed(META, f"{route.describe()}: the route's target is gone",
                                  commands=(f"aws ec2 replace-route --route-table-id {table} "
-                                           "--destination-cidr-block 0.0.0.0/0 --nat-gateway-id "
-                                           "<nat-gateway-id>",))
+                                           f"--destination-{_flag(route.destination)} {route.destination} "
+                                           "--nat-gateway-id <nat-gateway-id>",))
     problem = _gateway_problem(route.target_kind, route.target_id, net)
     if problem:
         return Verdict.confirmed(META, f"{route.describe()}: {problem}")
@@ -65,8 +65,8 @@ def _layers_route(net: Network, prefix_lists: dict[str, tuple[str, ...]]) -> Ver
     if route is None or route.target_kind == "local":
         command = META.command.format(table=table)
     else:  # a blackhole: delete it so that the default route carries S3 again
-        flag = "prefix-list-id" if route.destination.startswith("pl-") else "cidr-block"
-        command = f"aws ec2 delete-route --route-table-id {table} --destination-{flag} {route.destination}"
+        command = (f"aws ec2 delete-route --route-table-id {table} "
+                   f"--destination-{_flag(route.destination)} {route.destination}")
     return Verdict.confirmed(META, f"{hop.label}: {what} to {hop.description}", commands=(command,))
 
 
@@ -106,6 +106,12 @@ def _s3_layers(net: Network, facts: Facts) -> Verdict:
                                    "ECR keeps image layers: no S3 gateway endpoint on it and no "
                                    "internet route",
                              commands=(fix,))
+
+
+def _flag(destination: str) -> str:
+    """The create/replace/delete-route option that names `destination`."""
+    return "prefix-list-id" if destination.startswith("pl-") else (
+        "ipv6-cidr-block" if ":" in destination else "cidr-block")
 
 
 def _endpoint_commands(net: Network, region: str) -> tuple[str, ...]:
