@@ -47,3 +47,12 @@ def test_a_checks_aws_command_gets_the_clusters_region_unless_it_names_one() -> 
     named = "aws ecr describe-images --region us-east-1 --repository-name app"
     assert in_region(named, "eu-west-1") == named
     assert in_region("kubectl -n shop rollout restart deployment/api", "eu-west-1").startswith("kubectl")
+
+
+def test_a_user_of_the_roles_name_is_not_the_role() -> None:
+    from pullmedic.doctor.gather import same_role
+
+    role = "arn:aws:iam::123456789012:role/pullmedic/pullmedic-scan"
+    assert same_role(role, "arn:aws:sts::123456789012:assumed-role/pullmedic-scan/session-1")
+    assert not same_role(role, "arn:aws:iam::123456789012:user/pullmedic-scan")
+    assert not same_role(role, "arn:aws:iam::210987654321:role/pullmedic-scan")

@@ -41,10 +41,16 @@ def identity_of(caller: str, role_arn: str | None = None) -> Identity | Unavaila
 
 
 def same_role(a: str, b: str) -> bool:
-    """Two role ARNs name the same role (an assumed-role ARN carries no path)."""
-    def key(arn: str) -> tuple[str, str]:
+    """Two role ARNs name the same role (an assumed-role ARN carries no path); a user of the
+    same name is not the role."""
+    def key(arn: str) -> tuple[str, str, str]:
         parts = arn.split(":", 5)
-        return (parts[4], parts[5].rsplit("/", 1)[-1]) if len(parts) == 6 else ("", arn)
+        if len(parts) != 6:
+            return ("", "", arn)
+        kind, _, rest = parts[5].partition("/")
+        if kind == "assumed-role":  # assumed-role/NAME/SESSION
+            return (parts[4], "role", rest.split("/", 1)[0])
+        return (parts[4], kind, rest.rsplit("/", 1)[-1])  # role/PATH/NAME
     return key(a) == key(b)
 
 

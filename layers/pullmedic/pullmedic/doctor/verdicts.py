@@ -192,14 +192,15 @@ def _config(cluster: ClusterFacts) -> dict[str, Any]:
 def _auth_mode(facts: DeploymentFacts, cluster: ClusterFacts) -> Line:
     mode = (_config(cluster).get("accessConfig") or {}).get("authenticationMode")
     fix = (f"aws eks update-cluster-config --name {cluster.name} --region {facts.region} "
-           "--access-config authenticationMode=API_AND_CONFIG_MAP   # one-way")
+           "--access-config authenticationMode=API_AND_CONFIG_MAP")
     if mode is None:
         return Line("authentication mode", cluster.name, UNKNOWN, "describe-cluster does not say the "
                     "authentication mode (accessConfig.authenticationMode)", "")
     if mode in ENTRY_MODES:
         return Line("authentication mode", cluster.name, OK, f"{mode}: access entries apply")
     return Line("authentication mode", cluster.name, PROBLEM, f"{mode}: access entries do not apply; "
-                "only the aws-auth ConfigMap grants access", fix)
+                "only the aws-auth ConfigMap grants access (the change below cannot be undone: "
+                "a cluster does not go back to CONFIG_MAP only)", fix)
 
 
 def _create_entry(facts: DeploymentFacts, name: str) -> str:
@@ -287,7 +288,8 @@ def _endpoint(facts: DeploymentFacts, name: str, public: bool, private: bool, ci
     if network.vpc_id is None:
         return Line("endpoint", name, PROBLEM, f"{shape}; the function runs outside a VPC and has no "
                     "fixed egress address, so a restricted CIDR list blocks it",
-                    f"deploy into private subnets whose NAT address is listed, or {open_cidrs}0.0.0.0/0")
+                    "deploy into private subnets whose NAT gateway's public IP is listed in "
+                    "publicAccessCidrs (or, with private access on, into the cluster's VPC)")
     egress = network.egress_ips
     if isinstance(egress, Unavailable) or not egress:
         why = egress.why if isinstance(egress, Unavailable) else "no NAT gateway on its default route"
