@@ -45,15 +45,14 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
         if cause == Cause.IMAGE_NOT_FOUND:
             return Verdict.confirmed(META, said)
         return Verdict.contradicted(META, said, cause=Cause.IMAGE_NOT_FOUND)
-    if answer.status == AUTH_REQUIRED:
-        if cause == Cause.AUTH_FAILED:
-            return Verdict.confirmed(META, said, fix="Give the pod an imagePullSecret for "
-                                     f"{image.registry}, or make the repository public.")
-        return Verdict.passed(META, f"{said} (a private repository, or one that does not exist)")
-    if answer.status == RATE_LIMITED:
+    if answer.status == AUTH_REQUIRED:  # anonymously, a registry says so of missing repositories too
+        return Verdict.passed(META, f"{said} (a private repository, or one that does not exist: an "
+                                    "anonymous request cannot tell which)")
+    if answer.status == RATE_LIMITED:  # pullmedic's own address is limited: the node's may not be
         if cause == Cause.RATE_LIMITED:
             return Verdict.confirmed(META, said)
-        return Verdict.contradicted(META, said, cause=Cause.RATE_LIMITED)
+        return Verdict.passed(META, f"{said} (the limit of pullmedic's address, not necessarily the "
+                                    "node's)")
     return Verdict.unavailable(META, f"{answer.host} is unreachable from pullmedic: {answer.detail}")
 
 

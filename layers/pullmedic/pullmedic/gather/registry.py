@@ -12,6 +12,7 @@ import http.client
 import json
 import re
 import ssl
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import Message
 
+from pullmedic.gather.cache import Memo
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.imageref import ImageRef
 
@@ -74,12 +76,17 @@ class RegistrySettings:
                    hosts=hosts, ca_file=env.get("PULLMEDIC_REGISTRY_CA", "").strip() or None)
 
 
+MAX_REDIRECTS = 3  # registry.k8s.io redirects once or twice; more is not a registry
+
+
 class RegistryReader:
     """Cached registry answers for one scan."""
 
     def __init__(self, settings: RegistrySettings | None = None) -> None:
         self.settings = settings or RegistrySettings()
-        self._answers: dict[str, RegistryAnswer | Unavailable] = {}
+        self._answers: Memo[str, RegistryAnswer | Unavailable] = Memo()  # shared by cluster threads
+        self._asked = 0
+        self._budget_lock = threading.Lock()
         context = ssl.create_default_context(cafile=self.settings.ca_file)
         self._open = urllib.request.build_opener(
             urllib.request.HTTPSHandler(context=context), _KeepHead()).open
@@ -92,12 +99,15 @@ class RegistryReader:
         if self.settings.hosts and host not in self.settings.hosts:
             return None  # with a host mapping (the sandbox), only mapped hosts are asked
         key = f"{image.registry}/{image.repository}{image.version}"
-        if key not in self._answers:
-            if len(self._answers) >= self.settings.budget:
-                return Unavailable(f"not asked: the scan's budget of {self.settings.budget} "
-                                   "registry look-ups is spent")
-            self._answers[key] = self._ask(image)
-        return self._answers[key]
+        return self._answers.get(key, lambda: self._ask_within_budget(image))
+
+    def _ask_within_budget(self, image: ImageRef) -> RegistryAnswer | Unavailable:
+        with self._budget_lock:
+            spent, self._asked = self._asked >= self.settings.budget, self._asked + 1
+        if spent:
+            return Unavailable(f"not asked: the scan's budget of {self.settings.budget} registry "
+                               "look-ups is spent")
+        return self._ask(image)
 
     def _ask(self, image: ImageRef) -> RegistryAnswer:
         host = PUBLIC_REGISTRIES[image.registry_kind] or image.registry
@@ -157,9 +167,15 @@ class RegistryReader:
 
 
 class _KeepHead(urllib.request.HTTPRedirectHandler):
-    """Follow redirects (registry.k8s.io sends them) as HEAD, without the bearer token."""
+    """Follow redirects (registry.k8s.io sends them) as HEAD, without the bearer token, over
+    HTTPS only and at most MAX_REDIRECTS times."""
+
+    max_redirections = MAX_REDIRECTS
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        if urllib.parse.urlsplit(newurl).scheme != "https":
+            raise urllib.error.HTTPError(newurl, code, "a redirect away from HTTPS is not followed",
+                                         headers, fp)
         new = super().redirect_request(req, fp, code, msg, headers, newurl)
         if new is not None and req.get_method() == "HEAD":
             new = urllib.request.Request(new.full_url, method="HEAD",
