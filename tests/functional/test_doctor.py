@@ -201,7 +201,7 @@ def test_cli_with_function_checks_its_role_and_names_the_security_group_rule_to_
     rule = found[("healthy", "cluster security group")]
     assert rule["verdict"] == "problem"
     assert rule["fix"] == (f"aws ec2 authorize-security-group-ingress --group-id {cluster_sg} --protocol tcp "
-                           f"--port 443 --source-group {function_sg}")
+                           f"--port 443 --source-group {function_sg} --region us-east-2")
 
     ec2.authorize_security_group_ingress(GroupId=cluster_sg, IpPermissions=[{
         "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": [{"GroupId": function_sg}]}])

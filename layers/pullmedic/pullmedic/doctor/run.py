@@ -15,6 +15,7 @@ from pullmedic.aws.eks import list_clusters
 from pullmedic.aws.session import SESSION_LOCK
 from pullmedic.aws.token import eks_token
 from pullmedic.bootstrap import App
+from pullmedic.diagnose import in_region
 from pullmedic.doctor.facts import (
     DEPLOYMENT,
     OK,
@@ -71,7 +72,7 @@ def run_doctor(order: DoctorOrder, settings: Settings, app: App, *,
     lines = checklist(facts, needs)
     if listing is not None:
         lines.insert(0, listing)
-    return report(lines)
+    return report(lines, deps.region)
 
 
 def _function(reader: DoctorReader, function: str | None, settings: Settings) -> tuple[
@@ -107,10 +108,12 @@ def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def report(lines: Sequence[Line]) -> dict[str, Any]:
-    """The handler's answer: every line, the counts, and ok when every line is ok."""
+def report(lines: Sequence[Line], region: str | None = None) -> dict[str, Any]:
+    """The handler's answer: every line, the counts, and ok when every line is ok. A fix that is
+    an `aws` command gets `--region` when it names none, so that it works when pasted."""
     counts = {v: sum(1 for line in lines if line.verdict == v) for v in (OK, PROBLEM, UNKNOWN)}
-    docs = [{**line.doc(), "detail": clean(line.detail, LINE_MAX), "fix": clean(line.fix, LINE_MAX)}
+    docs = [{**line.doc(), "detail": clean(line.detail, LINE_MAX),
+             "fix": clean(in_region(line.fix, region) if region else line.fix, LINE_MAX)}
             for line in lines]  # an API server's or AWS's words in them: redacted and bounded
     return {"doctor": {"ok": counts[PROBLEM] == counts[UNKNOWN] == 0, "counts": counts, "lines": docs}}
 
