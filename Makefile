@@ -34,8 +34,12 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit tests/functional/test_handler.py \
 	  tests/functional/test_state_store.py tests/functional/test_incomplete_reads.py
 
+# Style, types (mypy --strict, configured in pyproject.toml) and the complexity gate (radon: no
+# function above 15; the same check runs in `make test` as tests/unit/test_complexity.py).
 lint: $(STAMP)
 	$(BIN)/ruff check layers functions tests
+	$(BIN)/python -m mypy
+	$(BIN)/python tests/unit/test_complexity.py
 
 clean:
 	rm -rf $(VENV) .venv-ekstoken .pytest_cache
