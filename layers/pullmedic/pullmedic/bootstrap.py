@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 import boto3
 from botocore.config import Config
 
 from pullmedic.aws.session import SESSION_LOCK
+from pullmedic.awsclients import ClientFor
 from pullmedic.evidence import Readers
 from pullmedic.gather.registry import RegistryReader
 from pullmedic.kube.client import api_client
 from pullmedic.scan import ScanDeps
 from pullmedic.settings import Settings
 from pullmedic.targets import Target
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sts.type_defs import AssumeRoleRequestTypeDef
 
 ANNOUNCE_RESERVE = 30.0  # seconds of an invocation kept for the state writes and the publish
 _AWS_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 5},
@@ -28,7 +34,7 @@ class App:
     """What the handler and the CLI need: scan dependencies and the SNS client."""
 
     deps: ScanDeps
-    sns: Any
+    sns: SNSClient
 
 
 def bootstrap(settings: Settings, *, region: str | None = None,
@@ -64,8 +70,10 @@ def target_deps(settings: Settings, home: ScanDeps, target: Target) -> ScanDeps:
         return home
     if role is not None:
         sts = home.client_for("sts", region)
-        extra = {"ExternalId": settings.external_id} if settings.external_id else {}
-        credentials = sts.assume_role(RoleArn=role, RoleSessionName="pullmedic", **extra)["Credentials"]
+        request: AssumeRoleRequestTypeDef = {"RoleArn": role, "RoleSessionName": "pullmedic"}
+        if settings.external_id:
+            request["ExternalId"] = settings.external_id
+        credentials = sts.assume_role(**request)["Credentials"]
         session = boto3.session.Session(aws_access_key_id=credentials["AccessKeyId"],
                                         aws_secret_access_key=credentials["SecretAccessKey"],
                                         aws_session_token=credentials["SessionToken"],
@@ -75,15 +83,18 @@ def target_deps(settings: Settings, home: ScanDeps, target: Target) -> ScanDeps:
 
 
 def _deps(settings: Settings, session: boto3.session.Session, region: str) -> ScanDeps:
-    clients: dict[tuple[str, str | None], Any] = {}
+    clients: dict[tuple[str, str], object] = {}
+    make: Callable[..., object] = session.client  # by the service's name; ClientFor gives the types
 
-    def client_for(service: str, client_region: str | None) -> Any:
+    def made(service: str, client_region: str | None) -> object:
         """One client per (service, region) for the whole invocation."""
         key = (service, client_region or region)
         with SESSION_LOCK:  # called from the scan's threads
             if key not in clients:
-                clients[key] = session.client(service, region_name=key[1], config=_AWS_CONFIG)
+                clients[key] = make(service, region_name=key[1], config=_AWS_CONFIG)
             return clients[key]
+
+    client_for = cast(ClientFor, made)
 
     return ScanDeps(
         session=session, region=region, eks=client_for("eks", region),

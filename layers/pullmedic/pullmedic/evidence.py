@@ -7,9 +7,10 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pullmedic.aws.eks import ClusterAccess
+from pullmedic.awsclients import ClientFor, Service
 from pullmedic.gather.cache import Memo
 from pullmedic.gather.ec2 import Ec2Reader, Host, PrefixList, VpcFacts
 from pullmedic.gather.ecr import EcrReader, RepoImages
@@ -23,6 +24,9 @@ from pullmedic.model import Finding
 from pullmedic.netpath.routes import table_for_subnet
 from pullmedic.netpath.target import Target, auth_target, endpoint, layers_target, target_for
 
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
+
 FARGATE_PROFILE_LABEL = "eks.amazonaws.com/fargate-profile"
 # What finding a pod's host costs (nodes are matched by providerID, else by host IP; Fargate by ENI).
 HOST_READS = ("ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces")
@@ -33,7 +37,6 @@ NETWORK_READS = HOST_READS + (
     "ec2:DescribeVpcAttribute", "ec2:DescribePrefixLists", "ec2:GetManagedPrefixListEntries")
 # The role that pulls: instance profile -> role, or the Fargate profile's execution role.
 ROLE_READS = HOST_READS + ("iam:GetInstanceProfile", "eks:DescribeFargateProfile")
-ClientFor = Callable[[str, str | None], Any]
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ class Network:
     host: Host
     vpc: VpcFacts
     subnet: dict[str, Any]
-    route_table: dict[str, Any] | None
+    route_table: Mapping[str, Any] | None
     network_acl: dict[str, Any] | None
     target: Target
     hops: tuple[Target, ...] = ()  # every hop of the pull, the registry (`target`) first
@@ -74,15 +77,15 @@ class Readers:
     def __init__(self, client_for: ClientFor, registry: RegistryReader | None = None) -> None:
         lock = threading.Lock()  # boto3 sessions are not thread-safe; their clients are
 
-        def locked(service: str, region: str | None) -> Any:
+        def locked(service: Service, region: str | None) -> object:
             with lock:
                 return client_for(service, region)
 
-        self.client_for: ClientFor = locked
+        self.client_for = cast(ClientFor, locked)  # the same client types, created under the lock
         self.registry = registry or RegistryReader()  # off unless the deployment turns it on
-        self.iam = IamReader(locked("iam", None))
-        self.ecr = EcrReader(lambda region: locked("ecr", region))
-        self.kms = KmsReader(lambda region: locked("kms", region))
+        self.iam = IamReader(self.client_for("iam", None))
+        self.ecr = EcrReader(lambda region: self.client_for("ecr", region))
+        self.kms = KmsReader(lambda region: self.client_for("kms", region))
         self._ec2: Memo[str, Ec2Reader] = Memo()
 
     def ec2(self, region: str) -> Ec2Reader:
@@ -101,7 +104,7 @@ class Facts:
         self.ec2, self.iam, self.ecr = readers.ec2(self.region), readers.iam, readers.ecr
         self.kms, self.registry = readers.kms, readers.registry
         self._eks = readers.client_for("eks", self.region)
-        self._ec2_for = lambda region: readers.client_for("ec2", region)
+        self._ec2_for: Callable[[str | None], EC2Client] = lambda region: readers.client_for("ec2", region)
         self._versions: dict[tuple[str, str, str], tuple[str, ...]] = {}
         self._repository_arns: set[str] = set()
         self._hosts: dict[str, Host] | Unavailable = {}

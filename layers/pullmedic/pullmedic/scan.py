@@ -8,13 +8,15 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
 
 from pullmedic.aws.eks import ClusterAccess, describe, list_clusters
 from pullmedic.aws.session import SESSION_LOCK
 from pullmedic.aws.token import eks_token
+from pullmedic.awsclients import ClientFor
 from pullmedic.console import account_of
 from pullmedic.diagnose import diagnose
 from pullmedic.evidence import Facts, Readers
@@ -35,6 +37,9 @@ from pullmedic.limits import ERROR_MAX, clean
 from pullmedic.model import FailureEvent, Finding, ScanError, Workload
 from pullmedic.parallel import bounded
 
+if TYPE_CHECKING:
+    from mypy_boto3_eks import EKSClient
+
 Connect = Callable[[str, str, str], AbstractContextManager[Any]]
 # Runs inside each cluster's Kubernetes client context, after its findings are diagnosed.
 Hook = Callable[[ClusterAccess, list[Finding], Facts, KubeReader], None]
@@ -53,11 +58,11 @@ class ScanRequest:
 class ScanDeps:
     """Everything a scan talks to, built by bootstrap (or by a test against the sandbox)."""
 
-    session: Any
+    session: boto3.session.Session
     region: str
-    eks: Any
+    eks: EKSClient
     connect: Connect
-    client_for: Callable[[str, str | None], Any]
+    client_for: ClientFor
     readers: Readers
     grace: timedelta
     now: Callable[[], datetime]
@@ -181,8 +186,8 @@ def _findings(access: ClusterAccess, request: ScanRequest, deps: ScanDeps, reade
     owners = _owners(reader, [c.pod for c in found], access, result)
     grouped = group(failed, lambda f: workload_of(f.pod, owners.get(f.pod.owner_kind or "")))
     facts = Facts(deps.readers, access, reader, read_secrets=deps.read_secrets)
-    where = {"account": account_of(access.arn), "region": access.region or None}
-    return diagnose([replace(f, **where) for f in grouped], facts), facts
+    account, region = account_of(access.arn), access.region or None
+    return diagnose([replace(f, account=account, region=region) for f in grouped], facts), facts
 
 
 def _events(reader: KubeReader, found: list[Candidate]) -> dict[tuple[str, str, str], FailureEvent]:
@@ -198,10 +203,10 @@ def _events(reader: KubeReader, found: list[Candidate]) -> dict[tuple[str, str, 
 
 
 def _owners(reader: KubeReader, pods: list[Any], access: ClusterAccess,
-            result: ScanResult) -> dict[str, dict | None]:
+            result: ScanResult) -> dict[str, dict[tuple[str, str], Workload | None] | None]:
     """Controller indexes of the ReplicaSets and Jobs that own failing pods (None: unreadable,
     which is a scan error of the cluster: workload names are then inferred from pod names)."""
-    owners: dict[str, dict | None] = {}
+    owners: dict[str, dict[tuple[str, str], Workload | None] | None] = {}
     selector = replicaset_selector(pods)
     reads: list[tuple[str, Callable[[], dict[tuple[str, str], Workload | None]]]] = []
     if selector:

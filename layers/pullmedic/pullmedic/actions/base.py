@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pullmedic.awsclients import ClientFor
 from pullmedic.causes import Cause
 from pullmedic.evidence import Facts
 from pullmedic.gather.unavailable import error_text
@@ -145,7 +146,7 @@ class Context:
     findings: list[Finding]  # every finding of the cluster in this scan
     facts: Facts
     kube: KubeReader
-    client_for: Callable[[str, str | None], Any]
+    client_for: ClientFor
     settings: Settings
     budget: Budget
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from functools import partial
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import ArnParser, InvalidArnException
 
+from pullmedic.awsclients import ClientFor, Service
 from pullmedic.doctor.facts import (
     AccessEntry,
     FunctionNetwork,
@@ -20,7 +22,11 @@ from pullmedic.gather.iam import IamReader
 from pullmedic.gather.unavailable import Unavailable, error_text, guarded
 from pullmedic.iampolicy import evaluate
 
-ClientFor = Callable[[str, str | None], Any]
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+
+    from pullmedic.awsclients import AnyClient
+
 SUBSCRIPTIONS_MAX = 100  # subscriptions of the alert topic looked at (each may cost one call)
 ENTRIES_MAX = 2000  # access entries of one cluster looked through
 
@@ -60,14 +66,14 @@ class DoctorReader:
     def __init__(self, client_for: ClientFor, region: str) -> None:
         self._client_for, self.region = client_for, region
 
-    def client(self, service: str) -> Any:
+    def client(self, service: Service) -> AnyClient:
         """The service's client in the deployment's Region (one per run)."""
         return self._client_for(service, self.region)
 
     def caller(self) -> str | Unavailable:
         """The caller's ARN (sts:GetCallerIdentity needs no permission)."""
         try:
-            return str(self.client("sts").get_caller_identity()["Arn"])
+            return str(self._client_for("sts", self.region).get_caller_identity()["Arn"])
         except (ClientError, BotoCoreError) as err:
             return Unavailable(error_text("sts:GetCallerIdentity", err))
 
@@ -75,7 +81,7 @@ class DoctorReader:
         """The function's configuration (its role and VPC). Only the CLI's --function asks, with
         the operator's credentials: the function's own role is not granted this read."""
         try:
-            return dict(self.client("lambda").get_function_configuration(FunctionName=name))
+            return dict(self._client_for("lambda", self.region).get_function_configuration(FunctionName=name))
         except (ClientError, BotoCoreError) as err:
             return Unavailable(error_text("lambda:GetFunctionConfiguration", err))
 
@@ -83,7 +89,7 @@ class DoctorReader:
         """Where the function runs: its VPC, its subnets' CIDRs, groups, and NAT egress addresses."""
         if not subnets:
             return FunctionNetwork(None)
-        ec2 = self.client("ec2")
+        ec2 = self._client_for("ec2", self.region)
         described = guarded("ec2:DescribeSubnets", lambda: ec2.describe_subnets(SubnetIds=subnets))
         if isinstance(described, Unavailable):
             return described
@@ -99,7 +105,7 @@ class DoctorReader:
         """The public IPs of the NAT gateways on the subnets' default routes."""
         from pullmedic.netpath.routes import table_for_subnet
 
-        ec2 = self.client("ec2")
+        ec2 = self._client_for("ec2", self.region)
         tables = guarded("ec2:DescribeRouteTables", lambda: ec2.describe_route_tables(
             Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"])
         if isinstance(tables, Unavailable):
@@ -118,15 +124,14 @@ class DoctorReader:
 
     def permissions(self, role_arn: str, resources: Mapping[str, str]) -> Permissions:
         """Each action's decision on its resource: the simulator's, else the role's own policies'."""
-        iam = self.client("iam")
+        iam = self._client_for("iam", self.region)
         decisions: dict[str, str] = {}
         by_resource: dict[str, list[str]] = {}
         for action, resource in sorted(resources.items()):
             by_resource.setdefault(resource, []).append(action)
         for resource, actions in by_resource.items():
-            pages = guarded("iam:SimulatePrincipalPolicy", lambda a=actions, r=resource: list(
-                iam.get_paginator("simulate_principal_policy").paginate(
-                    PolicySourceArn=role_arn, ActionNames=a, ResourceArns=[r])))
+            pages = guarded("iam:SimulatePrincipalPolicy", partial(
+                _simulation, iam, role_arn, actions, resource))
             if isinstance(pages, Unavailable):
                 return self._from_policies(iam, role_arn, resources, pages.why)
             decisions.update({r["EvalActionName"]: r["EvalDecision"] for p in pages
@@ -143,7 +148,7 @@ class DoctorReader:
 
     def subscriptions(self, topic_arn: str) -> list[Subscription] | Unavailable:
         """The topic's subscriptions; an unconfirmed one is listed as PendingConfirmation."""
-        sns = self.client("sns")
+        sns = self._client_for("sns", self.region)
         listed = guarded("sns:ListSubscriptionsByTopic", lambda: [
             s for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
             for s in page.get("Subscriptions", [])][:SUBSCRIPTIONS_MAX])
@@ -154,17 +159,17 @@ class DoctorReader:
 
     @staticmethod
     def _pending(sns: Any, sub: Mapping[str, Any]) -> bool:
-        arn = sub.get("SubscriptionArn", "")
+        arn: str = sub.get("SubscriptionArn", "")
         if not arn.startswith("arn:"):  # AWS lists an unconfirmed subscription as PendingConfirmation
             return arn == "PendingConfirmation"
         attributes = guarded("sns:GetSubscriptionAttributes",
                              lambda: sns.get_subscription_attributes(SubscriptionArn=arn))
         return not isinstance(attributes, Unavailable) and \
-            attributes.get("Attributes", {}).get("PendingConfirmation") == "true"
+            bool(attributes.get("Attributes", {}).get("PendingConfirmation") == "true")
 
     def table(self, name: str) -> TableFacts | Unavailable:
         """The table's status and TTL setting."""
-        dynamodb = self.client("dynamodb")
+        dynamodb = self._client_for("dynamodb", self.region)
         table = guarded("dynamodb:DescribeTable", lambda: dynamodb.describe_table(TableName=name))
         if isinstance(table, Unavailable):
             return table
@@ -177,12 +182,13 @@ class DoctorReader:
 
     def cluster(self, name: str) -> dict[str, Any] | Unavailable:
         """describe_cluster's "cluster"."""
-        found = guarded("eks:DescribeCluster", lambda: self.client("eks").describe_cluster(name=name))
-        return found if isinstance(found, Unavailable) else found["cluster"]
+        eks = self._client_for("eks", self.region)
+        found = guarded("eks:DescribeCluster", lambda: eks.describe_cluster(name=name))
+        return found if isinstance(found, Unavailable) else cast(dict[str, Any], found["cluster"])
 
     def entry(self, cluster: str, role_arn: str) -> AccessEntry | None | Unavailable:
         """The role's access entry in `cluster` with its policies (None: it has none)."""
-        eks = self.client("eks")
+        eks = self._client_for("eks", self.region)
         principals = guarded("eks:ListAccessEntries", lambda: [
             p for page in eks.get_paginator("list_access_entries").paginate(clusterName=cluster)
             for p in page.get("accessEntries", [])][:ENTRIES_MAX])
@@ -210,5 +216,12 @@ class DoctorReader:
         """The groups' rules."""
         if not ids:
             return []
-        return guarded("ec2:DescribeSecurityGroups", lambda: self.client("ec2").describe_security_groups(
-            GroupIds=ids)["SecurityGroups"])
+        ec2 = self._client_for("ec2", self.region)
+        return guarded("ec2:DescribeSecurityGroups", lambda: cast(
+            list[dict[str, Any]], ec2.describe_security_groups(GroupIds=ids)["SecurityGroups"]))
+
+
+def _simulation(iam: IAMClient, role_arn: str, actions: list[str], resource: str) -> list[Any]:
+    """Every page of the simulator's answer for `actions` on `resource`."""
+    return list(iam.get_paginator("simulate_principal_policy").paginate(
+        PolicySourceArn=role_arn, ActionNames=actions, ResourceArns=[resource]))
