@@ -92,8 +92,8 @@ def emit(groups: dict[Dimensions, list[Metric]]) -> None:
                 metrics.add_metric(name=name, unit=unit, value=value)
             continue
         line = EphemeralMetrics(namespace=metrics.namespace, service=metrics.service)
-        for name, value in dimensions:
-            line.add_dimension(name=name, value=value)
+        for dimension, label in dimensions:
+            line.add_dimension(name=dimension, value=label)
         for name, unit, value in values:
             line.add_metric(name=name, unit=unit, value=value)
         line.flush_metrics()

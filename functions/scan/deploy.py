@@ -19,6 +19,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 REPO = Path(__file__).resolve().parents[2]
 # The template's AlertEmail AllowedPattern (tests/deploy checks that they agree).
@@ -79,7 +80,10 @@ def parse_network(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return subnets, groups
 
 
-def ask(question: str, parse: Callable[[str], object], read: Callable[[str], str]) -> object:
+T = TypeVar("T")
+
+
+def ask(question: str, parse: Callable[[str], T], read: Callable[[str], str]) -> T:
     """Ask until the answer parses (an empty answer always does); give up after ATTEMPTS."""
     for _ in range(ATTEMPTS):
         try:
@@ -103,7 +107,7 @@ def interview(region: str, read: Callable[[str], str] = input) -> Answers:
                    parse_clusters, read)
     subnets, groups = ask("Private subnets and security groups, comma-separated "
                           "(subnet-...,sg-...; Enter: run outside any VPC)", parse_network, read)
-    return Answers(str(email), clusters, subnets, groups)  # type: ignore[arg-type]
+    return Answers(str(email), clusters, subnets, groups)
 
 
 def commands(answers: Answers, region: str, stack_name: str) -> list[list[str]]:
@@ -124,7 +128,8 @@ def default_region() -> str | None:
         import botocore.session  # the SAM CLI's venv has it
     except ImportError:
         return None
-    return botocore.session.Session().get_config_variable("region")
+    region = botocore.session.Session().get_config_variable("region")
+    return str(region) if region else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,7 +42,7 @@ def decode(kind: type[T] | Any, value: Any) -> T:
     if value is None:
         return None  # type: ignore[return-value]
     if origin in (Union, types.UnionType):
-        return decode(next(a for a in get_args(kind) if a is not type(None)), value)
+        return decode(next(a for a in get_args(kind) if a is not type(None)), value)  # type: ignore[no-any-return]
     if origin is tuple:
         args = get_args(kind)
         if len(args) == 2 and args[1] is Ellipsis:
@@ -52,7 +52,7 @@ def decode(kind: type[T] | Any, value: Any) -> T:
         return value  # type: ignore[no-any-return]
     if isinstance(kind, type) and (is_dataclass(kind) or _named_tuple(kind)):
         hints = get_type_hints(kind)
-        return kind(**{name: decode(hints[name], v) for name, v in value.items()})
+        return kind(**{name: decode(hints[name], v) for name, v in value.items()})  # type: ignore[no-any-return]
     if isinstance(kind, type) and issubclass(kind, Enum):
         return kind(value)  # type: ignore[return-value]
     if kind is datetime:
@@ -71,4 +71,4 @@ def dumps(value: Any) -> str:
 
 def loads(kind: type[T] | Any, text: str | bytes) -> T:
     """The value of type `kind` that `dumps` wrote."""
-    return decode(kind, json.loads(text))
+    return decode(kind, json.loads(text))  # type: ignore[no-any-return]

@@ -20,6 +20,9 @@ SEVERITY_ORDER = ("low", "medium", "high")
 # Rules that fire when the message says nothing: such pods join their siblings' known cause.
 SILENT_RULES = frozenset({"backoff_only", "no_message"})
 
+Place = tuple[str, str, Workload, str, str]  # cluster, namespace, workload, container, image
+Members = list[tuple[ContainerFailure, Classification]]
+
 
 def severity(cause: Cause) -> str:
     """High unless the cause is often transient (rate limit, timeout, server error) or unknown."""
@@ -38,13 +41,13 @@ def fingerprint(finding: Finding) -> str:
 def group(failures: Iterable[ContainerFailure],
           workload_of: Callable[[ContainerFailure], Workload]) -> list[Finding]:
     """Classify each failure and fold them into findings, newest message kept per group."""
-    by_place: dict[tuple, list[tuple[ContainerFailure, Classification]]] = defaultdict(list)
+    by_place: dict[Place, Members] = defaultdict(list)
     for failure in failures:
         verdict = classify(failure.message, reason=failure.reason, image=failure.image or None)
         place = (failure.cluster, failure.pod.namespace, workload_of(failure), failure.container,
                  failure.image)
         by_place[place].append((failure, verdict))
-    groups: dict[tuple, list[tuple[ContainerFailure, Classification]]] = defaultdict(list)
+    groups: dict[tuple[*Place, Cause], Members] = defaultdict(list)
     for place, members in by_place.items():
         known = Counter(v.cause for _, v in members if v.rule_id not in SILENT_RULES)
         for failure, verdict in members:
@@ -56,7 +59,7 @@ def group(failures: Iterable[ContainerFailure],
     return sorted(findings, key=lambda f: (SEVERITY_ORDER.index(f.severity) * -1, f.key))
 
 
-def _finding(key: tuple, members: list[tuple[ContainerFailure, Classification]]) -> Finding:
+def _finding(key: tuple[*Place, Cause], members: Members) -> Finding:
     cluster, namespace, workload, container, image, cause = key
     best_failure, best_verdict = max(members, key=_informative)
     pods = sorted({f.pod.name for f, _ in members})

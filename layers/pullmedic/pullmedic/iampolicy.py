@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 _ROOT_ARN = re.compile(r"^arn:[\w-]+:iam::(\d{12}):root$")
 
@@ -33,12 +34,12 @@ class _Hit:
     conditional: bool
 
 
-def load(document: Mapping | str) -> Mapping:
+def load(document: Mapping[str, Any] | str) -> Mapping[str, Any]:
     """A policy document from a dict or its JSON text."""
     return json.loads(document) if isinstance(document, str) else document
 
 
-def _as_list(value: object) -> list:
+def _as_list(value: object) -> list[Any]:
     if value is None:
         return []
     return list(value) if isinstance(value, list | tuple) else [value]
@@ -50,11 +51,11 @@ def _pattern(glob: str, ignore_case: bool) -> re.Pattern[str]:
     return re.compile(body, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
 
 
-def _any_glob(globs: list, value: str, *, ignore_case: bool) -> bool:
+def _any_glob(globs: list[Any], value: str, *, ignore_case: bool) -> bool:
     return any(_pattern(str(g), ignore_case).fullmatch(value) for g in globs)
 
 
-def _element_matches(statement: Mapping, key: str, value: str, *, ignore_case: bool) -> bool:
+def _element_matches(statement: Mapping[str, Any], key: str, value: str, *, ignore_case: bool) -> bool:
     """Key ("Action", "Resource") or its Not form; a statement with neither matches all."""
     if key in statement:
         return _any_glob(_as_list(statement[key]), value, ignore_case=ignore_case)
@@ -63,21 +64,21 @@ def _element_matches(statement: Mapping, key: str, value: str, *, ignore_case: b
     return True
 
 
-def _label(name: str, index: int, statement: Mapping) -> str:
+def _label(name: str, index: int, statement: Mapping[str, Any]) -> str:
     sid = statement.get("Sid")
     return f"{name}: Sid {sid}" if sid else f"{name}: statement {index}"
 
 
-def _statements(name: str, document: Mapping | str) -> list[tuple[str, Mapping]]:
+def _statements(name: str, document: Mapping[str, Any] | str) -> list[tuple[str, Mapping[str, Any]]]:
     raw = _as_list(load(document).get("Statement"))
     return [(_label(name, i, s), s) for i, s in enumerate(raw, start=1)]
 
 
-def _hit(label: str, statement: Mapping) -> _Hit:
+def _hit(label: str, statement: Mapping[str, Any]) -> _Hit:
     return _Hit(label, str(statement.get("Effect", "")).lower(), bool(statement.get("Condition")))
 
 
-def _applies(statement: Mapping, action: str, resource: str) -> bool:
+def _applies(statement: Mapping[str, Any], action: str, resource: str) -> bool:
     return (_element_matches(statement, "Action", action, ignore_case=True)
             and _element_matches(statement, "Resource", resource, ignore_case=False))
 
@@ -102,7 +103,7 @@ def _decide(hits: Sequence[_Hit], what: str, nobody: str) -> PolicyDecision:
     return PolicyDecision("allowed", allow.label, allow.conditional or bool(denies), reason)
 
 
-def evaluate(policies: Sequence[tuple[str, Mapping | str]], action: str,
+def evaluate(policies: Sequence[tuple[str, Mapping[str, Any] | str]], action: str,
              resource: str) -> PolicyDecision:
     """Whether (name, document) identity policies allow action on resource."""
     hits = [_hit(label, s) for name, doc in policies for label, s in _statements(name, doc)
@@ -112,7 +113,7 @@ def evaluate(policies: Sequence[tuple[str, Mapping | str]], action: str,
     return _decide(hits, f"{action} on {resource}", nobody)
 
 
-def evaluate_all(policies: Sequence[tuple[str, Mapping | str]], actions: Sequence[str],
+def evaluate_all(policies: Sequence[tuple[str, Mapping[str, Any] | str]], actions: Sequence[str],
                  resource: str) -> dict[str, PolicyDecision]:
     """evaluate() for each action on one resource."""
     return {action: evaluate(policies, action, resource) for action in actions}
@@ -137,7 +138,7 @@ def _principal_matches(principal: object, principal_arn: str, principal_account:
     return principal_arn in others
 
 
-def _names_principal(statement: Mapping, principal_arn: str, principal_account: str) -> bool:
+def _names_principal(statement: Mapping[str, Any], principal_arn: str, principal_account: str) -> bool:
     if "Principal" in statement:
         return _principal_matches(statement["Principal"], principal_arn, principal_account)
     if "NotPrincipal" in statement:
@@ -145,7 +146,7 @@ def _names_principal(statement: Mapping, principal_arn: str, principal_account: 
     return False
 
 
-def resource_policy_allows(policy: Mapping | str, *, principal_arn: str, principal_account: str,
+def resource_policy_allows(policy: Mapping[str, Any] | str, *, principal_arn: str, principal_account: str,
                            action: str, resource: str = "*") -> PolicyDecision:
     """Whether an ECR repository policy allows a principal an action.
 

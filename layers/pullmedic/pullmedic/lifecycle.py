@@ -20,6 +20,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from pullmedic.findings import SEVERITY_ORDER, fingerprint
 from pullmedic.limits import FINDINGS_PER_PROBLEM_MAX, STORED_DOCS_BYTES
@@ -47,7 +48,7 @@ class Record:
     last_seen: datetime
     last_announced: datetime | None
     announced_event: str | None  # None: never announced (silenced since it was first seen)
-    docs: tuple[dict, ...]  # finding docs as last seen, for the resolved message
+    docs: tuple[dict[str, Any], ...]  # finding docs as last seen, for the resolved message
     version: int = 1
     confirmed_scans: int = 0  # scans in a row whose evidence proved the cause (up to CONFIRMED_STREAK)
 
@@ -195,9 +196,9 @@ def _record(fp: str, group: list[Finding], stored: Record | None, now: datetime)
         confirmed_scans=_streak(group, stored))
 
 
-def _docs(group: list[Finding]) -> tuple[dict, ...]:
+def _docs(group: list[Finding]) -> tuple[dict[str, Any], ...]:
     """The group's finding documents, worst first, as many as fit STORED_DOCS_BYTES (one at least)."""
-    kept: list[dict] = []
+    kept: list[dict[str, Any]] = []
     used = 0
     for doc in (finding_doc(f) for f in group):
         used += len(json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode())

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -194,7 +195,7 @@ def auto_hook(run: Run, store: StateStore) -> Hook:
             for action in sorted(run.allowed.actions):
                 if run.allowed.allows(action, finding.namespace) and ACTIONS[action].applies(finding):
                     context = run.context(finding, findings, facts, reader)
-                    _collect(run, action, lambda a=action, c=context: _auto(run, a, c))
+                    _collect(run, action, partial(_auto, run, action, context))
     return hook
 
 
@@ -205,19 +206,20 @@ def verify(run: Run, findings: list[Finding],
     found: dict[str, Finding] = {}
     for finding in findings:
         found.setdefault(fingerprint(finding), finding)
-    failed, notes = [], {}
+    failed: list[Announcement] = []
+    notes: dict[str, Remediation] = {}
     now = run.now()
     for fix in run.ledger.applied(scope.clusters):
         if scope.namespaces is not None and fix.namespace not in scope.namespaces:
             continue
-        finding = found.get(fix.fingerprint)
+        still = found.get(fix.fingerprint)
         applied = f"it was applied {fix.applied_at:%Y-%m-%d %H:%M} UTC ({fix.summary})"
-        if finding is None:
+        if still is None:
             verdict, notes[fix.fingerprint] = "resolved", Remediation(
                 fix.action, f"verified: the problem resolved after {applied}", fix.applied_by, fix.undo)
         elif now - fix.applied_at >= VERIFY_AFTER:
             verdict = "not_resolved"
-            failed.append(Announcement(REMEDIATION_FAILED, finding, remediation=Remediation(
+            failed.append(Announcement(REMEDIATION_FAILED, still, remediation=Remediation(
                 fix.action, f"did not help: still failing although {applied}", fix.applied_by, fix.undo)))
         else:
             continue
@@ -243,9 +245,9 @@ def _order_hook(order: RemediateOrder, run: Run) -> Hook:
         for action in (a for a in actions if a in plans):
             live, context = plans[action]
             if order.confirm:
-                _collect(run, action, lambda a=action, p=live, c=context: _approve(run, order, a, p, c))
-            elif live is not None:
-                _collect(run, action, lambda p=live, c=context: _show(run, p, c))
+                _collect(run, action, partial(_approve, run, order, action, live, context))
+            elif live is not None and context is not None:
+                _collect(run, action, partial(_show, run, live, context))
             elif order.action:
                 why = "the live evidence does not call for it" if mine else \
                     "the problem is not failing in this scan"

@@ -35,7 +35,7 @@ def build() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     output, aws, table, filters, quiet = _shared()
 
-    def add(name: str, help_: str, *parents: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    def add(name: str, help_: str, *parents: Parser) -> Parser:
         return sub.add_parser(name, help=help_, description=help_, parents=list(parents),
                               allow_abbrev=False)
 
@@ -100,28 +100,28 @@ def build() -> argparse.ArgumentParser:
     return parser
 
 
-def _shared() -> tuple[argparse.ArgumentParser, ...]:
-    output = argparse.ArgumentParser(add_help=False)
+def _shared() -> tuple[Parser, ...]:
+    output = Parser(add_help=False)
     output.add_argument("-o", "--output", choices=FORMATS, default="table",
                         help="output format (default: table)")
     output.add_argument("--json", dest="output", action="store_const", const="json",
                         help="the same as -o json")
-    aws = argparse.ArgumentParser(add_help=False)
+    aws = Parser(add_help=False)
     aws.add_argument("--profile", help="AWS profile (default: $AWS_PROFILE or the default chain)")
     aws.add_argument("--region", help="AWS region (default: $AWS_REGION or the profile's)")
-    table = argparse.ArgumentParser(add_help=False)
+    table = Parser(add_help=False)
     table.add_argument("--table", help="the state table (default: $PULLMEDIC_TABLE, else the "
                        "stack's StateTableName output)")
     table.add_argument("--stack", help="the pullmedic stack to find the table in "
                        "(default: $PULLMEDIC_STACK or pullmedic)")
-    filters = argparse.ArgumentParser(add_help=False)
+    filters = Parser(add_help=False)
     filters.add_argument("-n", "--namespace", action="extend", type=_names, default=[],
                          help="only this namespace (repeatable, or comma-separated)")
     filters.add_argument("--severity", action="extend", type=_choices(SEVERITY_ORDER), default=[],
                          help=f"only these severities ({', '.join(SEVERITY_ORDER)}; comma-separated)")
     filters.add_argument("--cause", action="extend", type=_choices(CAUSES), default=[],
                          help="only these causes (comma-separated; see `pullmedic explain --help`)")
-    quiet = argparse.ArgumentParser(add_help=False)
+    quiet = Parser(add_help=False)
     quiet.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     return output, aws, table, filters, quiet
 

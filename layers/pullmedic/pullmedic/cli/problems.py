@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from typing import Any
 
 from pullmedic.aws.eks import list_clusters
@@ -38,7 +39,7 @@ def run_problems(args: argparse.Namespace) -> int:
     shown = [problem_doc(r, silences, now) for r in records
              if (not args.namespace or r.namespace in args.namespace)]
     shown = [p for p in shown if selected(p["severity"], p["cause"], args)]
-    doc = {"table": settings.table, "clusters": sorted(clusters), "problems": shown,
+    doc: dict[str, Any] = {"table": settings.table, "clusters": sorted(clusters), "problems": shown,
            "silences": [silence_doc(s) for s in silences]}
     if args.output != "table":
         say(dump(doc, args.output), end="")
@@ -53,12 +54,12 @@ def run_problems(args: argparse.Namespace) -> int:
         say(f"No open problems in {', '.join(sorted(clusters)) or 'any cluster'} (table {settings.table}).")
     if silences:
         say("")
-        rows = [(s["scope"], s["value"], s["expires_at"], s["reason"]) for s in doc["silences"]]
-        say(table(SILENCE_COLUMNS, rows, term, severity_column=None), cleaned=True)
+        listed = [(s["scope"], s["value"], s["expires_at"], s["reason"]) for s in doc["silences"]]
+        say(table(SILENCE_COLUMNS, listed, term, severity_column=None), cleaned=True)
     return OK
 
 
-def problem_doc(record: Record, silences: list[Silence], now: Any) -> dict[str, Any]:
+def problem_doc(record: Record, silences: list[Silence], now: datetime) -> dict[str, Any]:
     """An open problem as JSON, with the severity and confidence it was last seen with."""
     first = record.docs[0] if record.docs else {}
     cover = next((s for s in silences if s.covers(record, now)), None)
@@ -139,5 +140,5 @@ def workload_kind(kind: str) -> str:
                      "(or a custom controller's kind, capitalised)")
 
 
-def _iso(moment: Any) -> str:
+def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

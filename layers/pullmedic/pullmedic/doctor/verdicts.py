@@ -360,8 +360,8 @@ def _cluster_sg(cluster: ClusterFacts, network: FunctionNetwork, config: dict[st
 
 def _covers(cidrs: Sequence[str], subnet: str) -> bool:
     network = ipaddress.ip_network(subnet, strict=False)
-    return any(network.subnet_of(ipaddress.ip_network(c, strict=False)) for c in cidrs
-               if ipaddress.ip_network(c, strict=False).version == network.version)
+    wider = (ipaddress.ip_network(c, strict=False) for c in cidrs)
+    return any(network.subnet_of(w) for w in wider if w.version == network.version)  # type: ignore[arg-type]
 
 
 def _kube(facts: DeploymentFacts, cluster: ClusterFacts, needs: Sequence[KubeNeed]) -> list[Line]:

@@ -6,6 +6,7 @@ Every list is one call per VPC (or one per 200 instances), cached for the scan.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from pullmedic.gather.cache import Memo
@@ -141,13 +142,16 @@ class Ec2Reader:
             return result if isinstance(result, Unavailable) else (result.get("InstanceTypes") or [{}])[0]
         return self._instance_types.get(name, read)
 
+    def _instance_pages(self, key: str, values: list[str]) -> list[dict[str, Any]]:
+        pages = self._ec2.get_paginator("describe_instances").paginate(
+            Filters=[{"Name": key, "Values": values}])
+        return list(pages)
+
     def _describe(self, key: str, values: list[str]) -> list[Host] | Unavailable:
         """The instances whose `key` filter matches one of `values`, 200 values per request."""
         hosts: list[Host] = []
         for chunk in _chunks(sorted(set(values)), 200):
-            pages = guarded("ec2:DescribeInstances", lambda c=chunk: list(
-                self._ec2.get_paginator("describe_instances").paginate(
-                    Filters=[{"Name": key, "Values": c}])))
+            pages = guarded("ec2:DescribeInstances", partial(self._instance_pages, key, chunk))
             if isinstance(pages, Unavailable):
                 return pages
             hosts += [_host(instance) for page in pages

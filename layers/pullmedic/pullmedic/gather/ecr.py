@@ -96,7 +96,7 @@ class EcrReader:
                 "application/vnd.docker.distribution.manifest.v2+json"]))
         if isinstance(result, Unavailable):
             return result
-        images = result.get("images") or []
+        images: list[dict[str, Any]] = result.get("images") or []
         if not images:
             return Unavailable(f"ecr:BatchGetImage: {version} not returned")
         return images[0]

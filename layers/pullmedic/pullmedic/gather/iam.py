@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from pullmedic.gather.cache import Memo
@@ -48,7 +49,7 @@ class IamReader:
         for start in range(0, len(ordered), SIMULATED_RESOURCES):
             chunk = tuple(ordered[start:start + SIMULATED_RESOURCES])
             part = self._simulated.get((role_arn, actions, chunk),
-                                       lambda c=chunk: self._simulate(role_arn, actions, c))
+                                       partial(self._simulate, role_arn, actions, chunk))
             if isinstance(part, Unavailable):
                 return part
             decisions.update(part)
@@ -93,7 +94,7 @@ class IamReader:
             return inline
         for name in inline:
             result = guarded("iam:GetRolePolicy",
-                             lambda n=name: iam.get_role_policy(RoleName=role, PolicyName=n))
+                             partial(iam.get_role_policy, RoleName=role, PolicyName=name))
             if isinstance(result, Unavailable):
                 return result
             docs.append((name, result["PolicyDocument"]))
@@ -102,6 +103,7 @@ class IamReader:
     def _managed_document(self, arn: str) -> dict[str, Any] | Unavailable:
         def read() -> dict[str, Any]:
             version = self._iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-            return self._iam.get_policy_version(PolicyArn=arn, VersionId=version)[
+            document: dict[str, Any] = self._iam.get_policy_version(PolicyArn=arn, VersionId=version)[
                 "PolicyVersion"]["Document"]
+            return document
         return self._managed.get(arn, lambda: guarded("iam:GetPolicyVersion", read))

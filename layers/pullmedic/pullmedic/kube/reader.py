@@ -167,11 +167,11 @@ def _body(what: str, data: Any) -> dict[str, Any]:
 
 def _retry_after(err: Any, attempt: int) -> float:
     """Seconds to wait: the server's Retry-After (capped at 5 s), else 0.5 s doubling."""
-    header = (err.headers or {}).get("Retry-After") if err.headers else None
+    header: str | None = (err.headers or {}).get("Retry-After") if err.headers else None
     try:
-        return min(float(header), MAX_RETRY_AFTER) if header else 0.5 * 2 ** (attempt - 1)
+        return min(float(header), MAX_RETRY_AFTER) if header else 0.5 * 2.0 ** (attempt - 1)
     except ValueError:
-        return 0.5 * 2 ** (attempt - 1)
+        return 0.5 * 2.0 ** (attempt - 1)
 
 
 def _api_message(err: Any) -> str:

@@ -6,6 +6,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 DEFAULT_RULE = 32767  # the "*" rule AWS adds to every NACL (32768 for IPv6)
 _NUMBERS = {"all": "-1", "tcp": "6", "udp": "17", "icmp": "1", "icmpv6": "58"}
@@ -79,7 +80,7 @@ class NaclEntry:
         return ipaddress.ip_address(ip) in _network(self.cidr)
 
 
-def _entry(acl_id: str, raw: Mapping) -> NaclEntry:
+def _entry(acl_id: str, raw: Mapping[str, Any]) -> NaclEntry:
     ports = raw.get("PortRange") or {}
     return NaclEntry(
         acl_id=acl_id,
@@ -93,7 +94,7 @@ def _entry(acl_id: str, raw: Mapping) -> NaclEntry:
     )
 
 
-def entries_from_api(acl: Mapping) -> tuple[NaclEntry, ...]:
+def entries_from_api(acl: Mapping[str, Any]) -> tuple[NaclEntry, ...]:
     """The entries of one describe_network_acls NetworkAcls[] item."""
     return tuple(_entry(acl["NetworkAclId"], raw) for raw in acl.get("Entries", ()))
 

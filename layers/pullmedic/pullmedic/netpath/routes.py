@@ -6,6 +6,7 @@ import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 NO_PREFIX_LISTS: Mapping[str, Sequence[str]] = MappingProxyType({})
 _GATEWAY_KINDS = (("local", "local"), ("igw-", "igw"), ("vgw-", "vgw"), ("vpce-", "vpce"))
@@ -39,7 +40,7 @@ def _gateway_kind(gateway_id: str) -> str:
     return next((kind for prefix, kind in _GATEWAY_KINDS if gateway_id.startswith(prefix)), "other")
 
 
-def _target(raw: Mapping) -> tuple[str, str]:
+def _target(raw: Mapping[str, Any]) -> tuple[str, str]:
     if raw.get("GatewayId"):
         return _gateway_kind(raw["GatewayId"]), raw["GatewayId"]
     for field, kind in _TARGET_FIELDS:
@@ -48,19 +49,20 @@ def _target(raw: Mapping) -> tuple[str, str]:
     return "other", next((raw[f] for f in _OTHER_FIELDS if raw.get(f)), "unknown")
 
 
-def _route(table_id: str, raw: Mapping) -> Route:
+def _route(table_id: str, raw: Mapping[str, Any]) -> Route:
     destination = (raw.get("DestinationCidrBlock") or raw.get("DestinationIpv6CidrBlock")
                    or raw["DestinationPrefixListId"])
     kind, target = _target(raw)
     return Route(table_id, destination, kind, target, raw.get("State", "active"))
 
 
-def routes_from_api(table: Mapping) -> tuple[Route, ...]:
+def routes_from_api(table: Mapping[str, Any]) -> tuple[Route, ...]:
     """The routes of one describe_route_tables RouteTables[] item."""
     return tuple(_route(table["RouteTableId"], raw) for raw in table.get("Routes", ()))
 
 
-def table_for_subnet(tables: Sequence[Mapping], subnet_id: str, vpc_id: str) -> Mapping | None:
+def table_for_subnet(tables: Sequence[Mapping[str, Any]], subnet_id: str,
+                     vpc_id: str) -> Mapping[str, Any] | None:
     """The subnet's explicitly associated table, else its VPC's main table."""
     for table in tables:
         if any(a.get("SubnetId") == subnet_id for a in table.get("Associations", ())):

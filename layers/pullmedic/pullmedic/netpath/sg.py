@@ -6,6 +6,7 @@ import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 _PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
 _PORTED = frozenset({"tcp", "udp"})
@@ -69,7 +70,7 @@ class SgRule:
         return low <= port <= (high if high is not None else low)
 
 
-def _rule_from_permission(group_id: str, direction: str, perm: Mapping) -> SgRule:
+def _rule_from_permission(group_id: str, direction: str, perm: Mapping[str, Any]) -> SgRule:
     return SgRule(
         group_id=group_id,
         direction=direction,
@@ -83,7 +84,7 @@ def _rule_from_permission(group_id: str, direction: str, perm: Mapping) -> SgRul
     )
 
 
-def rules_from_api(group: Mapping) -> tuple[SgRule, ...]:
+def rules_from_api(group: Mapping[str, Any]) -> tuple[SgRule, ...]:
     """The egress and ingress rules of one describe_security_groups SecurityGroups[] item."""
     fields = (("egress", "IpPermissionsEgress"), ("ingress", "IpPermissions"))
     return tuple(_rule_from_permission(group["GroupId"], direction, perm)
