@@ -78,7 +78,7 @@ class Announcement(NamedTuple):
 
 def finding_doc(finding: Finding) -> dict[str, Any]:
     """The machine-readable form of one finding (part of the versioned schema), redacted."""
-    return redact_tree({
+    doc: dict[str, Any] = redact_tree({
         "fingerprint": fingerprint(finding), "cluster": finding.cluster,
         "account": finding.account, "region": finding.region, "namespace": finding.namespace,
         "workload": f"{finding.workload.kind}/{finding.workload.name}",
@@ -94,6 +94,7 @@ def finding_doc(finding: Finding) -> dict[str, Any]:
         "fix_commands": list(finding.fix_commands),
         "message_cause": finding.message_cause.value if finding.message_cause else None,
     })
+    return doc
 
 
 def finding_from_doc(doc: dict[str, Any]) -> Finding:
@@ -268,13 +269,7 @@ def _announcement_lines(number: int, item: Announcement, cli_flags: str, place: 
     """One problem, compact: what, where, why, the decisive evidence, the fix, links, silence.
     `place`: say its account and Region; `cluster_link`: link its cluster (else said at the top)."""
     f, fp = item.finding, fingerprint(item.finding)
-    failing = "" if item.event == "resolved" or item.remediation else \
-        f", {f.pod_count} pod(s) failing{_since(item)}"
-    lines = [_short(f"{number}. {item.event.upper()} [{f.severity.upper()}] {f.cause.value} - {_where(f)}",
-                    WIDTH),
-             *_wrap("   Image:     ", _image(f) + failing)]
-    if place:
-        lines += _wrap("   Where:     ", _place([item]).lstrip(", ") or "account and Region unknown")
+    lines = _heading_lines(number, item, place)
     if item.event == "resolved":
         first = f", first seen {_when(item.since)}" if item.since else ""
         lines += _wrap("   Resolved:  ", f"none of its pods fails to pull any more (problem {fp}{first}).")
@@ -284,16 +279,41 @@ def _announcement_lines(number: int, item: Announcement, cli_flags: str, place: 
                 *_wrap("   Problem:   ", f"{fp}{_since(item)}")]
     if item.previous_cause:
         lines += _wrap("   Changed:   ", f"the cause was {item.previous_cause}.")
+    return [*lines, *_diagnosis_lines(f), *_remedy_lines(item, cli_flags, cluster_link),
+            f"   Silence:   $ {silence_command(fp, cli_flags)}"]
+
+
+def _heading_lines(number: int, item: Announcement, place: bool) -> list[str]:
+    """What and where: the event, severity, cause and workload, the image, and (`place`) the
+    account and Region."""
+    f = item.finding
+    failing = "" if item.event == "resolved" or item.remediation else \
+        f", {f.pod_count} pod(s) failing{_since(item)}"
+    lines = [_short(f"{number}. {item.event.upper()} [{f.severity.upper()}] {f.cause.value} - {_where(f)}",
+                    WIDTH),
+             *_wrap("   Image:     ", _image(f) + failing)]
+    if place:
+        lines += _wrap("   Where:     ", _place([item]).lstrip(", ") or "account and Region unknown")
+    return lines
+
+
+def _diagnosis_lines(f: Finding) -> list[str]:
+    """Why (with the other possible causes unless confirmed), the message, the decisive evidence."""
     also = f"; could also be {', '.join(a.value for a in f.alternatives)}" \
         if f.alternatives and f.confidence != "confirmed" else ""
-    lines += [
+    return [
         *_wrap("   Why:       ", f"{f.summary} (confidence: {f.confidence}{also})"),
         *_wrap("   Message:   ", _tail(f.message, MESSAGE_SHOWN) if f.message
                else "(no failure message left: events expired)"),
         *_evidence_lines(f),
-        *_wrap("   Fix:       ", f.advice),
-        *(f"     $ {_one_line(command)}" for command in f.fix_commands[:COMMANDS_SHOWN]),
     ]
+
+
+def _remedy_lines(item: Announcement, cli_flags: str, cluster_link: bool) -> list[str]:
+    """The fix and its commands, the remediation commands, and the console links."""
+    f, fp = item.finding, fingerprint(item.finding)
+    lines = [*_wrap("   Fix:       ", f.advice),
+             *(f"     $ {_one_line(command)}" for command in f.fix_commands[:COMMANDS_SHOWN])]
     if len(f.fix_commands) > COMMANDS_SHOWN:
         lines.append(f"     (+{len(f.fix_commands) - COMMANDS_SHOWN} more commands in the JSON document)")
     for action in item.actions:
@@ -304,7 +324,6 @@ def _announcement_lines(number: int, item: Announcement, cli_flags: str, place: 
                               (decisive(f) or "", *f.fix_commands, *f.evidence, f.image))
         lines += [f"   {'Console:' if n == 0 else '':<11}{what}: {url}"
                   for n, (what, url) in enumerate(shown)]
-    lines.append(f"   Silence:   $ {silence_command(fp, cli_flags)}")
     return lines
 
 
