@@ -50,33 +50,22 @@ def notification(announcements: Sequence[Announcement], errors: Sequence[ScanErr
     paths = [_path(a) for a in announcements]
     clusters = list(dict.fromkeys([a.finding.cluster for a in announcements]
                                   + [e.cluster for e in errors]))
-    causes = list(dict.fromkeys(a.finding.cause.value for a in announcements))
     events = list(dict.fromkeys(a.event for a in announcements))
     headline = _headline(announcements, errors, omitted)
+    offered = [(fingerprint(a.finding), action) for a in announcements for action in a.actions]
     content: dict[str, Any] = {
         "textType": "client-markdown",
         "title": _cut(headline, TITLE_MAX),
         "description": _description(announcements, errors, omitted, cli_flags),
     }
-    offered = [(fingerprint(a.finding), action) for a in announcements for action in a.actions]
-    approvals = [command for fp, action in offered for command in (
-        fix_command(fp, action, cli_flags), fix_command(fp, action, cli_flags, apply=True))]
-    commands = (_clean(c) for a in announcements if a.event != "resolved" for c in a.finding.fix_commands)
-    steps = [c for c in dict.fromkeys([*approvals, *commands]) if len(c) <= STEP_MAX][:STEPS]
+    steps = _next_steps(announcements, offered, cli_flags)
     if steps:
         content["nextSteps"] = steps
+    causes = list(dict.fromkeys(a.finding.cause.value for a in announcements))
     content["keywords"] = [_cut(k, KEYWORD_MAX) for k in
                            list(dict.fromkeys(["eks", "image-pull", *clusters, *causes, *events]))
                            [:KEYWORDS]]
-    context = {"clusters": ",".join(clusters), "events": counts(announcements) or "none",
-               "fingerprints": ",".join(dict.fromkeys(fingerprint(a.finding) for a in announcements)),
-               "omitted": str(omitted)}
-    for key in ("account", "region"):  # said when every finding shares it
-        values = {getattr(a.finding, key) for a in announcements}
-        if len(values) == 1 and (value := values.pop()):
-            context[key] = value
-    if offered:
-        context["fingerprint"], context["action"] = offered[0]
+    context = _context(announcements, clusters, offered, omitted)
     metadata: dict[str, Any] = {
         "threadId": _thread(paths, clusters),
         "summary": _cut(headline, SUMMARY_MAX),
@@ -87,6 +76,30 @@ def notification(announcements: Sequence[Announcement], errors: Sequence[ScanErr
     if offered:
         metadata["enableCustomActions"] = True
     return {"version": "1.0", "source": "custom", "content": content, "metadata": metadata}
+
+
+def _next_steps(announcements: Sequence[Announcement], offered: list[tuple[str, str]],
+                cli_flags: str) -> list[str]:
+    """The approval commands of the offered actions, then the fix commands, each short enough."""
+    approvals = [command for fp, action in offered for command in (
+        fix_command(fp, action, cli_flags), fix_command(fp, action, cli_flags, apply=True))]
+    commands = (_clean(c) for a in announcements if a.event != "resolved" for c in a.finding.fix_commands)
+    return [c for c in dict.fromkeys([*approvals, *commands]) if len(c) <= STEP_MAX][:STEPS]
+
+
+def _context(announcements: Sequence[Announcement], clusters: list[str],
+             offered: list[tuple[str, str]], omitted: int) -> dict[str, str]:
+    """The additional context: clusters, counts, fingerprints; account and Region when shared."""
+    context = {"clusters": ",".join(clusters), "events": counts(announcements) or "none",
+               "fingerprints": ",".join(dict.fromkeys(fingerprint(a.finding) for a in announcements)),
+               "omitted": str(omitted)}
+    for key in ("account", "region"):  # said when every finding shares it
+        values = {getattr(a.finding, key) for a in announcements}
+        if len(values) == 1 and (value := values.pop()):
+            context[key] = value
+    if offered:
+        context["fingerprint"], context["action"] = offered[0]
+    return context
 
 
 def _path(item: Announcement) -> str:
