@@ -67,29 +67,42 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], term: Terminal,
     """A table with two spaces between columns, fitted to the terminal width: the columns of
     SHRINK_FIRST are cut with a '~', then those of DROP_FIRST left out; the severity is
     coloured on a colour terminal."""
-    rows = [[shown(cell) for cell in row] for row in rows]
+    cells = [[shown(cell) for cell in row] for row in rows]
+    keep, widths = _layout(headers, cells, term.width)
+    lines = []
+    for number, row in enumerate([list(headers), *cells]):
+        line = [_styled(_cut(row[i], width).ljust(width), row[i], headers[i] == severity_column,
+                        number == 0, term.colour) for i, width in zip(keep, widths, strict=True)]
+        lines.append("  ".join(line).rstrip())
+    return "\n".join(lines)
+
+
+def _layout(headers: Sequence[str], rows: list[list[str]], limit: int | None) -> tuple[list[int], list[int]]:
+    """The columns kept and their widths: all of them fitted if they can be, else without the
+    columns of DROP_FIRST one by one; too narrow even so, overflowing."""
     keep = list(range(len(headers)))
-    widths = _fit([headers[i] for i in keep], [[r[i] for r in rows] for i in keep], term.width)
+    widths = _fit([headers[i] for i in keep], [[r[i] for r in rows] for i in keep], limit)
     for dropped in (h for h in DROP_FIRST if h in headers):
         if widths is not None:
             break
         keep.remove(headers.index(dropped))
-        widths = _fit([headers[i] for i in keep], [[r[i] for r in rows] for i in keep], term.width)
-    if widths is None:  # too narrow even so: cut what may be cut, overflow the rest
-        widths = [min(_floor(headers[i]), max(len(r[i]) for r in [headers, *rows])) if headers[i]
-                  in SHRINK_FIRST else max(len(r[i]) for r in [headers, *rows]) for i in keep]
-    lines = []
-    for number, row in enumerate([list(headers), *map(list, rows)]):
-        cells = []
-        for i, width in zip(keep, widths, strict=True):
-            text = _cut(row[i], width).ljust(width)
-            if term.colour and number == 0:
-                text = f"\x1b[1m{text}\x1b[0m"
-            elif term.colour and headers[i] == severity_column and row[i] in _SEVERITY_COLOUR:
-                text = f"\x1b[{_SEVERITY_COLOUR[row[i]]}m{text}\x1b[0m"
-            cells.append(text)
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
+        widths = _fit([headers[i] for i in keep], [[r[i] for r in rows] for i in keep], limit)
+    return keep, _overflowing(headers, rows, keep) if widths is None else widths
+
+
+def _overflowing(headers: Sequence[str], rows: list[list[str]], keep: list[int]) -> list[int]:
+    """Widths that cut the SHRINK_FIRST columns to their floor and leave the others whole."""
+    return [min(_floor(headers[i]), max(len(r[i]) for r in [headers, *rows])) if headers[i]
+            in SHRINK_FIRST else max(len(r[i]) for r in [headers, *rows]) for i in keep]
+
+
+def _styled(text: str, value: str, severity: bool, heading: bool, colour: bool) -> str:
+    """A padded cell, bold in the heading and coloured by severity on a colour terminal."""
+    if colour and heading:
+        return f"\x1b[1m{text}\x1b[0m"
+    if colour and severity and value in _SEVERITY_COLOUR:
+        return f"\x1b[{_SEVERITY_COLOUR[value]}m{text}\x1b[0m"
+    return text
 
 
 def _fit(headers: list[str], columns: list[list[str]], limit: int | None) -> list[int] | None:
