@@ -102,6 +102,11 @@ def parse_event(event: Any) -> ScanOrder | SilenceOrder | RemediateOrder | Fanou
         return parse_fanout(event)
     if "doctor" in event:
         return parse_doctor(event)
+    return _parse_on_demand(event)
+
+
+def _parse_on_demand(event: Mapping[str, Any]) -> ScanOrder:
+    """Validate an on-demand scan: clusters or targets, namespaces, dry_run."""
     problems = [f"unknown field {_shown(key)} (expected one of: {', '.join(sorted(ON_DEMAND_FIELDS))})"
                 for key in event if key not in ON_DEMAND_FIELDS]
     clusters = _names(event, "clusters", problems)
@@ -195,6 +200,18 @@ def parse_silence(event: Mapping[str, Any]) -> SilenceOrder:
     problems += [f"unknown field 'silence.{key}' (expected one of: "
                  f"{', '.join(sorted(SILENCE_FIELDS))})" for key in body if key not in SILENCE_FIELDS]
     scopes = [scope for scope in SILENCE_SCOPES if scope in body]
+    problems += _scope_problems(body, scopes)
+    hours, reason = body.get("hours", 24), body.get("reason", "")
+    problems += _silence_problems(hours, reason)
+    if problems:
+        raise InvalidEvent(problems)
+    scope = scopes[0]
+    return SilenceOrder(scope, body[scope].strip(), float(hours), reason.strip())
+
+
+def _scope_problems(body: Mapping[str, Any], scopes: list[str]) -> list[str]:
+    """Exactly one scope, in its form."""
+    problems = []
     if len(scopes) != 1:
         problems.append("'silence' needs exactly one of 'silence.fingerprint', 'silence.workload' "
                         f"or 'silence.namespace' (got {len(scopes)})")
@@ -203,17 +220,18 @@ def parse_silence(event: Mapping[str, Any]) -> SilenceOrder:
         value = body[scope]
         if not isinstance(value, str) or not pattern.match(value.strip()):
             problems.append(f"'silence.{scope}' must be {form}, not {_shown(value)}")
-    hours = body.get("hours", 24)
+    return problems
+
+
+def _silence_problems(hours: object, reason: object) -> list[str]:
+    """Hours above 0 and at most SILENCE_MAX_HOURS; a reason of at most REASON_MAX characters."""
+    problems = []
     if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= SILENCE_MAX_HOURS:
         problems.append(f"'silence.hours' must be a number of hours above 0 and at most "
                         f"{SILENCE_MAX_HOURS}, not {_shown(hours)}")
-    reason = body.get("reason", "")
     if not isinstance(reason, str) or len(reason) > REASON_MAX:
         problems.append(f"'silence.reason' must be text of at most {REASON_MAX} characters")
-    if problems:
-        raise InvalidEvent(problems)
-    scope = scopes[0]
-    return SilenceOrder(scope, body[scope].strip(), float(hours), reason.strip())
+    return problems
 
 
 def parse_remediate(event: Mapping[str, Any]) -> RemediateOrder:
@@ -227,26 +245,38 @@ def parse_remediate(event: Mapping[str, Any]) -> RemediateOrder:
         raise InvalidEvent([*problems, f"'remediate' must be an object, not {_shown(body)}"])
     problems += [f"unknown field 'remediate.{key}' (expected one of: "
                  f"{', '.join(sorted(REMEDIATE_FIELDS))})" for key in body if key not in REMEDIATE_FIELDS]
-    fp = body.get("fingerprint")
+    fp, action = body.get("fingerprint"), body.get("action")
+    problems += _fix_problems(fp, action, tuple(ACTIONS))
+    confirm, who, cluster = body.get("confirm", False), body.get("approved_by", ""), body.get("cluster")
+    problems += _approval_problems(confirm, who, cluster)
+    if problems:
+        raise InvalidEvent(problems)
+    return RemediateOrder(str(fp).strip(), action, confirm, str(who).strip(),
+                          cluster.strip() if cluster else None)
+
+
+def _fix_problems(fp: object, action: object, actions: tuple[str, ...]) -> list[str]:
+    """A fingerprint in its form; no action, or a known one."""
+    problems = []
     pattern, form = _SCOPE_FORMS["fingerprint"]
     if not isinstance(fp, str) or not pattern.match(fp.strip()):
         problems.append(f"'remediate.fingerprint' must be {form}, not {_shown(fp)}")
-    action = body.get("action")
-    if action is not None and (not isinstance(action, str) or action not in ACTIONS):
-        problems.append(f"'remediate.action' must be one of {', '.join(ACTIONS)}, not {_shown(action)}")
-    confirm = body.get("confirm", False)
+    if action is not None and (not isinstance(action, str) or action not in actions):
+        problems.append(f"'remediate.action' must be one of {', '.join(actions)}, not {_shown(action)}")
+    return problems
+
+
+def _approval_problems(confirm: object, who: object, cluster: object) -> list[str]:
+    """confirm a bool; who approves (required with confirm); no cluster, or a cluster name."""
+    problems = []
     if not isinstance(confirm, bool):
         problems.append(f"'remediate.confirm' must be true or false, not {_shown(confirm)}")
-    who = body.get("approved_by", "")
     if not isinstance(who, str) or len(who) > APPROVER_MAX or (confirm is True and not who.strip()):
         problems.append(f"'remediate.approved_by' must name who approves (at most {APPROVER_MAX} "
                         "characters; required with confirm)")
-    cluster = body.get("cluster")
     if cluster is not None and (not isinstance(cluster, str) or not CLUSTER_NAME.match(cluster.strip())):
         problems.append(f"'remediate.cluster' must be an EKS cluster name, not {_shown(cluster)}")
-    if problems:
-        raise InvalidEvent(problems)
-    return RemediateOrder(fp.strip(), action, confirm, who.strip(), cluster.strip() if cluster else None)
+    return problems
 
 
 def parse_doctor(event: Mapping[str, Any]) -> DoctorOrder:
