@@ -100,25 +100,37 @@ def _one(item: Any, where: str, problems: list[str]) -> Target | None:
     before = len(problems)
     problems += [f"unknown field '{where}.{key}' (expected one of: {', '.join(sorted(TARGET_FIELDS))})"
                  for key in item if key not in TARGET_FIELDS]
-    account = item.get("account", SELF)
-    if not isinstance(account, str) or not (account == SELF or _ACCOUNT.match(account)):
-        problems.append(f"'{where}.account' must be 12 digits or \"self\", not {cut(repr(account), 200)}")
-    region = item.get("region")
-    if region is not None and (not isinstance(region, str) or not _REGION.match(region)):
-        problems.append(f"'{where}.region' must be a Region name such as eu-west-1, "
-                        f"not {cut(repr(region), 200)}")
-    clusters = item.get("clusters", "all")
-    if clusters != "all" and (not isinstance(clusters, list) or not clusters
-                              or not all(isinstance(c, str) and CLUSTER_NAME.match(c.strip())
-                                         for c in clusters)):
-        problems.append(f"'{where}.clusters' must be \"all\" or a non-empty list of EKS cluster names, "
-                        f"not {cut(repr(clusters), 200)}")
-    elif clusters != "all" and len(set(clusters)) > CLUSTERS_MAX:
-        problems.append(f"'{where}.clusters' names {len(set(clusters))}; at most {CLUSTERS_MAX}")
-    role_arn = item.get("role_arn")
+    account, region = item.get("account", SELF), item.get("region")
+    clusters, role_arn = item.get("clusters", "all"), item.get("role_arn")
+    problems += _place_problems(account, region, where)
+    problems += _clusters_problems(clusters, where)
     if role_arn is not None and (not isinstance(role_arn, str) or not _ROLE_ARN.match(role_arn)):
         problems.append(f"'{where}.role_arn' must be an IAM role ARN, not {cut(repr(role_arn), 200)}")
     if len(problems) > before:
         return None
     names = None if clusters == "all" else tuple(dict.fromkeys(c.strip() for c in clusters))
     return Target(account, region, names, role_arn)
+
+
+def _place_problems(account: object, region: object, where: str) -> list[str]:
+    """The account: 12 digits or "self"; the Region: none or a Region name."""
+    problems = []
+    if not isinstance(account, str) or not (account == SELF or _ACCOUNT.match(account)):
+        problems.append(f"'{where}.account' must be 12 digits or \"self\", not {cut(repr(account), 200)}")
+    if region is not None and (not isinstance(region, str) or not _REGION.match(region)):
+        problems.append(f"'{where}.region' must be a Region name such as eu-west-1, "
+                        f"not {cut(repr(region), 200)}")
+    return problems
+
+
+def _clusters_problems(clusters: object, where: str) -> list[str]:
+    """The clusters: "all", or a non-empty list of at most CLUSTERS_MAX cluster names."""
+    if clusters == "all":
+        return []
+    if not isinstance(clusters, list) or not clusters or not all(
+            isinstance(c, str) and CLUSTER_NAME.match(c.strip()) for c in clusters):
+        return [f"'{where}.clusters' must be \"all\" or a non-empty list of EKS cluster names, "
+                f"not {cut(repr(clusters), 200)}"]
+    if len(set(clusters)) > CLUSTERS_MAX:
+        return [f"'{where}.clusters' names {len(set(clusters))}; at most {CLUSTERS_MAX}"]
+    return []
