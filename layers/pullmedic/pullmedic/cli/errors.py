@@ -59,6 +59,24 @@ class UsageError(ValueError):
 
 def failure(err: BaseException, profile: str | None = None) -> tuple[int, str] | None:
     """The exit code and the one line to print for an expected failure (None: a bug)."""
+    if isinstance(err, ClientError | BotoCoreError):
+        return _aws_failure(err, profile)
+    match err:
+        case DeliveryIncomplete():
+            return FAILED, str(err)
+        case InvalidEvent():
+            return USAGE, "; ".join(_FIELD.sub(lambda m: _FLAGS[m[0]], p) for p in err.problems)
+        case ValueError():
+            return USAGE, str(err)
+        case OSError() if err.filename is not None:
+            return FAILED, f"cannot read {err.filename}: {err.strerror or err}"
+        case OSError():
+            return FAILED, f"input/output error: {err}"
+    return None
+
+
+def _aws_failure(err: ClientError | BotoCoreError, profile: str | None) -> tuple[int, str]:
+    """What to do about an error of the AWS SDK or an AWS service."""
     login = f"aws sso login --profile {profile}" if profile else "aws sso login"
     match err:
         case ProfileNotFound():
@@ -78,19 +96,7 @@ def failure(err: BaseException, profile: str | None = None) -> tuple[int, str] |
             return FAILED, f"AWS did not answer in time ({_endpoint(err)}): try again"
         case ClientError():
             return FAILED, _client_error(err, login)
-        case BotoCoreError():
-            return FAILED, f"AWS SDK error: {err}"
-        case DeliveryIncomplete():
-            return FAILED, str(err)
-        case InvalidEvent():
-            return USAGE, "; ".join(_FIELD.sub(lambda m: _FLAGS[m[0]], p) for p in err.problems)
-        case ValueError():
-            return USAGE, str(err)
-        case OSError() if err.filename is not None:
-            return FAILED, f"cannot read {err.filename}: {err.strerror or err}"
-        case OSError():
-            return FAILED, f"input/output error: {err}"
-    return None
+    return FAILED, f"AWS SDK error: {err}"
 
 
 def _client_error(err: ClientError, login: str) -> str:
