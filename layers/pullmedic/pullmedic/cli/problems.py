@@ -40,23 +40,28 @@ def run_problems(args: argparse.Namespace) -> int:
              if (not args.namespace or r.namespace in args.namespace)]
     shown = [p for p in shown if selected(p["severity"], p["cause"], args)]
     doc: dict[str, Any] = {"table": settings.table, "clusters": sorted(clusters), "problems": shown,
-           "silences": [silence_doc(s) for s in silences]}
+                           "silences": [silence_doc(s) for s in silences]}
     if args.output != "table":
         say(dump(doc, args.output), end="")
         return OK
+    _print_tables(doc, settings.table)
+    return OK
+
+
+def _print_tables(doc: dict[str, Any], table_name: str | None) -> None:
+    """The problems (or a line saying there are none) and the active silences, as tables."""
     term = Terminal.of(sys.stdout)
-    if shown:
+    if doc["problems"]:
         rows = [(p["cluster"], p["namespace"], p["workload"], p["container"], p["severity"], p["cause"],
                  p["first_seen"][:16].replace("T", " "), "yes" if p["silenced_by"] else "", p["fingerprint"])
-                for p in shown]
+                for p in doc["problems"]]
         say(table(PROBLEM_COLUMNS, rows, term), cleaned=True)
     else:
-        say(f"No open problems in {', '.join(sorted(clusters)) or 'any cluster'} (table {settings.table}).")
-    if silences:
+        say(f"No open problems in {', '.join(doc['clusters']) or 'any cluster'} (table {table_name}).")
+    if doc["silences"]:
         say("")
         listed = [(s["scope"], s["value"], s["expires_at"], s["reason"]) for s in doc["silences"]]
         say(table(SILENCE_COLUMNS, listed, term, severity_column=None), cleaned=True)
-    return OK
 
 
 def problem_doc(record: Record, silences: list[Silence], now: datetime) -> dict[str, Any]:
