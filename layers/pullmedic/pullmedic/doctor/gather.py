@@ -23,6 +23,8 @@ from pullmedic.gather.unavailable import Unavailable, error_text, guarded
 from pullmedic.iampolicy import evaluate
 
 if TYPE_CHECKING:
+    from mypy_boto3_eks import EKSClient
+    from mypy_boto3_eks.type_defs import AssociatedAccessPolicyTypeDef
     from mypy_boto3_iam import IAMClient
 
     from pullmedic.awsclients import AnyClient
@@ -189,9 +191,7 @@ class DoctorReader:
     def entry(self, cluster: str, role_arn: str) -> AccessEntry | None | Unavailable:
         """The role's access entry in `cluster` with its policies (None: it has none)."""
         eks = self._client_for("eks", self.region)
-        principals = guarded("eks:ListAccessEntries", lambda: [
-            p for page in eks.get_paginator("list_access_entries").paginate(clusterName=cluster)
-            for p in page.get("accessEntries", [])][:ENTRIES_MAX])
+        principals = guarded("eks:ListAccessEntries", partial(_principals, eks, cluster))
         if isinstance(principals, Unavailable):
             return principals
         principal = next((p for p in principals if same_role(p, role_arn)), None)
@@ -201,16 +201,11 @@ class DoctorReader:
             clusterName=cluster, principalArn=principal)["accessEntry"])
         if isinstance(entry, Unavailable):
             return entry
-        policies = guarded("eks:ListAssociatedAccessPolicies", lambda: [
-            p for page in eks.get_paginator("list_associated_access_policies").paginate(
-                clusterName=cluster, principalArn=principal)
-            for p in page.get("associatedAccessPolicies", [])])
+        policies = guarded("eks:ListAssociatedAccessPolicies", partial(_associated, eks, cluster, principal))
         if isinstance(policies, Unavailable):
             return policies
         return AccessEntry(principal, entry.get("type", "?"), tuple(entry.get("kubernetesGroups") or ()),
-                           tuple((p.get("policyArn", ""), (p.get("accessScope") or {}).get("type", "?"),
-                                  tuple((p.get("accessScope") or {}).get("namespaces") or ()))
-                                 for p in policies))
+                           tuple(_scoped(p) for p in policies))
 
     def security_groups(self, ids: list[str]) -> list[dict[str, Any]] | Unavailable:
         """The groups' rules."""
@@ -225,3 +220,21 @@ def _simulation(iam: IAMClient, role_arn: str, actions: list[str], resource: str
     """Every page of the simulator's answer for `actions` on `resource`."""
     return list(iam.get_paginator("simulate_principal_policy").paginate(
         PolicySourceArn=role_arn, ActionNames=actions, ResourceArns=[resource]))
+
+
+def _principals(eks: EKSClient, cluster: str) -> list[str]:
+    """The principals of the cluster's access entries (at most ENTRIES_MAX)."""
+    return [p for page in eks.get_paginator("list_access_entries").paginate(clusterName=cluster)
+            for p in page.get("accessEntries", [])][:ENTRIES_MAX]
+
+
+def _associated(eks: EKSClient, cluster: str, principal: str) -> list[AssociatedAccessPolicyTypeDef]:
+    """The access policies associated with the principal's entry."""
+    return [p for page in eks.get_paginator("list_associated_access_policies").paginate(
+        clusterName=cluster, principalArn=principal) for p in page.get("associatedAccessPolicies", [])]
+
+
+def _scoped(policy: AssociatedAccessPolicyTypeDef) -> tuple[str, str, tuple[str, ...]]:
+    """(policy ARN, scope type, namespaces) of one associated policy."""
+    scope = policy.get("accessScope") or {}
+    return policy.get("policyArn", ""), scope.get("type", "?"), tuple(scope.get("namespaces") or ())

@@ -11,6 +11,7 @@ from pullmedic.doctor.facts import (
     OK,
     PROBLEM,
     UNKNOWN,
+    AccessEntry,
     ClusterFacts,
     DeploymentFacts,
     FunctionNetwork,
@@ -18,7 +19,7 @@ from pullmedic.doctor.facts import (
     Line,
 )
 from pullmedic.gather.unavailable import Unavailable
-from pullmedic.netpath.sg import ingress_allows, rules_from_api
+from pullmedic.netpath.sg import SgRule, ingress_allows, rules_from_api
 
 VIEW_POLICY = "AmazonEKSViewPolicy"
 # Managed access policies whose rules include everything AmazonEKSViewPolicy grants.
@@ -227,6 +228,11 @@ def _entry(facts: DeploymentFacts, cluster: ClusterFacts) -> Line:
     if entry is None:
         return Line("access entry", name, PROBLEM, f"no access entry for {_role(facts)}: the API "
                     "server rejects the function (401)", _create_entry(facts, name))
+    return _entry_policies(facts, name, entry)
+
+
+def _entry_policies(facts: DeploymentFacts, name: str, entry: AccessEntry) -> Line:
+    """The entry must have a view policy (or more) on the whole cluster."""
     views = [(arn, scope, spaces) for arn, scope, spaces in entry.policies
              if arn.rsplit("/", 1)[-1] in VIEW_OR_MORE]
     if not views:
@@ -265,8 +271,6 @@ def _reach(facts: DeploymentFacts, cluster: ClusterFacts) -> list[Line]:
 def _endpoint(facts: DeploymentFacts, name: str, public: bool, private: bool, cidrs: list[str],
               vpc_id: str | None) -> Line:
     network = facts.network
-    open_cidrs = f"aws eks update-cluster-config --name {name} --region {facts.region} " \
-                 "--resources-vpc-config publicAccessCidrs="
     shape = (f"public endpoint {'on' if public else 'off'} ({', '.join(cidrs)}), private endpoint "
              f"{'on' if private else 'off'}")
     if network is None or isinstance(network, Unavailable):
@@ -285,6 +289,11 @@ def _endpoint(facts: DeploymentFacts, name: str, public: bool, private: bool, ci
                     "SecurityGroupIds, or turn the public endpoint on")
     if "0.0.0.0/0" in cidrs:
         return Line("endpoint", name, OK, f"{shape}; reached over the public endpoint")
+    return _listed_egress(facts.region, name, shape, network, cidrs)
+
+
+def _listed_egress(region: str, name: str, shape: str, network: FunctionNetwork, cidrs: list[str]) -> Line:
+    """A public endpoint open to listed CIDRs only: the function's egress address must be listed."""
     if network.vpc_id is None:
         return Line("endpoint", name, PROBLEM, f"{shape}; the function runs outside a VPC and has no "
                     "fixed egress address, so a restricted CIDR list blocks it",
@@ -296,6 +305,8 @@ def _endpoint(facts: DeploymentFacts, name: str, public: bool, private: bool, ci
         return Line("endpoint", name, UNKNOWN, f"{shape}; the function's egress address is not known "
                     f"({why})", "list the NAT gateway's public IP in publicAccessCidrs")
     outside = [ip for ip in egress if not _in_any(ip, cidrs)]
+    open_cidrs = f"aws eks update-cluster-config --name {name} --region {region} " \
+                 "--resources-vpc-config publicAccessCidrs="
     if outside:
         return Line("endpoint", name, PROBLEM, f"{shape}; the function's egress address "
                     f"{', '.join(outside)} is not in publicAccessCidrs",
@@ -319,11 +330,7 @@ def _function_egress(name: str, network: FunctionNetwork, cluster_groups: list[s
     if isinstance(groups, Unavailable):
         return Line("function egress", name, UNKNOWN, f"cannot read the function's security groups "
                     f"({groups.why})")
-    rules = [r for g in groups for r in rules_from_api(g)
-             if r.direction == "egress" and r.matches_traffic("tcp", 443)]
-    anywhere = next((r for r in rules if "0.0.0.0/0" in r.cidrs), None)
-    to_cluster = next((r for r in rules if cluster_groups and set(r.groups) & set(cluster_groups)), None)
-    allowed = anywhere or to_cluster
+    allowed = _egress_rule(groups, cluster_groups)
     target = f"the cluster's security group {cluster_groups[0]}" if cluster_groups else "0.0.0.0/0"
     if allowed:
         return Line("function egress", name, OK, f"{allowed.describe()} lets tcp/443 out to {target}")
@@ -333,6 +340,15 @@ def _function_egress(name: str, network: FunctionNetwork, cluster_groups: list[s
     return Line("function egress", name, PROBLEM, f"no egress rule of {', '.join(network.security_groups)} "
                 f"lets tcp/443 out to {target}", f"aws ec2 authorize-security-group-egress --group-id "
                 f"{source} --ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,{peer}'")
+
+
+def _egress_rule(groups: list[dict[str, Any]], cluster_groups: list[str] | None) -> SgRule | None:
+    """The groups' first egress rule for tcp/443 to anywhere, else to one of `cluster_groups`."""
+    rules = [r for g in groups for r in rules_from_api(g)
+             if r.direction == "egress" and r.matches_traffic("tcp", 443)]
+    anywhere = next((r for r in rules if "0.0.0.0/0" in r.cidrs), None)
+    to_cluster = (r for r in rules if cluster_groups and set(r.groups) & set(cluster_groups))
+    return anywhere or next(to_cluster, None)
 
 
 def _cluster_sg(cluster: ClusterFacts, network: FunctionNetwork, config: dict[str, Any]) -> Line:
