@@ -95,17 +95,7 @@ def candidates(pod: Mapping[str, Any], now: datetime, grace: timedelta) -> list[
     are read only for the few that match.
     """
     status = _map(pod.get("status"))
-    waiting: list[tuple[Mapping[str, Any], str, Mapping[str, Any]]] = []
-    creating, any_status = True, False
-    for key, ctype in _STATUS_KEYS:
-        for cs in _maps(status.get(key)):
-            any_status = True
-            state = _map(_map(cs.get("state")).get("waiting"))
-            reason = state.get("reason") if isinstance(state.get("reason"), str) else ""
-            if reason in PULL_REASONS:
-                waiting.append((cs, ctype, state))
-            if reason not in _SANDBOX_WAITING:
-                creating = False
+    waiting, creating, any_status = _waiting(status)
     node = _map(pod.get("spec")).get("nodeName")
     stuck = not waiting and status.get("phase") == "Pending" and node and (creating or not any_status)
     if not waiting and not stuck:
@@ -118,6 +108,26 @@ def candidates(pod: Mapping[str, Any], now: datetime, grace: timedelta) -> list[
     return [Candidate(info, _name(cs.get("name")), ctype, clean(cs.get("image"), IMAGE_MAX),
                       _name(state.get("reason")), clean(state.get("message"), MESSAGE_MAX))
             for cs, ctype, state in waiting]
+
+
+Waiting = list[tuple[Mapping[str, Any], str, Mapping[str, Any]]]  # (status, container type, waiting)
+
+
+def _waiting(status: Mapping[str, Any]) -> tuple[Waiting, bool, bool]:
+    """The container statuses waiting on their image; whether every container waits for its
+    sandbox (ContainerCreating); whether there is any container status at all."""
+    waiting: Waiting = []
+    creating, any_status = True, False
+    for key, ctype in _STATUS_KEYS:
+        for cs in _maps(status.get(key)):
+            any_status = True
+            state = _map(_map(cs.get("state")).get("waiting"))
+            reason = state.get("reason") if isinstance(state.get("reason"), str) else ""
+            if reason in PULL_REASONS:
+                waiting.append((cs, ctype, state))
+            if reason not in _SANDBOX_WAITING:
+                creating = False
+    return waiting, creating, any_status
 
 
 def event_key(event: Mapping[str, Any]) -> tuple[str, str, str] | None:
