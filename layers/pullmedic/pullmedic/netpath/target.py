@@ -97,8 +97,7 @@ def layers_target(image: ImageRef | None, endpoints: list[dict[str, Any]], table
     if ecr.region != region:
         prefix_list, cidrs = None, ()
     ip = next((_sample_ip(c) for c in cidrs if ":" not in c), None) or S3_STAND_IN
-    gateway = next((e for e in endpoints if e.get("ServiceName") == f"com.amazonaws.{region}.s3"
-                    and e.get("VpcEndpointType", "Gateway") == "Gateway"), None)
+    gateway = _s3_gateway(endpoints, region)
     if ecr.region == region and gateway is not None and table_id in (gateway.get("RouteTableIds") or []):
         listed = f"prefix list {prefix_list}" if prefix_list else "the S3 prefix list"
         return Target("s3-gateway", ip, (), f"S3 for image layers through the gateway endpoint "
@@ -109,6 +108,12 @@ def layers_target(image: ImageRef | None, endpoints: list[dict[str, Any]], table
     return Target("internet", ip, (), f"S3 in {ecr.region} for image layers on the internet "
                   f"(evaluated as {ip}, {where}, tcp/{HTTPS}{note})", hop="layers",
                   prefix_list=prefix_list, cidrs=cidrs)
+
+
+def _s3_gateway(endpoints: list[dict[str, Any]], region: str) -> dict[str, Any] | None:
+    """The region's S3 gateway endpoint among `endpoints`, if any."""
+    return next((e for e in endpoints if e.get("ServiceName") == f"com.amazonaws.{region}.s3"
+                 and e.get("VpcEndpointType", "Gateway") == "Gateway"), None)
 
 
 def _sample_ip(cidr: str | None) -> str | None:
