@@ -236,23 +236,37 @@ def _order_hook(order: RemediateOrder, run: Run) -> Hook:
         actions = [order.action] if order.action else list(ACTIONS)
         plans = _plans(run, actions, contexts)
         if order.confirm and order.action is None:
-            ready = [a for a, (p, _) in plans.items() if p is not None and not p.done]
-            if len(ready) != 1:
-                run.results.append(Result("-", "refused", f"{len(ready)} actions apply to this problem "
-                                          f"({', '.join(ready) or 'none'}): name the one to apply"))
+            ready = _only_ready(run, plans)
+            if ready is None:
                 return
-            actions = ready
+            actions = [ready]
         for action in (a for a in actions if a in plans):
-            live, context = plans[action]
-            if order.confirm:
-                _collect(run, action, partial(_approve, run, order, action, live, context))
-            elif live is not None and context is not None:
-                _collect(run, action, partial(_show, run, live, context))
-            elif order.action:
-                why = "the live evidence does not call for it" if mine else \
-                    "the problem is not failing in this scan"
-                run.results.append(Result(action, "not_applicable", why))
+            _act(run, order, action, plans[action], failing=bool(mine))
     return hook
+
+
+def _only_ready(run: Run, plans: dict[str, tuple[Plan | None, Context | None]]) -> str | None:
+    """An approval that names no action: the one action with something to do (None: refused)."""
+    ready = [a for a, (p, _) in plans.items() if p is not None and not p.done]
+    if len(ready) != 1:
+        run.results.append(Result("-", "refused", f"{len(ready)} actions apply to this problem "
+                                  f"({', '.join(ready) or 'none'}): name the one to apply"))
+        return None
+    return ready[0]
+
+
+def _act(run: Run, order: RemediateOrder, action: str, planned: tuple[Plan | None, Context | None], *,
+         failing: bool) -> None:
+    """Approve the action, show its plan, or say why it does not apply (when it was named)."""
+    live, context = planned
+    if order.confirm:
+        _collect(run, action, partial(_approve, run, order, action, live, context))
+    elif live is not None and context is not None:
+        _collect(run, action, partial(_show, run, live, context))
+    elif order.action:
+        why = "the live evidence does not call for it" if failing else \
+            "the problem is not failing in this scan"
+        run.results.append(Result(action, "not_applicable", why))
 
 
 def _plans(run: Run, actions: list[str],
