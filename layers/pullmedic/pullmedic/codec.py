@@ -41,23 +41,33 @@ def decode(kind: type[T] | Any, value: Any) -> T:
     origin = get_origin(kind)
     if value is None:
         return None  # type: ignore[return-value]
-    if origin in (Union, types.UnionType):
-        return decode(next(a for a in get_args(kind) if a is not type(None)), value)  # type: ignore[no-any-return]
+    if origin in (Union, types.UnionType, tuple):
+        return _decode_generic(kind, origin, value)  # type: ignore[no-any-return]
+    if origin in (list, dict) or kind in (Any, str, int, float, bool, dict, list):
+        return value  # type: ignore[no-any-return]
+    return _decode_class(kind, value)  # type: ignore[no-any-return]
+
+
+def _decode_generic(kind: Any, origin: Any, value: Any) -> Any:
+    """An optional value (the type that is not None), or a tuple (of one type, or one per item)."""
     if origin is tuple:
         args = get_args(kind)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(decode(args[0], v) for v in value)  # type: ignore[return-value]
-        return tuple(decode(a, v) for a, v in zip(args, value, strict=True))  # type: ignore[return-value]
-    if origin in (list, dict) or kind in (Any, str, int, float, bool, dict, list):
-        return value  # type: ignore[no-any-return]
+            return tuple(decode(args[0], v) for v in value)
+        return tuple(decode(a, v) for a, v in zip(args, value, strict=True))
+    return decode(next(a for a in get_args(kind) if a is not type(None)), value)
+
+
+def _decode_class(kind: Any, value: Any) -> Any:
+    """A dataclass or NamedTuple (field by field), an enum, a datetime; anything else as it is."""
     if isinstance(kind, type) and (is_dataclass(kind) or _named_tuple(kind)):
         hints = get_type_hints(kind)
-        return kind(**{name: decode(hints[name], v) for name, v in value.items()})  # type: ignore[no-any-return]
+        return kind(**{name: decode(hints[name], v) for name, v in value.items()})
     if isinstance(kind, type) and issubclass(kind, Enum):
-        return kind(value)  # type: ignore[return-value]
+        return kind(value)
     if kind is datetime:
-        return datetime.fromisoformat(value)  # type: ignore[return-value]
-    return value  # type: ignore[no-any-return]
+        return datetime.fromisoformat(value)
+    return value
 
 
 def _named_tuple(kind: type) -> bool:
