@@ -12,7 +12,7 @@ import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -149,6 +149,21 @@ class Context:
     client_for: ClientFor
     settings: Settings
     budget: Budget
+
+
+class Action(Protocol):
+    """What an action module provides (the registry checks each module against it)."""
+
+    META: ActionMeta
+
+    def applies(self, finding: Finding) -> bool:
+        """The finding's evidence calls for the action."""
+
+    def plan(self, context: Context) -> Plan | None:
+        """The live plan, or None when the evidence does not call for it."""
+
+    def apply(self, plan: Plan, context: Context) -> Outcome:
+        """Carry the plan out (idempotent: what is already in place is reported as such)."""
 
 
 def proven(meta: ActionMeta, finding: Finding) -> bool:
