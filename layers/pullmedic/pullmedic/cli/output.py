@@ -8,9 +8,11 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, TextIO
 
 from pullmedic.redact import printable, redact
+from pullmedic.vocab import Severity
 
 FORMATS = ("table", "json", "yaml")
 # Table columns that may be cut (the widest first) when a table is wider than the terminal.
@@ -18,7 +20,7 @@ SHRINK_FIRST = ("IMAGE", "WORKLOAD", "REASON", "VALUE", "CONTAINER", "NAMESPACE"
 # Then columns left out, in order, when cutting is not enough.
 DROP_FIRST = ("CONFIDENCE", "PODS", "SINCE", "CONTAINER", "REASON")
 MIN_WIDTH = 12
-_SEVERITY_COLOUR = {"high": "31;1", "medium": "33", "low": "2"}
+_SEVERITY_COLOUR: dict[str, str] = {Severity.HIGH: "31;1", Severity.MEDIUM: "33", Severity.LOW: "2"}
 
 
 def shown(text: str) -> str:
@@ -39,7 +41,11 @@ def dump(data: Any, fmt: str) -> str:
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     import yaml  # PyYAML: a requirement of the kubernetes client, so in the layer and every install
 
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    class Dumper(yaml.SafeDumper):
+        """The safe dumper, writing the vocabulary's words (StrEnum members) as the strings they are."""
+
+    Dumper.add_multi_representer(StrEnum, lambda dumper, word: dumper.represent_str(str(word)))
+    return yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
 @dataclass(frozen=True)
