@@ -13,6 +13,7 @@ from pullmedic.evidence import Facts, subject_of
 from pullmedic.findings import severity
 from pullmedic.limits import EVIDENCE_LINE_MAX, EVIDENCE_LINES_MAX, cut, lines
 from pullmedic.model import Evidence, Finding
+from pullmedic.vocab import Confidence
 
 _MARK = {CONFIRMED: "confirmed", CONTRADICTED: "contradicts the message", PASSED: "ok"}
 
@@ -44,15 +45,15 @@ def _run(cause: Cause, finding: Finding, facts: Facts, done: Iterable[str] = ())
 
 def _diagnose(finding: Finding, facts: Facts) -> Finding:
     verdicts = _run(finding.cause, finding, facts)
-    cause, confidence = finding.cause, "likely"
+    cause, confidence = finding.cause, Confidence.LIKELY
     named = next((v.rediagnose for v in verdicts if v.rediagnose and v.status != PASSED), None)
     if any(v.status == CONTRADICTED for v in verdicts):
-        confidence = "contradicted"
+        confidence = Confidence.CONTRADICTED
     if named is not None and named != cause:
         cause = named
         verdicts += _run(cause, finding, facts, done={v.check for v in verdicts})
-    if confidence != "contradicted" and any(v.status == CONFIRMED for v in verdicts):
-        confidence = "confirmed"
+    if confidence != Confidence.CONTRADICTED and any(v.status == CONFIRMED for v in verdicts):
+        confidence = Confidence.CONFIRMED
     useful = [v for v in verdicts if v.status in (CONFIRMED, PASSED)]
     return replace(
         finding, cause=cause, confidence=confidence, severity=severity(cause),

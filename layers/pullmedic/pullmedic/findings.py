@@ -9,14 +9,15 @@ from collections.abc import Callable, Iterable
 from pullmedic.causes import ADVICE, Cause
 from pullmedic.classify import Classification, classify
 from pullmedic.model import ContainerFailure, Finding, Workload
+from pullmedic.vocab import MessageSource, Severity
 
 EXAMPLE_NODES = 20  # nodes named per finding (a bound on alerts and state items)
 EXAMPLE_PODS = 5
-SEVERITY: dict[Cause, str] = {
-    Cause.RATE_LIMITED: "medium", Cause.PULL_TIMEOUT: "medium",
-    Cause.REGISTRY_SERVER_ERROR: "medium", Cause.UNKNOWN: "medium",
+SEVERITY: dict[Cause, Severity] = {
+    Cause.RATE_LIMITED: Severity.MEDIUM, Cause.PULL_TIMEOUT: Severity.MEDIUM,
+    Cause.REGISTRY_SERVER_ERROR: Severity.MEDIUM, Cause.UNKNOWN: Severity.MEDIUM,
 }
-SEVERITY_ORDER = ("low", "medium", "high")
+SEVERITY_ORDER = (Severity.LOW, Severity.MEDIUM, Severity.HIGH)
 # Rules that fire when the message says nothing: such pods join their siblings' known cause.
 SILENT_RULES = frozenset({"backoff_only", "no_message"})
 
@@ -24,9 +25,9 @@ Place = tuple[str, str, Workload, str, str]  # cluster, namespace, workload, con
 Members = list[tuple[ContainerFailure, Classification]]
 
 
-def severity(cause: Cause) -> str:
+def severity(cause: Cause) -> Severity:
     """High unless the cause is often transient (rate limit, timeout, server error) or unknown."""
-    return SEVERITY.get(cause, "high")
+    return SEVERITY.get(cause, Severity.HIGH)
 
 
 def fingerprint(finding: Finding) -> str:
@@ -80,6 +81,6 @@ def _finding(key: tuple[*Place, Cause], members: Members) -> Finding:
 def _informative(member: tuple[ContainerFailure, Classification]) -> tuple[int, float]:
     """Prefer a message from the waiting state or an event, then the newest event."""
     failure, _ = member
-    rank = {"waiting": 2, "event": 1}.get(failure.message_source, 0)
+    rank = {MessageSource.WAITING: 2, MessageSource.EVENT: 1}.get(failure.message_source, 0)
     when = failure.event.time.timestamp() if failure.event and failure.event.time else 0.0
     return rank, when

@@ -26,6 +26,7 @@ from pullmedic.findings import SEVERITY_ORDER, fingerprint
 from pullmedic.limits import FINDINGS_PER_PROBLEM_MAX, STORED_DOCS_BYTES
 from pullmedic.model import Finding, Workload
 from pullmedic.render import Announcement, finding_doc, finding_from_doc
+from pullmedic.vocab import Confidence, Event
 
 TOUCH = timedelta(hours=1)  # refresh last_seen (and the TTL) of quiet problems this often
 RETENTION = timedelta(days=30)  # a record expires this long after its problem was last seen
@@ -142,7 +143,7 @@ def plan(records: Mapping[str, Record], findings: Sequence[Finding], scope: Scop
             announce = stored.announced_event is not None and not quiet
             silenced += stored.announced_event is not None and quiet
             changes.append(Change(None, stored, tuple(
-                Announcement("resolved", finding_from_doc(doc), stored.first_seen)
+                Announcement(Event.RESOLVED, finding_from_doc(doc), stored.first_seen)
                 for doc in stored.docs) if announce else ()))
     return Plan(tuple(changes), silenced)
 
@@ -210,16 +211,16 @@ def _docs(group: list[Finding]) -> tuple[dict[str, Any], ...]:
 
 def _streak(group: list[Finding], stored: Record | None) -> int:
     """Consecutive scans whose evidence proved (confirmed or disproved) the message's cause."""
-    if all(f.confidence == "likely" for f in group):
+    if all(f.confidence == Confidence.LIKELY for f in group):
         return 0
     return min((stored.confirmed_scans if stored else 0) + 1, CONFIRMED_STREAK)
 
 
-def _event(stored: Record | None, seen: Record, now: datetime, reminder: timedelta | None) -> str | None:
+def _event(stored: Record | None, seen: Record, now: datetime, reminder: timedelta | None) -> Event | None:
     if stored is None or stored.announced_event is None:
-        return "new"
+        return Event.NEW
     if stored.digest != seen.digest:
-        return "changed"
+        return Event.CHANGED
     if reminder and stored.last_announced and now - stored.last_announced >= reminder:
-        return "reminder"
+        return Event.REMINDER
     return None

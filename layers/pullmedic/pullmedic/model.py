@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pullmedic.causes import Cause
+from pullmedic.vocab import Confidence, MessageSource, Severity, VerdictStatus
 
 CONTAINER_TYPES = ("init", "regular", "ephemeral", "sandbox")
 SANDBOX = "(pod sandbox)"
@@ -59,7 +60,7 @@ class ContainerFailure:
     image: str
     reason: str
     message: str
-    message_source: str  # "waiting", "event" or "none"
+    message_source: MessageSource
     event: FailureEvent | None = None
     secret_warning: str | None = None  # a FailedToRetrieveImagePullSecret event for the pod
 
@@ -69,7 +70,7 @@ class Evidence:
     """One fact a check reported: the check, its status, the text, and the AWS ids it names."""
 
     check: str
-    status: str  # confirmed | contradicted | passed | unavailable
+    status: VerdictStatus
     text: str
     resources: tuple[str, ...] = ()
 
@@ -89,13 +90,13 @@ class Finding:
     summary: str
     alternatives: tuple[Cause, ...]
     message: str
-    message_source: str
+    message_source: MessageSource
     reasons: tuple[str, ...]
     pods: tuple[str, ...]
     pod_count: int
     nodes: tuple[str, ...]
-    severity: str
-    confidence: str = "likely"
+    severity: Severity
+    confidence: Confidence = Confidence.LIKELY
     advice: str = ""
     evidence: tuple[str, ...] = field(default_factory=tuple)
     fix_commands: tuple[str, ...] = field(default_factory=tuple)

@@ -41,19 +41,21 @@ from pullmedic.codec import decode, encode
 from pullmedic.findings import SEVERITY_ORDER, fingerprint
 from pullmedic.model import Evidence, Finding, ScanError, Workload
 from pullmedic.redact import printable, redact, redact_tree
+from pullmedic.vocab import Confidence, Event, MessageSource, Severity, VerdictStatus
 
 SCHEMA = "pullmedic.findings/v3"
 SCHEMAS = Path(__file__).parent / "schemas"
-LIFECYCLE_EVENTS = ("new", "changed", "reminder", "resolved")  # what a scan's state change announces
-EVENTS = (*LIFECYCLE_EVENTS, "remediated", "remediation_failed")
+LIFECYCLE_EVENTS = (Event.NEW, Event.CHANGED, Event.REMINDER, Event.RESOLVED)  # a state change's
+EVENTS = (*LIFECYCLE_EVENTS, Event.REMEDIATED, Event.REMEDIATION_FAILED)
 SUBJECT_MAX = 99
 SILENCE_HOURS = 24
 WIDTH = 100  # characters of a line of text (a phone shows about this many)
 MESSAGE_SHOWN = 160  # characters of a failure message in the text (the JSON document has it whole)
 EVIDENCE_SHOWN = 240  # characters of the evidence line in the text
 COMMANDS_SHOWN = 3
-_DECISIVE = ("contradicted", "confirmed", "unavailable", "passed")
-_MARKS = {"contradicted": "contradicts the message", "passed": "ok"}
+_DECISIVE = (VerdictStatus.CONTRADICTED, VerdictStatus.CONFIRMED, VerdictStatus.UNAVAILABLE,
+             VerdictStatus.PASSED)
+_MARKS = {VerdictStatus.CONTRADICTED: "contradicts the message", VerdictStatus.PASSED: "ok"}
 
 
 class Remediation(NamedTuple):
@@ -68,7 +70,7 @@ class Remediation(NamedTuple):
 class Announcement(NamedTuple):
     """One finding to tell subscribers about, and why now."""
 
-    event: str  # one of EVENTS
+    event: Event
     finding: Finding
     since: datetime | None = None  # first seen
     previous_cause: str | None = None  # for `changed`: the cause announced before
@@ -107,10 +109,12 @@ def finding_from_doc(doc: dict[str, Any]) -> Finding:
         image=doc["image"], cause=_cause(doc["cause"]), rule_id=doc.get("rule", ""),
         summary=doc.get("summary", ""),
         alternatives=tuple(_cause(a) for a in doc.get("alternatives", ())),
-        message=doc.get("message", ""), message_source=doc.get("message_source", "none"),
+        message=doc.get("message", ""),
+        message_source=MessageSource(doc.get("message_source", MessageSource.NONE)),
         reasons=tuple(doc.get("reasons", ())), pods=tuple(doc.get("pods", ())),
         pod_count=int(doc.get("pod_count", 0)), nodes=tuple(doc.get("nodes", ())),
-        severity=doc.get("severity", "medium"), confidence=doc.get("confidence", "likely"),
+        severity=Severity(doc.get("severity", Severity.MEDIUM)),
+        confidence=Confidence(doc.get("confidence", Confidence.LIKELY)),
         advice=doc.get("advice", ""), evidence=tuple(doc.get("evidence", ())),
         fix_commands=tuple(doc.get("fix_commands", ())),
         message_cause=_cause(doc["message_cause"]) if doc.get("message_cause") else None,
@@ -300,7 +304,7 @@ def _heading_lines(number: int, item: Announcement, place: bool) -> list[str]:
 def _diagnosis_lines(f: Finding) -> list[str]:
     """Why (with the other possible causes unless confirmed), the message, the decisive evidence."""
     also = f"; could also be {', '.join(a.value for a in f.alternatives)}" \
-        if f.alternatives and f.confidence != "confirmed" else ""
+        if f.alternatives and f.confidence != Confidence.CONFIRMED else ""
     return [
         *_wrap("   Why:       ", f"{f.summary} (confidence: {f.confidence}{also})"),
         *_wrap("   Message:   ", _tail(f.message, MESSAGE_SHOWN) if f.message

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 from pullmedic.causes import Cause
 from pullmedic.gather.unavailable import Unavailable
+from pullmedic.vocab import VerdictStatus
 
-CONFIRMED, CONTRADICTED, PASSED, UNAVAILABLE = "confirmed", "contradicted", "passed", "unavailable"
+CONFIRMED, CONTRADICTED, PASSED, UNAVAILABLE = (VerdictStatus.CONFIRMED, VerdictStatus.CONTRADICTED,
+                                                VerdictStatus.PASSED, VerdictStatus.UNAVAILABLE)
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class Verdict:
     """The result of one check for one finding."""
 
     check: str
-    status: str  # confirmed | contradicted | passed | unavailable
+    status: VerdictStatus
     evidence: tuple[str, ...]
     commands: tuple[str, ...] = ()
     fix: str = ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pullmedic.causes import Cause
-from pullmedic.checks.base import CheckMeta, Verdict
+from pullmedic.checks.base import PASSED, CheckMeta, Verdict
 from pullmedic.evidence import NETWORK_READS, Facts, Subject
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.imageref import ImageRef
@@ -50,7 +50,7 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
                     f"{subject.finding.container}={cached}")
     if evidence[0]:
         return Verdict.confirmed(META, *evidence, commands=tuple(commands))
-    return Verdict(META.id, "passed", tuple(evidence[1:]), tuple(commands), META.fix)
+    return Verdict(META.id, PASSED, tuple(evidence[1:]), tuple(commands), META.fix)
 
 
 def cached_image(account: str, region: str, prefix: str, image: ImageRef) -> str:

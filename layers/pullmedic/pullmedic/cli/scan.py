@@ -20,6 +20,7 @@ from pullmedic.findings import fingerprint
 from pullmedic.render import Announcement, text
 from pullmedic.service import run_scan
 from pullmedic.settings import load
+from pullmedic.vocab import Event, OrderSource
 
 FINDING_COLUMNS = ("CLUSTER", "NAMESPACE", "WORKLOAD", "CONTAINER", "IMAGE", "SEVERITY", "CAUSE",
                    "CONFIDENCE", "PODS", "FINGERPRINT")
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         return OK
     progress.say(f"scanning {len(names)} cluster(s) in {app.deps.region}")
     _report_each_cluster(app, progress, len(names))
-    order = ScanOrder("cli", tuple(names), frozenset(args.namespace) or None, True)
+    order = ScanOrder(OrderSource.CLI, tuple(names), frozenset(args.namespace) or None, True)
     result, summary = run_scan(order, settings, app)
     kept = [f for f in result.findings if selected(f.severity, f.cause.value, args)]
     summary = narrowed(summary, {fingerprint(f) for f in kept})
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         if kept or result.errors:
             say("")
             flags = aws.flags(args, deployed, app)
-            say(text([Announcement("new", f) for f in kept], result.errors, cli_flags=flags), end="")
+            say(text([Announcement(Event.NEW, f) for f in kept], result.errors, cli_flags=flags), end="")
     return INCOMPLETE if result.errors else PROBLEMS if kept else OK
 
 

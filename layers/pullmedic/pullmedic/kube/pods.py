@@ -14,6 +14,7 @@ from typing import Any
 
 from pullmedic.limits import IMAGE_MAX, MESSAGE_MAX, NAME_MAX, clean
 from pullmedic.model import SANDBOX, ContainerFailure, FailureEvent, PodInfo
+from pullmedic.vocab import MessageSource
 
 PULL_SECRETS = "(image pull secrets)"
 # The labels the scan reads (owner lookup, Fargate profile); the others are not kept.
@@ -177,7 +178,7 @@ def failures(cluster: str, found: Iterable[Candidate],
             match = _SANDBOX_IMAGE.search(event.message)
             result.append(ContainerFailure(cluster, c.pod, SANDBOX, "sandbox",
                                            match.group(1) if match else "", event.reason,
-                                           event.message, "event", event))
+                                           event.message, MessageSource.EVENT, event))
             continue
         secrets = events.get((*key, PULL_SECRETS))
         failure = _with_message(cluster, c, events.get((*key, c.container)), secrets)
@@ -190,15 +191,15 @@ def _with_message(cluster: str, c: Candidate, event: FailureEvent | None,
     """Waiting message if it holds the error, else the newest Failed event, else say so."""
     if c.waiting_message and not c.waiting_message.startswith(_BACKOFF):
         return ContainerFailure(cluster, c.pod, c.container, c.container_type, c.image, c.reason,
-                                c.waiting_message, "waiting", event)
+                                c.waiting_message, MessageSource.WAITING, event)
     if event is not None and not _about_image(event.message, c.image):
         event = None
     for chosen in (event, secrets):
         if chosen is not None:
             return ContainerFailure(cluster, c.pod, c.container, c.container_type, c.image,
-                                    c.reason, chosen.message, "event", chosen)
+                                    c.reason, chosen.message, MessageSource.EVENT, chosen)
     return ContainerFailure(cluster, c.pod, c.container, c.container_type, c.image, c.reason,
-                            c.waiting_message, "none", None)
+                            c.waiting_message, MessageSource.NONE, None)
 
 
 def _about_image(message: str, image: str) -> bool:
