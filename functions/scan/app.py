@@ -21,6 +21,7 @@ from pullmedic.remediate import remediate
 from pullmedic.responses import LAMBDA_RESPONSE_BYTES, STATE_BYTES, fitted
 from pullmedic.service import add_silence, cli_flags, run_scan
 from pullmedic.settings import load
+from pullmedic.vocab import OrderSource
 
 logger = Logger(service="pullmedic", json_serializer=redacted_json)
 metrics = Metrics(namespace="pullmedic", service="pullmedic")
@@ -48,7 +49,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
                          flags=cli_flags(settings, app))
         logger.info("remediation", extra=done)
         return done
-    scheduled = isinstance(order, ScanOrder) and order.source == "schedule"
+    scheduled = isinstance(order, ScanOrder) and order.source == OrderSource.SCHEDULE
     started = start_if_large(settings, app) if scheduled else None
     if started:
         logger.info("scan handed to the state machine", extra=started)

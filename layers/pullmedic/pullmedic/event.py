@@ -10,6 +10,7 @@ from typing import Any
 
 from pullmedic.limits import CLUSTER_NAME, CLUSTERS_MAX, NAMESPACE_NAME, NAMESPACES_MAX, cut
 from pullmedic.targets import InvalidTargets, Target, parse, parse_one
+from pullmedic.vocab import OrderSource
 
 ON_DEMAND_FIELDS = frozenset({"clusters", "namespaces", "dry_run", "targets"})
 SILENCE_SCOPES = ("fingerprint", "workload", "namespace")
@@ -43,7 +44,7 @@ class InvalidEvent(ValueError):
 class ScanOrder:
     """What one scan should do."""
 
-    source: str  # "schedule", "on-demand" or "cli"
+    source: OrderSource
     clusters: tuple[str, ...] | None
     namespaces: frozenset[str] | None
     dry_run: bool
@@ -93,7 +94,7 @@ def parse_event(event: Any) -> ScanOrder | SilenceOrder | RemediateOrder | Fanou
     if not isinstance(event, Mapping):
         raise InvalidEvent([f"the event must be a JSON object, not {type(event).__name__}"])
     if event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event":
-        return ScanOrder("schedule", None, None, False)
+        return ScanOrder(OrderSource.SCHEDULE, None, None, False)
     if "silence" in event:
         return parse_silence(event)
     if "remediate" in event:
@@ -119,7 +120,7 @@ def _parse_on_demand(event: Mapping[str, Any]) -> ScanOrder:
         problems.append("give either 'clusters' or 'targets' (each target names its clusters)")
     if problems:
         raise InvalidEvent(problems)
-    return ScanOrder("on-demand", tuple(clusters) if clusters else None,
+    return ScanOrder(OrderSource.ON_DEMAND, tuple(clusters) if clusters else None,
                      frozenset(namespaces) if namespaces else None, bool(dry_run), targets)
 
 

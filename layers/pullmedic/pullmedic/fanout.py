@@ -27,6 +27,7 @@ from pullmedic.scan import ScanRequest, ScanResult, scan_error
 from pullmedic.service import run_scan, scan_targets
 from pullmedic.settings import Settings
 from pullmedic.targets import Target
+from pullmedic.vocab import OrderSource
 
 CHUNK = 300_000  # bytes of compressed JSON per item (DynamoDB's limit is 400 KB)
 KEEP = timedelta(days=1)
@@ -73,7 +74,7 @@ def scan_cluster(order: FanoutOrder, settings: Settings, app: App) -> dict[str, 
     target = order.target
     if target is None:
         raise ValueError("a fan-out cluster step needs its target")
-    result = scan_targets(ScanOrder("fanout", None, None, False, (target,)), settings, app,
+    result = scan_targets(ScanOrder(OrderSource.FANOUT, None, None, False, (target,)), settings, app,
                           ScanRequest(target.clusters, settings.namespaces), None)
     _store(settings, app, order.execution, _key(target), result)
     return {"target": target.doc(), "clusters": result.clusters,
@@ -89,7 +90,7 @@ def aggregate(order: FanoutOrder, settings: Settings, app: App) -> tuple[ScanRes
             names: list[Any] = target["clusters"] if isinstance(target.get("clusters"), list) else ["*"]
             why = f"the scan step failed: {item['error']}: {item.get('cause', '')}"
             result.errors += [scan_error(clean(str(name), NAME_MAX), "fanout", why) for name in names]
-    return run_scan(ScanOrder("fanout", None, None, False), settings, app, gathered=result)
+    return run_scan(ScanOrder(OrderSource.FANOUT, None, None, False), settings, app, gathered=result)
 
 
 def _key(target: Target) -> str:
