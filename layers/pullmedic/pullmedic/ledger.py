@@ -33,6 +33,7 @@ from pullmedic.dynamo import conflict, query
 from pullmedic.dynamo import iso as _iso
 from pullmedic.dynamo import n as _n
 from pullmedic.dynamo import s as _s
+from pullmedic.vocab import PlanStatus
 
 PLAN_RETENTION = timedelta(days=30)
 PLAN_VALIDITY = timedelta(hours=1)  # the default; PULLMEDIC_PLAN_VALID_MINUTES sets it
@@ -44,7 +45,7 @@ class StoredPlan:
     """A plan as stored when it was shown, and what became of it."""
 
     plan: Plan
-    status: str  # planned | applying | applied | failed
+    status: PlanStatus
     planned_by: str
     planned_at: str
     valid_until: datetime | None = None  # an approval after this is refused
@@ -71,7 +72,7 @@ class Ledger:
     def __init__(self, client: Any, table: str) -> None:
         self._client, self._table = client, table
 
-    def save_plan(self, plan: Plan, who: str, now: datetime, status: str = "planned",
+    def save_plan(self, plan: Plan, who: str, now: datetime, status: PlanStatus = PlanStatus.PLANNED,
                   valid_for: timedelta = PLAN_VALIDITY, used_by: str = "") -> None:
         """Store (or replace) the plan of one fingerprint and action; an approval may use a
         planned one once, within `valid_for`."""
@@ -92,9 +93,9 @@ class Ledger:
                 UpdateExpression="SET #status = :applying, used_by = :who, used_at = :at",
                 ConditionExpression="#status = :planned AND valid_until > :now",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":applying": _s("applying"), ":planned": _s("planned"),
-                                           ":who": _s(who), ":at": _s(_iso(now)),
-                                           ":now": _n(int(now.timestamp()))})
+                ExpressionAttributeValues={":applying": _s(PlanStatus.APPLYING),
+                                           ":planned": _s(PlanStatus.PLANNED), ":who": _s(who),
+                                           ":at": _s(_iso(now)), ":now": _n(int(now.timestamp()))})
         except ClientError as err:
             if conflict(err):
                 return False
@@ -108,7 +109,7 @@ class Ledger:
             return None
         item = items[0]
         valid = item.get("valid_until", {}).get("N")
-        return StoredPlan(Plan.from_doc(json.loads(item["plan"]["S"])), item["status"]["S"],
+        return StoredPlan(Plan.from_doc(json.loads(item["plan"]["S"])), PlanStatus(item["status"]["S"]),
                           item["planned_by"]["S"], item["planned_at"]["S"],
                           datetime.fromtimestamp(int(valid), UTC) if valid else None,
                           item.get("used_by", {}).get("S", ""))

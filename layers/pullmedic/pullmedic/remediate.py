@@ -21,7 +21,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from pullmedic.actions import ACTIONS
 from pullmedic.actions.base import (
-    ALREADY_DONE,
     DONE,
     REMEDIATED,
     REMEDIATION_FAILED,
@@ -44,6 +43,7 @@ from pullmedic.render import Announcement, Remediation, error_doc, fix_command, 
 from pullmedic.scan import Hook, ScanRequest, scan
 from pullmedic.settings import Settings
 from pullmedic.state import StateStore
+from pullmedic.vocab import Confidence, Event, PlanStatus, ResultStatus
 
 VERIFY_AFTER = timedelta(minutes=10)  # the kubelet's image pull back-off tops out at 5 minutes
 AUTO = "pullmedic (auto)"
@@ -86,7 +86,7 @@ class Result:
     """What became of one action for one problem."""
 
     action: str
-    status: str  # planned | not_applicable | refused | already_done | remediated | remediation_failed
+    status: ResultStatus
     detail: str
     plan: Plan | None = None
     finding: Finding | None = None
@@ -101,7 +101,7 @@ class Result:
         if self.outcome:
             doc["steps"] = [{"target": s.call.target, "outcome": s.outcome, "detail": s.detail}
                             for s in self.outcome.steps]
-        if self.status == "planned" and self.plan and not self.plan.blocker and not self.plan.done:
+        if self.status == ResultStatus.PLANNED and self.plan and not self.plan.blocker and not self.plan.done:
             where = f"--cluster {self.plan.cluster}" + (f" {flags}" if flags else "")
             doc["approve"] = {"command": fix_command(self.plan.fingerprint, self.action, where, apply=True),
                               "event": fix_event(self.plan.fingerprint, self.action)}
@@ -111,7 +111,7 @@ class Result:
         """The SNS announcement of an applied plan (None for anything that changed nothing)."""
         if self.status not in (REMEDIATED, REMEDIATION_FAILED) or not self.finding or not self.plan:
             return None
-        return Announcement(self.status, self.finding, remediation=Remediation(
+        return Announcement(Event(self.status), self.finding, remediation=Remediation(
             self.action, self.detail, self.by, self.plan.undo))
 
 
@@ -189,7 +189,7 @@ def auto_hook(run: Run, store: StateStore) -> Hook:
         records = store.records([access.name])
         for finding in findings:
             record = records.get(fingerprint(finding))
-            if finding.confidence == "likely" or record is None \
+            if finding.confidence == Confidence.LIKELY or record is None \
                     or record.confirmed_scans + 1 < CONFIRMED_STREAK:
                 continue
             for action in sorted(run.allowed.actions):
@@ -219,7 +219,7 @@ def verify(run: Run, findings: list[Finding],
                 fix.action, f"verified: the problem resolved after {applied}", fix.applied_by, fix.undo)
         elif now - fix.applied_at >= VERIFY_AFTER:
             verdict = "not_resolved"
-            failed.append(Announcement(REMEDIATION_FAILED, still, remediation=Remediation(
+            failed.append(Announcement(Event.REMEDIATION_FAILED, still, remediation=Remediation(
                 fix.action, f"did not help: still failing although {applied}", fix.applied_by, fix.undo)))
         else:
             continue
@@ -249,7 +249,7 @@ def _only_ready(run: Run, plans: dict[str, tuple[Plan | None, Context | None]]) 
     """An approval that names no action: the one action with something to do (None: refused)."""
     ready = [a for a, (p, _) in plans.items() if p is not None and not p.done]
     if len(ready) != 1:
-        run.results.append(Result("-", "refused", f"{len(ready)} actions apply to this problem "
+        run.results.append(Result("-", ResultStatus.REFUSED, f"{len(ready)} actions apply to this problem "
                                   f"({', '.join(ready) or 'none'}): name the one to apply"))
         return None
     return ready[0]
@@ -266,7 +266,7 @@ def _act(run: Run, order: RemediateOrder, action: str, planned: tuple[Plan | Non
     elif order.action:
         why = "the live evidence does not call for it" if failing else \
             "the problem is not failing in this scan"
-        run.results.append(Result(action, "not_applicable", why))
+        run.results.append(Result(action, ResultStatus.NOT_APPLICABLE, why))
 
 
 def _plans(run: Run, actions: list[str],
@@ -290,7 +290,7 @@ def _show(run: Run, plan: Plan, context: Context) -> Result:
                      detail=plan.doc(), undo=plan.undo)
     detail = plan.blocker or ("already in place" if plan.done else
                               "nothing is changed until the plan is approved")
-    return Result(plan.action, "planned", detail, plan, context.finding)
+    return Result(plan.action, ResultStatus.PLANNED, detail, plan, context.finding)
 
 
 def _approve(run: Run, order: RemediateOrder, action: str, live: Plan | None,
@@ -303,13 +303,14 @@ def _approve(run: Run, order: RemediateOrder, action: str, live: Plan | None,
                          now=run.now(), result=f"refused: {why}" if why else "approved",
                          undo=shown.undo)
     if why:
-        return Result(action, "refused", why, shown)
+        return Result(action, ResultStatus.REFUSED, why, shown)
     if live is None or live.done:
-        return Result(action, ALREADY_DONE, "already in place: nothing was changed", live or shown)
+        return Result(action, ResultStatus.ALREADY_DONE, "already in place: nothing was changed",
+                      live or shown)
     assert context is not None
     if not run.ledger.use_plan(order.fingerprint, action, run.who, run.now()):
-        return Result(action, "refused", "another approval used this plan a moment ago, or it just "
-                      "expired: nothing was changed; ask for the plan again", shown)
+        return Result(action, ResultStatus.REFUSED, "another approval used this plan a moment ago, or it "
+                      "just expired: nothing was changed; ask for the plan again", shown)
     return _apply(run, live, context)
 
 
@@ -319,7 +320,7 @@ def _refusal(run: Run, action: str, stored: StoredPlan | None, live: Plan | None
         return "remediation is off (PULLMEDIC_REMEDIATION=off): nothing was changed"
     if stored is None:
         return "no plan was shown for this action: ask for the plan first (without confirm)"
-    if stored.status != "planned":
+    if stored.status != PlanStatus.PLANNED:
         by = f" by {stored.used_by}" if stored.used_by else ""
         return (f"this plan was already used{by} (it is {stored.status}); a plan is applied once: "
                 "ask for the plan again")
@@ -348,7 +349,7 @@ def _minutes(span: timedelta) -> str:
 def _auto(run: Run, action: str, context: Context) -> Result | None:
     """Apply one action by itself, once per problem (a fix that did not help is not repeated)."""
     stored = run.ledger.plan(fingerprint(context.finding), action)
-    if stored is not None and stored.status in ("applied", "failed"):
+    if stored is not None and stored.status in (PlanStatus.APPLIED, PlanStatus.FAILED):
         return None
     plan = ACTIONS[action].plan(context)
     if plan is None or plan.done or plan.blocker:
@@ -370,9 +371,9 @@ def _apply(run: Run, plan: Plan, context: Context) -> Result:
     steps = [{"target": s.call.target, "outcome": s.outcome, "detail": s.detail} for s in outcome.steps]
     run.ledger.audit(plan.fingerprint, plan.action, plan.cluster, "result", who=run.who, now=run.now(),
                      result=outcome.status, detail={"steps": steps}, undo=plan.undo)
-    if outcome.status != ALREADY_DONE:
+    if outcome.status != ResultStatus.ALREADY_DONE:
         run.ledger.save_plan(plan, run.who, run.now(), used_by=run.who,
-                             status="applied" if outcome.status == REMEDIATED else "failed")
+                             status=PlanStatus.APPLIED if outcome.status == REMEDIATED else PlanStatus.FAILED)
     if any(s.outcome == DONE for s in outcome.steps):
         run.ledger.record_applied(plan, run.who, run.now(), outcome.summary)
     return Result(plan.action, outcome.status, outcome.summary, plan, context.finding, outcome, run.who)

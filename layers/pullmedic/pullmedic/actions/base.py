@@ -23,9 +23,11 @@ from pullmedic.gather.unavailable import error_text
 from pullmedic.kube.reader import KubeReader
 from pullmedic.model import Finding
 from pullmedic.settings import Settings
+from pullmedic.vocab import ResultStatus, StepOutcome
 
-DONE, ALREADY_DONE, REFUSED, SKIPPED, FAILED = "done", "already_done", "refused", "skipped", "failed"
-REMEDIATED, REMEDIATION_FAILED = "remediated", "remediation_failed"
+DONE, ALREADY_DONE, REFUSED = StepOutcome.DONE, StepOutcome.ALREADY_DONE, StepOutcome.REFUSED
+SKIPPED, FAILED = StepOutcome.SKIPPED, StepOutcome.FAILED
+REMEDIATED, REMEDIATION_FAILED = ResultStatus.REMEDIATED, ResultStatus.REMEDIATION_FAILED
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class Step:
     """What one call did."""
 
     call: Call
-    outcome: str  # done | already_done | refused | skipped | failed
+    outcome: StepOutcome
     detail: str
 
 
@@ -103,11 +105,11 @@ class Outcome:
     steps: tuple[Step, ...]
 
     @property
-    def status(self) -> str:
+    def status(self) -> ResultStatus:
         """remediated, already_done (nothing needed changing) or remediation_failed."""
         outcomes = {s.outcome for s in self.steps}
         if outcomes <= {ALREADY_DONE}:
-            return ALREADY_DONE
+            return ResultStatus.ALREADY_DONE
         return REMEDIATED if outcomes <= {DONE, ALREADY_DONE} else REMEDIATION_FAILED
 
     @property

@@ -12,8 +12,9 @@ from pullmedic.cli.errors import FAILED, OK, UsageError
 from pullmedic.cli.output import dump, say
 from pullmedic.event import parse_remediate
 from pullmedic.remediate import remediate
+from pullmedic.vocab import ResultStatus
 
-FIX_OK = frozenset({"planned", "already_done", "remediated"})
+FIX_OK = frozenset({ResultStatus.PLANNED, ResultStatus.ALREADY_DONE, ResultStatus.REMEDIATED})
 
 
 def run(args: argparse.Namespace) -> int:
