@@ -69,6 +69,8 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     emit(scan_metrics(result, summary))
     for error in summary["errors"]:
         logger.warning("cluster not scanned", extra={"scan_error": error})
+    for problem in summary["problems"]:  # the dashboard's table of open problems reads these
+        logger.info("problem", extra={"problem": problem})
     logger.info("scan finished", extra={k: summary[k] for k in (
         "clusters_scanned", "finding_count", "by_cause", "announced", "silenced", "duration_ms")})
     if isinstance(order, FanoutOrder):  # a state's output is limited to 256 KB: counts only
