@@ -71,7 +71,7 @@ deploy-check: $(SAM_STAMP)
 	$(SAM_BIN)/sam build --region $(CHECK_REGION)
 	@echo "built layer (unzipped): $$(du -sb .aws-sam/build/PullmedicLayer | awk '{printf "%.1f MB", $$1 / 1048576}')"
 
-# A first deploy with three questions (e-mail, clusters, optional subnets); see the README.
+# A first deploy with three questions (e-mail, clusters, optional subnets); see docs/deploy.md.
 deploy: $(SAM_STAMP)
 	PATH="$(CURDIR)/$(SAM_BIN):$$PATH" $(SAM_BIN)/python functions/scan/deploy.py $(if $(REGION),--region $(REGION))
 

@@ -68,15 +68,23 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
                                                                "summary": err.summary})
         raise
     emit(scan_metrics(result, summary))
-    for error in summary["errors"]:
-        logger.warning("cluster not scanned", extra={"scan_error": error})
-    logger.info("scan finished", extra={k: summary[k] for k in (
-        "clusters_scanned", "finding_count", "by_cause", "announced", "silenced", "duration_ms")})
+    log_scan(summary)
     if isinstance(order, FanoutOrder):  # a state's output is limited to 256 KB: counts only
         return fitted({k: summary[k] for k in ("finding_count", "failing_pods", "by_cause", "errors",
                                                "announced", "silenced", "published_message_ids")},
                       STATE_BYTES)
     return fitted(summary, LAMBDA_RESPONSE_BYTES)
+
+
+def log_scan(summary: dict[str, Any]) -> None:
+    """A line per scan error, per problem (the dashboard's table of open problems reads these
+    lines), then the counts."""
+    for error in summary["errors"]:
+        logger.warning("cluster not scanned", extra={"scan_error": error})
+    for problem in summary["problems"]:
+        logger.info("problem", extra={"problem": problem})
+    logger.info("scan finished", extra={k: summary[k] for k in (
+        "clusters_scanned", "finding_count", "by_cause", "announced", "silenced", "duration_ms")})
 
 
 def _seconds_left(context: Any) -> float | None:

@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     config = tomllib.loads((REPO / "samconfig.toml").read_text())
     stack_name = config["default"]["global"]["parameters"]["stack_name"]
     print(f"Deploying stack {stack_name} to {region}; every other setting keeps its default "
-          "(README: Deploy, parameters).")
+          "(docs/deploy.md: Parameters).")
     answers = interview(region)
     for command in commands(answers, region, stack_name):
         print("$ " + shlex.join(command), flush=True)
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                 return done.returncode
     if not answers.clusters:
         print("Scanning every cluster: create an access entry for the FunctionRoleArn output in "
-              "each cluster (README: Adding a cluster later); until then each one shows as a scan "
+              "each cluster (docs/deploy.md: Adding a cluster later); until then each one shows as a scan "
               "error naming the missing access entry.")
     print("Then apply functions/scan/rbac/pullmedic-readers.yaml in every cluster.")
     return 0

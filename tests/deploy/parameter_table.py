@@ -1,7 +1,7 @@
-"""The README's parameter table, rendered from template.yaml.
+"""The deploy guide's parameter table (docs/deploy.md), rendered from template.yaml.
 
 `python tests/deploy/parameter_table.py` prints it; tests/deploy/test_deploy_parameters.py fails
-when the README's table differs (a parameter, default, allowed range or description).
+when the guide's table differs (a parameter, default, allowed range or description).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Template parameters a deployer meets: the README's table agrees with template.yaml, the role
+"""Template parameters a deployer meets: the deploy guide's table agrees with template.yaml, the role
 pattern of remediation cannot be a bare wildcard, 0 reminder hours turns reminders off, no
 parameter makes `sam deploy --guided` re-prompt, and `make deploy` asks three questions."""
 
@@ -15,27 +15,27 @@ from parameter_table import HEADER, render
 
 from pullmedic import settings
 
-README = REPO / "README.md"
+GUIDE = REPO / "docs/deploy.md"  # the deploy guide: the parameter table, `sam deploy --guided`
 DEPLOY_SCRIPT = REPO / "functions/scan/deploy.py"
 
 
-def readme_table() -> list[str]:
-    lines = README.read_text().splitlines()
-    assert HEADER[0] in lines, "the README has no parameter table (see tests/deploy/parameter_table.py)"
+def guide_table() -> list[str]:
+    lines = GUIDE.read_text().splitlines()
+    assert HEADER[0] in lines, "docs/deploy.md has no parameter table (see tests/deploy/parameter_table.py)"
     start = lines.index(HEADER[0])
     end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
     return lines[start:end]
 
 
-def test_readme_parameter_table_matches_the_template(template: dict[str, Any]) -> None:
-    expected, found = render(template), readme_table()
+def test_guide_parameter_table_matches_the_template(template: dict[str, Any]) -> None:
+    expected, found = render(template), guide_table()
     names = [re.match(r"\| `(\w+)`", line) for line in found[2:]]
     documented = [m.group(1) for m in names if m]
     missing = [n for n in template["Parameters"] if n not in documented]
     unknown = [n for n in documented if n not in template["Parameters"]]
-    assert not missing and not unknown, f"README table: missing {missing}, unknown {unknown}"
-    wrong = [f"README:   {f}\ntemplate: {e}" for f, e in zip(found, expected, strict=True) if f != e]
-    assert not wrong, ("the README's parameter table disagrees with template.yaml; replace it with "
+    assert not missing and not unknown, f"docs/deploy.md table: missing {missing}, unknown {unknown}"
+    wrong = [f"guide:    {f}\ntemplate: {e}" for f, e in zip(found, expected, strict=True) if f != e]
+    assert not wrong, ("docs/deploy.md's parameter table disagrees with template.yaml; replace it with "
                        "the output of `python tests/deploy/parameter_table.py`:\n" + "\n".join(wrong))
 
 
@@ -86,12 +86,12 @@ def test_no_parameter_reprompts_in_a_guided_deploy(template: dict[str, Any]) -> 
         assert not (spec.get("NoEcho") and spec.get("Default", "") == ""), f"{name} re-prompts"
 
 
-def test_readme_counts_the_guided_questions(template: dict[str, Any]) -> None:
+def test_guide_counts_the_guided_questions(template: dict[str, Any]) -> None:
     """`sam deploy --guided` asks Stack Name, AWS Region, each parameter, and six questions of
     its own (SAM CLI 1.170's guided_context: changes, IAM roles, rollback, save, file, env)."""
     count = len(template["Parameters"])
     assert (f"`sam deploy --guided` still works, and asks {count + 8} questions: Stack Name, AWS "
-            f"Region, every one of the {count} parameters") in README.read_text()
+            f"Region, every one of the {count} parameters") in GUIDE.read_text()
 
 
 def test_deploy_script_email_check_is_the_templates(template: dict[str, Any]) -> None:

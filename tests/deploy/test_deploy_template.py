@@ -179,6 +179,28 @@ def test_dashboard_shows_the_bot_metrics_and_the_function(translated: dict[str, 
         assert ["AWS/Lambda", name, "FunctionName", "X"] in metrics
 
 
+def test_dashboard_lists_open_problems_from_the_scan_log(translated: dict[str, Any]) -> None:
+    """The table reads the scan function's log group, and exactly the fields the handler logs
+    on its "problem" lines (schemas/summary.json: problems)."""
+    cfn = translated["default"]
+    body = only(cfn, "AWS::CloudWatch::Dashboard")["Properties"]["DashboardBody"]["Fn::Sub"]
+    (table,) = [w for w in json.loads(re.sub(r"\$\{[^}]+\}", "X", body))["widgets"] if w["type"] == "log"]
+    assert table["properties"]["view"] == "table"
+    raw = re.search(r'"query": "([^"]+)"', body)
+    assert raw is not None
+    query = raw[1]
+    assert query.startswith("SOURCE '${ScanLogGroup}' | filter message = 'problem' | stats ")
+    logging = cfn["Resources"]["ScanFunction"]["Properties"]["LoggingConfig"]
+    assert logging["LogGroup"] == {"Ref": "ScanLogGroup"}
+    schema = json.loads((REPO / "layers/pullmedic/pullmedic/schemas/summary.json").read_text())
+    logged = set(schema["properties"]["problems"]["items"]["properties"])
+    read = set(re.findall(r"problem\.(\w+)", query))
+    assert read == logged and "filter state = 'open'" in query
+    columns = query.rpartition("| display ")[2].split(", ")
+    assert columns == ["cluster", "namespace", "workload", "cause", "since", "silenced",
+                       "problem.fingerprint"]
+
+
 def test_alarms_notify_the_operations_topic_only(translated: dict[str, Any]) -> None:
     alarms = of_type(translated["default"], "AWS::CloudWatch::Alarm").values()
     watched = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]): a["Properties"]

@@ -128,6 +128,35 @@ def test_same_broken_state_is_announced_once(world, sandbox, handler, state_tabl
     assert json.loads(api["docs"]["S"])[0]["image"] == API_IMAGE
 
 
+def logged_problems(caplog: pytest.LogCaptureFixture) -> dict[str, dict[str, Any]]:
+    """The handler's "problem" log lines (what the dashboard's table of open problems reads)."""
+    rows = {r.problem["workload"]: r.problem for r in caplog.records if r.getMessage() == "problem"}
+    caplog.clear()
+    return rows
+
+
+def test_the_log_holds_each_problem_for_the_dashboard(world, sandbox, handler, state_table, two_problems,
+                                                       caplog) -> None:
+    world(two_problems)
+    table = state_table()
+    caplog.clear()
+    scan(handler)
+    first = logged_problems(caplog)
+    assert {w: (p["state"], p["cluster"], p["namespace"], p["cause"], p["silenced"])
+            for w, p in first.items()} == {
+        "Deployment/api": ("open", CLUSTER, "shop", "image_not_found", False),
+        "Deployment/worker": ("open", CLUSTER, "ops", "auth_failed", False)}
+    StateStore(sandbox.client("dynamodb"), table).add_silence(
+        Silence("workload", f"{CLUSTER}/ops/Deployment/worker", datetime.now(UTC) + timedelta(hours=1)))
+    sandbox.clusters[CLUSTER].load([pod("api", "shop", API_IMAGE, None)])
+    scan(handler)
+    second = logged_problems(caplog)
+    assert second["Deployment/api"]["state"] == "resolved"
+    worker = second["Deployment/worker"]
+    assert (worker["state"], worker["silenced"], worker["since"]) == (
+        "open", True, first["Deployment/worker"]["since"])
+
+
 def test_new_cause_is_announced_as_changed(world, sandbox, handler, state_table, two_problems) -> None:
     world(two_problems)
     state_table()

@@ -180,3 +180,21 @@ def test_proven_scans_in_a_row_are_counted_up_to_the_streak() -> None:
     assert plan({fingerprint(API): second.record}, [proven], ALL, NOW + HOUR, DAY, []).changes == ()
     (unproven,) = plan({fingerprint(API): second.record}, [finding()], ALL, NOW + HOUR, DAY, []).changes
     assert unproven.record is not None and unproven.record.confirmed_scans == 0
+
+
+def test_problems_lists_what_stays_open_and_what_this_scan_resolved() -> None:
+    """The rows the handler logs for the dashboard's table of open problems."""
+    other = replace(announced(WEB), cluster="staging", fingerprint="0000000000000000")
+    stored = {fingerprint(API): announced(API), fingerprint(WEB): announced(WEB), "0000000000000000": other}
+    muted = Silence("namespace", "prod/shop", NOW + HOUR)
+    rows = {r["workload"] + "@" + r["cluster"]: r for r in plan(
+        stored, [finding(cause=Cause.AUTH_FAILED)], ALL, NOW, DAY, [muted]).problems}
+    assert rows["Deployment/api@prod"] == {
+        "fingerprint": fingerprint(API), "state": "open", "cluster": "prod", "namespace": "shop",
+        "workload": "Deployment/api", "cause": "auth_failed", "since": "2026-11-27T12:00:00+00:00",
+        "silenced": True}
+    assert rows["Deployment/web@prod"]["state"] == "resolved"  # gone from a cluster the scan read
+    assert rows["Deployment/web@staging"]["state"] == "open"  # its cluster was not read
+    assert rows["Deployment/web@staging"]["silenced"] is False  # the silence names prod/shop only
+    (new,) = plan({}, [WEB], ALL, NOW, DAY, []).problems
+    assert (new["since"], new["state"], new["silenced"]) == (NOW.isoformat(), "open", False)

@@ -71,9 +71,12 @@ class Silence:
 
     def covers(self, record: Record, now: datetime) -> bool:
         """Whether this silence is active and names the record's problem."""
-        names = {"fingerprint": record.fingerprint,
-                 "workload": f"{record.cluster}/{record.namespace}/{record.workload}",
-                 "namespace": f"{record.cluster}/{record.namespace}"}
+        return self.names(record.fingerprint, record.cluster, record.namespace, record.workload, now)
+
+    def names(self, fp: str, cluster: str, namespace: str, workload: str, now: datetime) -> bool:
+        """Whether this silence is active and names this problem (workload: Kind/name)."""
+        names = {"fingerprint": fp, "workload": f"{cluster}/{namespace}/{workload}",
+                 "namespace": f"{cluster}/{namespace}"}
         return self.expires > now and names.get(self.scope) == self.value
 
 
@@ -109,6 +112,7 @@ class Plan:
 
     changes: tuple[Change, ...]
     silenced: int  # problems whose announcement a silence held back
+    problems: tuple[dict[str, Any], ...] = ()  # each problem this scan knows about (_problem_row)
 
     @property
     def announcements(self) -> list[Announcement]:
@@ -145,7 +149,32 @@ def plan(records: Mapping[str, Record], findings: Sequence[Finding], scope: Scop
             changes.append(Change(None, stored, tuple(
                 Announcement(Event.RESOLVED, finding_from_doc(doc), stored.first_seen)
                 for doc in stored.docs) if announce else ()))
-    return Plan(tuple(changes), silenced)
+    return Plan(tuple(changes), silenced, _rows(problems, records, scope, now, silences))
+
+
+def _rows(problems: Mapping[str, list[Finding]], records: Mapping[str, Record], scope: Scope,
+          now: datetime, silences: Sequence[Silence]) -> tuple[dict[str, Any], ...]:
+    """Every problem the scan found, then every stored one it did not: resolved where the scan
+    covered it, else still open (its cluster could not be read)."""
+    rows = []
+    for fp, group in problems.items():
+        primary, stored = group[0], records.get(fp)
+        rows.append(_problem_row(fp, primary.cluster, primary.namespace,
+                                f"{primary.workload.kind}/{primary.workload.name}", primary.cause.value,
+                                stored.first_seen if stored else now, silences, now))
+    rows += [_problem_row(fp, r.cluster, r.namespace, r.workload, r.cause, r.first_seen, silences, now,
+                         resolved=scope.covers(r)) for fp, r in records.items() if fp not in problems]
+    return tuple(rows)
+
+
+def _problem_row(fp: str, cluster: str, namespace: str, workload: str, cause: str, since: datetime,
+                silences: Sequence[Silence], now: datetime, resolved: bool = False) -> dict[str, Any]:
+    """One problem as the dashboard's table shows it: open (still failing, or in a cluster the
+    scan could not read) or resolved by this scan. The handler logs one line per row."""
+    return {"fingerprint": fp, "state": "resolved" if resolved else "open", "cluster": cluster,
+            "namespace": namespace, "workload": workload, "cause": cause,
+            "since": since.isoformat(timespec="seconds"),
+            "silenced": any(s.names(fp, cluster, namespace, workload, now) for s in silences)}
 
 
 def known_workloads(records: Mapping[str, Record], findings: Sequence[Finding]) -> list[Finding]:

@@ -12,7 +12,7 @@ from typing import Any
 
 LAMBDA_RESPONSE_BYTES = 1_000_000  # well under Lambda's 6 MB
 STATE_BYTES = 200_000  # under Step Functions' 256 KB per state
-TRIMMED = ("findings", "resolved", "remediation", "errors")
+TRIMMED = ("problems", "findings", "resolved", "remediation", "errors")
 
 
 def size(doc: Any) -> int:

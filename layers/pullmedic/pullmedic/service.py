@@ -190,5 +190,6 @@ def summary(result: ScanResult, order: ScanOrder, decided: Plan, events: Sequenc
         "findings": [{**finding_doc(f), "event": event_of.get(fingerprint(f))}
                      for f in result.findings],
         "resolved": [announcement_doc(a) for a in events if a.event == "resolved"],
+        "problems": list(decided.problems),
         "remediation": remediation or [],
     }
