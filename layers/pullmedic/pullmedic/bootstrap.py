@@ -91,4 +91,5 @@ def _deps(settings: Settings, session: boto3.session.Session, region: str) -> Sc
         readers=Readers(client_for, RegistryReader(settings.registry)), grace=settings.grace,
         now=lambda: datetime.now(UTC),
         page_size=settings.page_size, read_secrets=settings.read_secrets,
+        subnet_ids=settings.subnet_ids, security_group_ids=settings.security_group_ids,
     )
