@@ -136,16 +136,22 @@ def _inside(access: ClusterAccess, network: FunctionNetwork,
         why = f" (cannot read it: {groups.why})" if isinstance(groups, Unavailable) else ""
         return (f"{where}: the cluster security group {target} must admit HTTPS (443) from the "
                 f"function's security group{why}, unless it already does: {rule}")
-    rules = [r for g in groups for r in rules_from_api(g)]
-    decision = ingress_allows(rules, port=443, source_groups=network.security_groups, group_ids=[target])
-    by_cidr = [r for r in rules if r.direction == "ingress" and r.matches_traffic("tcp", 443)
-               and network.subnet_cidrs and all(_covers(r.cidrs, c) for c in network.subnet_cidrs.values())]
-    if decision.allowed or by_cidr:
+    if _admitted(network, groups, target):
         return (f"{where}, and the cluster security group {target} admits it: check the egress of "
                 f"{', '.join(network.security_groups) or 'its security groups'} on 443 and the subnets' "
                 "network ACLs.")
     return (f"{where}, and the cluster security group {target} does not admit HTTPS (443) from the "
             f"function's security group {source}: {rule}")
+
+
+def _admitted(network: FunctionNetwork, groups: list[dict[str, Any]], target: str) -> bool:
+    """The cluster security group admits tcp/443 from the function's groups or all its subnets."""
+    rules = [r for g in groups for r in rules_from_api(g)]
+    if ingress_allows(rules, port=443, source_groups=network.security_groups, group_ids=[target]).allowed:
+        return True
+    cidrs = list(network.subnet_cidrs.values())
+    return any(r.direction == "ingress" and r.matches_traffic("tcp", 443) and cidrs
+               and all(_covers(r.cidrs, c) for c in cidrs) for r in rules)
 
 
 def _in_any(ip: str, cidrs: Sequence[str]) -> bool:

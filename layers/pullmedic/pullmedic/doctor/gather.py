@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import ArnParser, InvalidArnException
 
 from pullmedic.doctor.facts import (
+    ENTRIES_MAX,
+    POLICIES_MAX,
+    SUBSCRIPTIONS_MAX,
     AccessEntry,
     FunctionNetwork,
     Identity,
@@ -21,8 +25,7 @@ from pullmedic.gather.unavailable import Unavailable, error_text, guarded
 from pullmedic.iampolicy import evaluate
 
 ClientFor = Callable[[str, str | None], Any]
-SUBSCRIPTIONS_MAX = 100  # subscriptions of the alert topic looked at (each may cost one call)
-ENTRIES_MAX = 2000  # access entries of one cluster looked through
+T = TypeVar("T")
 
 
 def identity_of(caller: str, role_arn: str | None = None) -> Identity | Unavailable:
@@ -57,8 +60,17 @@ def same_role(a: str, b: str) -> bool:
 class DoctorReader:
     """The reads of one doctor run, in the deployment's Region."""
 
-    def __init__(self, client_for: ClientFor, region: str) -> None:
-        self._client_for, self.region = client_for, region
+    def __init__(self, client_for: ClientFor, region: str, deadline: float | None = None) -> None:
+        self._client_for, self.region, self.deadline = client_for, region, deadline
+
+    def _guarded(self, what: str, read: Callable[[], T]) -> T | Unavailable:
+        """`guarded`, unless the run's deadline (time.monotonic()) has passed: then not read."""
+        if self._late():
+            return Unavailable(f"{what} not called: doctor's time ran out")
+        return guarded(what, read)
+
+    def _late(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
 
     def client(self, service: str) -> Any:
         """The service's client in the deployment's Region (one per run)."""
@@ -84,7 +96,7 @@ class DoctorReader:
         if not subnets:
             return FunctionNetwork(None)
         ec2 = self.client("ec2")
-        described = guarded("ec2:DescribeSubnets", lambda: ec2.describe_subnets(SubnetIds=subnets))
+        described = self._guarded("ec2:DescribeSubnets", lambda: ec2.describe_subnets(SubnetIds=subnets))
         if isinstance(described, Unavailable):
             return described
         found = described.get("Subnets", [])
@@ -92,15 +104,19 @@ class DoctorReader:
             return Unavailable(f"subnets {', '.join(subnets)} not found")
         vpc_id = found[0]["VpcId"]
         cidrs = {s["SubnetId"]: s["CidrBlock"] for s in found}
+        vpcs = self._guarded("ec2:DescribeVpcs", lambda: ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"])
+        blocks = () if isinstance(vpcs, Unavailable) else tuple(
+            b["CidrBlock"] for v in vpcs
+            for b in v.get("CidrBlockAssociationSet") or [{"CidrBlock": v["CidrBlock"]}])
         return FunctionNetwork(vpc_id, cidrs, groups, self._egress(vpc_id, subnets),
-                               self.security_groups(list(groups)))
+                               self.security_groups(list(groups)), blocks)
 
     def _egress(self, vpc_id: str, subnets: list[str]) -> tuple[str, ...] | Unavailable:
         """The public IPs of the NAT gateways on the subnets' default routes."""
         from pullmedic.netpath.routes import table_for_subnet
 
         ec2 = self.client("ec2")
-        tables = guarded("ec2:DescribeRouteTables", lambda: ec2.describe_route_tables(
+        tables = self._guarded("ec2:DescribeRouteTables", lambda: ec2.describe_route_tables(
             Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"])
         if isinstance(tables, Unavailable):
             return tables
@@ -109,7 +125,7 @@ class DoctorReader:
                        if r.get("DestinationCidrBlock") == "0.0.0.0/0" and r.get("NatGatewayId")})
         if not nats:
             return ()
-        found = guarded("ec2:DescribeNatGateways", lambda: ec2.describe_nat_gateways(
+        found = self._guarded("ec2:DescribeNatGateways", lambda: ec2.describe_nat_gateways(
             NatGatewayIds=nats)["NatGateways"])
         if isinstance(found, Unavailable):
             return found
@@ -124,9 +140,11 @@ class DoctorReader:
         for action, resource in sorted(resources.items()):
             by_resource.setdefault(resource, []).append(action)
         for resource, actions in by_resource.items():
-            pages = guarded("iam:SimulatePrincipalPolicy", lambda a=actions, r=resource: list(
+            pages = self._guarded("iam:SimulatePrincipalPolicy", lambda a=actions, r=resource: list(
                 iam.get_paginator("simulate_principal_policy").paginate(
                     PolicySourceArn=role_arn, ActionNames=a, ResourceArns=[r])))
+            if isinstance(pages, Unavailable) and self._late():
+                return Permissions(pages, "simulator")
             if isinstance(pages, Unavailable):
                 return self._from_policies(iam, role_arn, resources, pages.why)
             decisions.update({r["EvalActionName"]: r["EvalDecision"] for p in pages
@@ -144,13 +162,16 @@ class DoctorReader:
     def subscriptions(self, topic_arn: str) -> list[Subscription] | Unavailable:
         """The topic's subscriptions; an unconfirmed one is listed as PendingConfirmation."""
         sns = self.client("sns")
-        listed = guarded("sns:ListSubscriptionsByTopic", lambda: [
-            s for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
-            for s in page.get("Subscriptions", [])][:SUBSCRIPTIONS_MAX])
+        listed = self._guarded("sns:ListSubscriptionsByTopic", lambda: [
+            s for page in sns.get_paginator("list_subscriptions_by_topic").paginate(
+                TopicArn=topic_arn, PaginationConfig={"MaxItems": SUBSCRIPTIONS_MAX + 1})
+            for s in page.get("Subscriptions", [])])
         if isinstance(listed, Unavailable):
             return listed
-        return [Subscription(s.get("Protocol", ""), s.get("Endpoint", ""), self._pending(sns, s))
-                for s in listed]
+        # one past the cap says that more exist; it is not asked about
+        return [Subscription(s.get("Protocol", ""), s.get("Endpoint", ""),
+                             self._pending(sns, s) if n < SUBSCRIPTIONS_MAX else False)
+                for n, s in enumerate(listed)]
 
     @staticmethod
     def _pending(sns: Any, sub: Mapping[str, Any]) -> bool:
@@ -165,10 +186,11 @@ class DoctorReader:
     def table(self, name: str) -> TableFacts | Unavailable:
         """The table's status and TTL setting."""
         dynamodb = self.client("dynamodb")
-        table = guarded("dynamodb:DescribeTable", lambda: dynamodb.describe_table(TableName=name))
+        table = self._guarded("dynamodb:DescribeTable", lambda: dynamodb.describe_table(TableName=name))
         if isinstance(table, Unavailable):
             return table
-        ttl = guarded("dynamodb:DescribeTimeToLive", lambda: dynamodb.describe_time_to_live(TableName=name))
+        ttl = self._guarded("dynamodb:DescribeTimeToLive",
+                            lambda: dynamodb.describe_time_to_live(TableName=name))
         if isinstance(ttl, Unavailable):
             return ttl
         described = ttl.get("TimeToLiveDescription", {})
@@ -177,27 +199,22 @@ class DoctorReader:
 
     def cluster(self, name: str) -> dict[str, Any] | Unavailable:
         """describe_cluster's "cluster"."""
-        found = guarded("eks:DescribeCluster", lambda: self.client("eks").describe_cluster(name=name))
+        found = self._guarded("eks:DescribeCluster", lambda: self.client("eks").describe_cluster(name=name))
         return found if isinstance(found, Unavailable) else found["cluster"]
 
     def entry(self, cluster: str, role_arn: str) -> AccessEntry | None | Unavailable:
         """The role's access entry in `cluster` with its policies (None: it has none)."""
         eks = self.client("eks")
-        principals = guarded("eks:ListAccessEntries", lambda: [
-            p for page in eks.get_paginator("list_access_entries").paginate(clusterName=cluster)
-            for p in page.get("accessEntries", [])][:ENTRIES_MAX])
-        if isinstance(principals, Unavailable):
-            return principals
-        principal = next((p for p in principals if same_role(p, role_arn)), None)
-        if principal is None:
-            return None
-        entry = guarded("eks:DescribeAccessEntry", lambda: eks.describe_access_entry(
+        principal = self._principal(eks, cluster, role_arn)
+        if principal is None or isinstance(principal, Unavailable):
+            return principal
+        entry = self._guarded("eks:DescribeAccessEntry", lambda: eks.describe_access_entry(
             clusterName=cluster, principalArn=principal)["accessEntry"])
         if isinstance(entry, Unavailable):
             return entry
-        policies = guarded("eks:ListAssociatedAccessPolicies", lambda: [
+        policies = self._guarded("eks:ListAssociatedAccessPolicies", lambda: [
             p for page in eks.get_paginator("list_associated_access_policies").paginate(
-                clusterName=cluster, principalArn=principal)
+                clusterName=cluster, principalArn=principal, PaginationConfig={"MaxItems": POLICIES_MAX})
             for p in page.get("associatedAccessPolicies", [])])
         if isinstance(policies, Unavailable):
             return policies
@@ -206,9 +223,24 @@ class DoctorReader:
                                   tuple((p.get("accessScope") or {}).get("namespaces") or ()))
                                  for p in policies))
 
+    def _principal(self, eks: Any, cluster: str, role_arn: str) -> str | None | Unavailable:
+        """The role's principal ARN among the cluster's access entries (None: not there); the
+        listing stops one past ENTRIES_MAX."""
+        principals = self._guarded("eks:ListAccessEntries", lambda: [
+            p for page in eks.get_paginator("list_access_entries").paginate(
+                clusterName=cluster, PaginationConfig={"MaxItems": ENTRIES_MAX + 1})
+            for p in page.get("accessEntries", [])])
+        if isinstance(principals, Unavailable):
+            return principals
+        principal = next((p for p in principals[:ENTRIES_MAX] if same_role(p, role_arn)), None)
+        if principal is None and len(principals) > ENTRIES_MAX:
+            return Unavailable(f"the cluster has more than {ENTRIES_MAX} access entries and the role's is "
+                               f"not among the first {ENTRIES_MAX} read")
+        return str(principal) if principal is not None else None
+
     def security_groups(self, ids: list[str]) -> list[dict[str, Any]] | Unavailable:
         """The groups' rules."""
         if not ids:
             return []
-        return guarded("ec2:DescribeSecurityGroups", lambda: self.client("ec2").describe_security_groups(
-            GroupIds=ids)["SecurityGroups"])
+        return self._guarded("ec2:DescribeSecurityGroups", lambda: self.client(
+            "ec2").describe_security_groups(GroupIds=ids)["SecurityGroups"])
