@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from pullmedic.permissions import READ_ACTIONS
 from pullmedic_sandbox.aws_seed import substitute
+from pullmedic_sandbox.deployment import function_role
 from pullmedic_sandbox.handler import invoke, load_handler
 from pullmedic_sandbox.sandbox import Sandbox
 
@@ -38,6 +40,7 @@ def test_from_inside_the_vpc_each_blocked_path_names_its_rule(
     assert set(errors) == {"restricted", "sg-closed"}
     assert all("\n" not in message for message in errors.values())
     assert "timed out" in errors["restricted"]  # refused by the network, not by the server
+    assert " at 0x" not in errors["restricted"]  # the reason, not a connection's repr
     nat = refs["eip.nat-a"]
     assert (f"not the function's egress address {nat} (its NAT gateway): aws eks update-cluster-config "
             "--name restricted --region us-east-2 --resources-vpc-config "
@@ -72,3 +75,34 @@ def test_outside_any_vpc_a_private_endpoint_names_the_parameters_to_set(
             "SecurityGroupIds"), errors[name]
     assert ("admits only 203.0.113.0/24 and the function runs outside any VPC, with no fixed egress "
             "address: deploy the stack with SubnetIds") in errors["restricted"]
+
+
+def test_doctor_in_the_vpc_agrees_with_the_network(
+        world, sandbox: Sandbox, handler: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = world("endpoint-unreachable")
+    for key, value in {**substitute(scenario.env, sandbox.refs),
+                       **function_role(sandbox, READ_ACTIONS | {"sns:Publish"})}.items():
+        monkeypatch.setenv(key, value)
+    refs = sandbox.refs
+
+    result = invoke(handler, {"doctor": {}})
+    found = {(line["subject"], line["check"]): line for line in result["doctor"]["lines"]}
+
+    nat = refs["eip.nat-a"]
+    endpoint = found[("restricted", "endpoint")]
+    assert endpoint["verdict"] == "problem" and f"egress address {nat} is not in publicAccessCidrs" in \
+        endpoint["detail"]
+    assert endpoint["fix"] == ("aws eks update-cluster-config --name restricted --region us-east-2 "
+                               f"--resources-vpc-config publicAccessCidrs=203.0.113.0/24,{nat}/32")
+    rule = found[("sg-closed", "cluster security group")]
+    assert rule["verdict"] == "problem"
+    closed, function = refs["sg.cluster-closed"], refs["sg.function"]
+    assert rule["fix"] == (f"aws ec2 authorize-security-group-ingress --group-id {closed} --protocol tcp "
+                           f"--port 443 --source-group {function} --region us-east-2")
+    for name, line in (("restricted", endpoint), ("sg-closed", rule)):  # the network dropped them
+        assert found[(name, "endpoint reached")]["verdict"] == "problem"
+        assert found[(name, "endpoint reached")]["fix"] == line["fix"]
+    for name in ("private-only", "open"):
+        assert found[(name, "endpoint")]["verdict"] == "ok"
+        assert (name, "endpoint reached") not in found
+        assert found[(name, "kubernetes: list pods in all namespaces")]["verdict"] == "ok"

@@ -299,8 +299,10 @@ def _reach(facts: DeploymentFacts, cluster: ClusterFacts) -> list[Line]:
         if private_path:
             lines.append(_cluster_sg(cluster, network, config))
     if cluster.kube.error is not None and cluster.kube.status is None:
+        blocked = next((line.fix for line in lines if line.verdict == PROBLEM and line.fix),
+                       "check the route from the function's subnets to the endpoint and their network ACLs")
         lines.append(Line("endpoint reached", name, PROBLEM, f"cannot reach the API server: "
-                          f"{cluster.kube.error}", lines[0].fix or "see the endpoint line"))
+                          f"{cluster.kube.error}", blocked))
     return lines
 
 
