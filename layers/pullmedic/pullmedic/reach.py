@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pullmedic.aws.eks import ClusterAccess
@@ -32,13 +33,19 @@ def vantage(client_for: Callable[[str, str | None], Any], region: str, subnets: 
             groups: Sequence[str], access: ClusterAccess) -> Vantage:
     """The function's network (its subnets' VPC, NAT egress addresses, groups) and, when it shares
     the cluster's VPC, the cluster security group's rules. Every read may be Unavailable."""
+    network = _network(client_for, region, tuple(subnets), tuple(groups))
     reader = DoctorReader(client_for, region)
-    network = reader.network(list(subnets), tuple(groups))
     inside = isinstance(network, FunctionNetwork) and network.vpc_id is not None \
         and network.vpc_id == access.vpc_id and access.private_access
     cluster_groups = reader.security_groups([access.security_group]) \
         if inside and access.security_group else None
     return Vantage(network, cluster_groups)
+
+
+@lru_cache(maxsize=8)  # one read per invocation (its client_for) however many clusters fail
+def _network(client_for: Callable[[str, str | None], Any], region: str, subnets: tuple[str, ...],
+             groups: tuple[str, ...]) -> FunctionNetwork | Unavailable:
+    return DoctorReader(client_for, region).network(list(subnets), groups)
 
 
 def unreachable_fix(access: ClusterAccess, seen: Vantage | None = None) -> str:
