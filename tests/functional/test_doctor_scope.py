@@ -61,7 +61,7 @@ def test_every_cluster_of_the_region_is_scanned_and_doctor_names_those_without_a
 
     summary = invoke(handler, {"dry_run": True})
 
-    assert sorted(summary["clusters_scanned"]) == ["legacy", "partial"]
+    assert sorted(summary["clusters_scanned"]) == ["legacy", "partial", "ready"]
     assert [(e["cluster"], e["stage"]) for e in summary["errors"]] == [("locked", "pods")]
     assert "401" in summary["errors"][0]["message"]
 
@@ -70,11 +70,12 @@ def test_every_cluster_of_the_region_is_scanned_and_doctor_names_those_without_a
 
     scope = found[("deployment", "clusters")]
     assert scope["verdict"] == "ok"
-    assert scope["detail"] == ("every cluster of the Region (ClusterNames empty): 3 found: "
-                               "legacy, locked, partial")
+    assert scope["detail"] == ("every cluster of the Region (ClusterNames empty): 4 found: "
+                               "legacy, locked, partial, ready")
     access = found[("deployment", "cluster access")]
     assert access["verdict"] == "problem"
-    assert access["detail"].startswith("3 of 3 cluster(s) still lack access: ")
+    assert access["detail"].startswith("3 of 4 cluster(s) still lack access: ")
+    assert "ready" not in access["detail"]
     assert "locked (no access entry)" in access["detail"]
     assert "partial (RBAC: list replicasets.apps in all namespaces)" in access["detail"]
     assert "legacy (CONFIG_MAP authentication)" in access["detail"]
