@@ -71,7 +71,7 @@ def target_deps(settings: Settings, home: ScanDeps, target: Target) -> ScanDeps:
                                         aws_session_token=credentials["SessionToken"],
                                         region_name=region)
     return replace(_deps(settings, session, region), connect=home.connect, now=home.now,
-                   deadline=home.deadline)
+                   deadline=home.deadline, home=home.home or (home.client_for, home.region))
 
 
 def _deps(settings: Settings, session: boto3.session.Session, region: str) -> ScanDeps:

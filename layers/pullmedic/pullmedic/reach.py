@@ -30,11 +30,14 @@ class Vantage:
 
 
 def vantage(client_for: Callable[[str, str | None], Any], region: str, subnets: Sequence[str],
-            groups: Sequence[str], access: ClusterAccess) -> Vantage:
-    """The function's network (its subnets' VPC, NAT egress addresses, groups) and, when it shares
-    the cluster's VPC, the cluster security group's rules. Every read may be Unavailable."""
+            groups: Sequence[str], access: ClusterAccess,
+            cluster_client_for: Callable[[str, str | None], Any] | None = None) -> Vantage:
+    """The function's network (its subnets' VPC, NAT egress addresses, groups), read with
+    `client_for` in `region` (the function's account), and, when it shares the cluster's VPC, the
+    cluster security group's rules (read with `cluster_client_for`, the cluster's account).
+    Every read may be Unavailable."""
     network = _network(client_for, region, tuple(subnets), tuple(groups))
-    reader = DoctorReader(client_for, region)
+    reader = DoctorReader(cluster_client_for or client_for, access.region)
     inside = isinstance(network, FunctionNetwork) and network.vpc_id is not None \
         and network.vpc_id == access.vpc_id and access.private_access
     cluster_groups = reader.security_groups([access.security_group]) \

@@ -67,6 +67,9 @@ class ScanDeps:
     deadline: float | None = None  # time.monotonic() by which every cluster must be read
     subnet_ids: tuple[str, ...] = ()  # where the function runs (explains an unreachable cluster)
     security_group_ids: tuple[str, ...] = ()
+    # the function's own account and Region (client_for, region) when these deps are another
+    # target's: its subnets are read there; None: these are the function's own
+    home: tuple[Callable[[str, str | None], Any], str] | None = None
 
 
 @dataclass
@@ -240,7 +243,9 @@ def _explain(access: ClusterAccess, err: KubeReadError, deps: ScanDeps) -> str:
         return (f"pullmedic has no permission to read cluster {access.name} ({err}): associate "
                 "the AmazonEKSViewPolicy access policy with the function's access entry.")
     if err.status is None:  # the fix first: a long connection error must not push it past the cut
-        seen = vantage(deps.client_for, deps.region, deps.subnet_ids, deps.security_group_ids, access)
+        client_for, region = deps.home or (deps.client_for, deps.region)
+        seen = vantage(client_for, region, deps.subnet_ids, deps.security_group_ids, access,
+                       cluster_client_for=deps.client_for)
         fix = unreachable_fix(access, seen)
         return f"cannot reach the API server of cluster {access.name}: {fix} ({err})"
     return f"cannot read cluster {access.name}: {err}"
