@@ -24,7 +24,6 @@ KNOWN: dict[str, int] = {
     "pullmedic/checks/ecr_pull_permission.py:run": 18,
     # small use cases: the announce path and the handler's dispatch table (branch codec)
     "pullmedic/service.py:run_scan": 28,
-    "functions/scan/app.py:lambda_handler": 17,
 }
 
 

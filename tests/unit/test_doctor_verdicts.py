@@ -170,3 +170,19 @@ def test_function_egress_must_let_443_out_to_the_cluster_or_anywhere() -> None:
         {"CidrIp": "0.0.0.0/0"}]}]}]
     opened = FunctionNetwork("vpc-1", {"s": "10.0.1.0/24"}, ("sg-fn",), (), default)
     assert line(cluster_lines(deployment(opened), cluster(private), NEEDS), "function egress").verdict == "ok"
+
+
+def test_a_topic_with_more_subscriptions_than_read_says_what_was_cut() -> None:
+    from dataclasses import replace
+
+    from pullmedic.doctor.facts import SUBSCRIPTIONS_MAX, Subscription
+    from pullmedic.doctor.verdicts import checklist
+
+    read = [Subscription("email", f"team{n}@example.com", pending=False)
+            for n in range(SUBSCRIPTIONS_MAX + 1)]  # the listing stops one past the cap
+    facts = replace(deployment(), topic_arn="arn:aws:sns:eu-west-1:123456789012:alerts", subscriptions=read)
+    topic = line(checklist(facts, NEEDS), "alert topic")
+    assert topic.verdict == "ok"
+    assert topic.detail == (f"{SUBSCRIPTIONS_MAX} confirmed subscription(s) (email); the topic has more "
+                            f"than {SUBSCRIPTIONS_MAX} subscriptions, the first {SUBSCRIPTIONS_MAX} were "
+                            "looked at")

@@ -6,6 +6,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from pullmedic.aws.eks import ClusterAccess
+from pullmedic.reach import Vantage
 from pullmedic.scan import aws_unreachable_fix, unreachable_fix
 
 
@@ -56,3 +57,47 @@ def test_a_user_of_the_roles_name_is_not_the_role() -> None:
     assert same_role(role, "arn:aws:sts::123456789012:assumed-role/pullmedic-scan/session-1")
     assert not same_role(role, "arn:aws:iam::123456789012:user/pullmedic-scan")
     assert not same_role(role, "arn:aws:iam::210987654321:role/pullmedic-scan")
+
+
+def network(vpc: str | None, **fields: object) -> Vantage:
+    from pullmedic.doctor.facts import FunctionNetwork
+
+    return Vantage(FunctionNetwork(vpc, **fields))  # type: ignore[arg-type]
+
+
+def test_outside_any_vpc_a_private_endpoint_names_subnetids_and_securitygroupids() -> None:
+    text = unreachable_fix(access(public_access=False, private_access=True), network(None))
+    assert text.startswith("its endpoint is private and the function runs outside any VPC: deploy the "
+                           "stack with SubnetIds (private subnets of vpc-0a1) and SecurityGroupIds")
+    restricted = unreachable_fix(access(public_cidrs=("203.0.113.0/24",)), network(None))
+    assert "no fixed egress address" in restricted and "SubnetIds" in restricted
+
+
+def test_in_another_vpc_a_private_endpoint_names_the_clusters_vpc() -> None:
+    text = unreachable_fix(access(public_access=False, private_access=True), network("vpc-0ff"))
+    assert ("runs in vpc-0ff, not in the cluster's VPC vpc-0a1: deploy the stack with SubnetIds of "
+            "vpc-0a1") in text
+
+
+def test_a_restricted_endpoint_names_the_nat_address_to_add_with_the_region() -> None:
+    seen = network("vpc-0ff", egress_ips=("198.51.100.7",))
+    text = unreachable_fix(access(public_cidrs=("203.0.113.0/24",)), seen)
+    assert text.endswith("aws eks update-cluster-config --name prod --region eu-west-1 "
+                         "--resources-vpc-config publicAccessCidrs=203.0.113.0/24,198.51.100.7/32")
+    listed = network("vpc-0ff", egress_ips=("203.0.113.9",))  # listed, yet unreachable: the path
+    assert "network path" in unreachable_fix(access(public_cidrs=("203.0.113.0/24",)), listed)
+
+
+def test_in_the_clusters_vpc_the_missing_security_group_rule_is_named() -> None:
+    from pullmedic.doctor.facts import FunctionNetwork
+
+    closed = {"GroupId": "sg-0c1", "IpPermissions": [], "IpPermissionsEgress": []}
+    place = FunctionNetwork("vpc-0a1", {"subnet-1": "10.0.1.0/24"}, ("sg-0f1",))
+    text = unreachable_fix(access(public_access=False, private_access=True), Vantage(place, [closed]))
+    assert text.endswith("does not admit HTTPS (443) from the function's security group sg-0f1: aws ec2 "
+                         "authorize-security-group-ingress --group-id sg-0c1 --protocol tcp --port 443 "
+                         "--source-group sg-0f1 --region eu-west-1")
+    by_cidr = {**closed, "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                                            "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}]}
+    admitted = unreachable_fix(access(public_access=False, private_access=True), Vantage(place, [by_cidr]))
+    assert "admits it: check the egress of sg-0f1" in admitted

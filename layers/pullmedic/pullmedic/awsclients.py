@@ -28,6 +28,8 @@ Service = Literal["cloudformation", "dynamodb", "ec2", "ecr", "eks", "iam", "kms
 class ClientFor(Protocol):
     """One client per (service, Region) for a whole invocation; Region None: the invocation's."""
 
+    def __hash__(self) -> int: ...  # a function: readers cache by it
+
     @overload
     def __call__(self, service: Literal["cloudformation"], region: str | None, /) -> CloudFormationClient: ...
     @overload

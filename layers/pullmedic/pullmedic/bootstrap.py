@@ -79,7 +79,7 @@ def target_deps(settings: Settings, home: ScanDeps, target: Target) -> ScanDeps:
                                         aws_session_token=credentials["SessionToken"],
                                         region_name=region)
     return replace(_deps(settings, session, region), connect=home.connect, now=home.now,
-                   deadline=home.deadline)
+                   deadline=home.deadline, home=home.home or (home.client_for, home.region))
 
 
 def _deps(settings: Settings, session: boto3.session.Session, region: str) -> ScanDeps:
@@ -102,4 +102,5 @@ def _deps(settings: Settings, session: boto3.session.Session, region: str) -> Sc
         readers=Readers(client_for, RegistryReader(settings.registry)), grace=settings.grace,
         now=lambda: datetime.now(UTC),
         page_size=settings.page_size, read_secrets=settings.read_secrets,
+        subnet_ids=settings.subnet_ids, security_group_ids=settings.security_group_ids,
     )

@@ -36,6 +36,7 @@ from pullmedic.kube.workloads import controller_index, needs_jobs, replicaset_se
 from pullmedic.limits import ERROR_MAX, clean
 from pullmedic.model import FailureEvent, Finding, ScanError, Workload
 from pullmedic.parallel import bounded
+from pullmedic.reach import unreachable_fix, vantage
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
@@ -69,6 +70,11 @@ class ScanDeps:
     page_size: int = 500
     read_secrets: bool = False
     deadline: float | None = None  # time.monotonic() by which every cluster must be read
+    subnet_ids: tuple[str, ...] = ()  # where the function runs (explains an unreachable cluster)
+    security_group_ids: tuple[str, ...] = ()
+    # the function's own account and Region (client_for, region) when these deps are another
+    # target's: its subnets are read there; None: these are the function's own
+    home: tuple[ClientFor, str] | None = None
 
 
 @dataclass
@@ -151,7 +157,7 @@ def _read_cluster(name: str, request: ScanRequest, deps: ScanDeps, result: ScanR
             result.findings.extend(findings)
         result.clusters.append(name)
     except KubeReadError as err:
-        result.errors.append(scan_error(name, err.what, _explain(access, err)))
+        result.errors.append(scan_error(name, err.what, _explain(access, err, deps)))
     except (ClientError, BotoCoreError) as err:
         result.errors.append(scan_error(name, "token", f"cannot mint an EKS token: {err}"
                                         f"{aws_unreachable_fix(err, 'sts')}"))
@@ -230,7 +236,7 @@ def _late(cluster: str, detail: str) -> str:
             "problems stay open. Scan it on its own, or give the function a longer timeout.")
 
 
-def _explain(access: ClusterAccess, err: KubeReadError) -> str:
+def _explain(access: ClusterAccess, err: KubeReadError, deps: ScanDeps) -> str:
     """A message that says what to do about a cluster that could not be read."""
     if err.timed_out:
         return _late(access.name, str(err))
@@ -241,8 +247,12 @@ def _explain(access: ClusterAccess, err: KubeReadError) -> str:
     if err.status == 403:
         return (f"pullmedic has no permission to read cluster {access.name} ({err}): associate "
                 "the AmazonEKSViewPolicy access policy with the function's access entry.")
-    if err.status is None:
-        return f"cannot reach the API server of cluster {access.name} ({err}): {unreachable_fix(access)}"
+    if err.status is None:  # the fix first: a long connection error must not push it past the cut
+        client_for, region = deps.home or (deps.client_for, deps.region)
+        seen = vantage(client_for, region, deps.subnet_ids, deps.security_group_ids, access,
+                       cluster_client_for=deps.client_for)
+        fix = unreachable_fix(access, seen)
+        return f"cannot reach the API server of cluster {access.name}: {fix} ({err})"
     return f"cannot read cluster {access.name}: {err}"
 
 
@@ -253,24 +263,5 @@ def aws_unreachable_fix(err: Exception, service: str) -> str:
                 "interface endpoint (or a NAT gateway) for the function's subnets")
     return ""
 
-
-def unreachable_fix(access: ClusterAccess) -> str:
-    """What to change when the function cannot open a connection to the cluster's API server."""
-    admit = (f"the cluster security group {access.security_group} must accept HTTPS (443) from the "
-             "function's security group" if access.security_group else
-             "the cluster's security group must accept HTTPS (443) from the function's security group")
-    if not access.public_access:
-        vpc = f" {access.vpc_id}" if access.vpc_id else ""
-        return (f"its endpoint is private: run the function in the cluster's VPC{vpc} (template "
-                f"parameters SubnetIds and SecurityGroupIds), and {admit}.")
-    if tuple(access.public_cidrs) != ("0.0.0.0/0",):
-        private = (" or, since private access is on, run the function in the cluster's VPC (SubnetIds, "
-                   f"SecurityGroupIds) and {admit}") if access.private_access else ""
-        return (f"its public endpoint admits only {', '.join(access.public_cidrs)}: add the function's "
-                "egress address (its NAT gateway's public IP) to the cluster's public access CIDRs"
-                f"{private}.")
-    return (f"the endpoint {access.endpoint} is public and open: check the function's network path to "
-            "it (NAT gateway or internet gateway, security group egress 443, network ACLs), or "
-            + admit + " when the function runs in the cluster's VPC.")
 
 

@@ -38,6 +38,8 @@ class Settings:
     read_secrets: bool = False  # read imagePullSecrets (type and registry hosts, never values)
     plan_valid: timedelta = timedelta(hours=1)  # how long a shown plan may be approved (once)
     registry: RegistrySettings = field(default_factory=RegistrySettings)  # asking public registries
+    subnet_ids: tuple[str, ...] = ()  # the function's subnets (SubnetIds); (): outside any VPC
+    security_group_ids: tuple[str, ...] = ()  # the function's security groups (SecurityGroupIds)
 
 
 def load(env: Mapping[str, str] = os.environ) -> Settings:
@@ -68,6 +70,8 @@ def load(env: Mapping[str, str] = os.environ) -> Settings:
         state_machine_arn=env.get("PULLMEDIC_STATE_MACHINE_ARN", "").strip() or None,
         plan_valid=timedelta(minutes=_int(env, "PULLMEDIC_PLAN_VALID_MINUTES", 60) or 60),
         registry=RegistrySettings.from_env(env),
+        subnet_ids=_split(env.get("PULLMEDIC_SUBNET_IDS", "")),
+        security_group_ids=_split(env.get("PULLMEDIC_SECURITY_GROUP_IDS", "")),
     )
 
 

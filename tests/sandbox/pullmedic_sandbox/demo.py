@@ -60,7 +60,7 @@ def run_demo(files: list[Path], output: str, progress: Progress) -> int:
         for number, (path, scenario) in enumerate(zip(files, scenarios, strict=True), 1):
             progress.say(f"[{number}/{len(files)}] scenario {scenario.name}")
             _seed(sandbox, path, scenario)
-            summary, messages = _invoke(sandbox, scenario.env)
+            summary, messages = _invoke(sandbox, substitute(scenario.env, sandbox.refs))
             results[scenario.name] = summary
             misses = unmet(substitute(scenario.expect, sandbox.refs),
                            substitute(scenario.expect_absent, sandbox.refs), summary["findings"])

@@ -23,6 +23,7 @@ from moto.server import ThreadedMotoServer
 
 from pullmedic_sandbox.aws_seed import Refs, seed, seed_fargate_profiles, substitute
 from pullmedic_sandbox.kubeapi import SimulatedCluster
+from pullmedic_sandbox.network import BlackHole, route
 from pullmedic_sandbox.rbac import Rbac
 from pullmedic_sandbox.registry import RegistryFront
 from pullmedic_sandbox.scenario import Scenario
@@ -55,6 +56,7 @@ class Sandbox:
         self.refs = Refs()
         self.registry: RegistryFront | None = None  # the scenario's Docker Hub front, if any
         self._kube_delay = 0.0
+        self._hole: BlackHole | None = None  # where a dropped connection goes (network.py)
 
     def set_latency(self, kube: float = 0.0, aws: float = 0.0) -> None:
         """Delay every answer of the simulated clusters by `kube` seconds and of moto by `aws`
@@ -80,6 +82,8 @@ class Sandbox:
     def stop(self) -> None:
         """Stop every server."""
         self._stop_clusters()
+        if self._hole is not None:
+            self._hole.close()
         self._moto.stop()
 
     def env(self) -> dict[str, str]:
@@ -145,6 +149,8 @@ class Sandbox:
                                  roleArn=f"arn:aws:iam::{account}:role/eks-cluster",
                                  resourcesVpcConfig={"subnetIds": subnets})
             self._point_at(spec.name, cluster, account, spec.authentication_mode)
+            if spec.endpoint is not None:
+                self._route(spec.name, spec.endpoint)
         seed_fargate_profiles(scenario.aws, self.client, self.refs)
         self._alerts()
         if scenario.registry is not None:
@@ -231,6 +237,26 @@ class Sandbox:
         record.endpoint = cluster.endpoint
         record.certificate_authority = {"data": base64.b64encode(cluster.ca_pem).decode()}
         record.access_config = {"authenticationMode": authentication_mode}
+
+    def _route(self, name: str, spec: dict[str, Any]) -> None:
+        """The endpoint's access settings; describe-cluster then answers the address the function
+        reaches from its subnets (the black hole when the network would drop it)."""
+        from moto.eks.models import eks_backends
+
+        if self._hole is None:
+            self._hole = BlackHole()
+        record = eks_backends[ACCOUNT][self.region].clusters[name]
+        subnets = [self.refs.of("subnet", s) for s in spec.get("subnets") or []] or \
+            record.resources_vpc_config["subnetIds"]
+        vpc = self.client("ec2").describe_subnets(SubnetIds=subnets[:1])["Subnets"][0]["VpcId"]
+        group = spec.get("security_group")
+        record.resources_vpc_config = {
+            **record.resources_vpc_config, "subnetIds": subnets, "vpcId": vpc,
+            "endpointPublicAccess": bool(spec.get("public", True)),
+            "endpointPrivateAccess": bool(spec.get("private", False)),
+            "publicAccessCidrs": list(spec.get("cidrs") or ["0.0.0.0/0"]),
+            **({"clusterSecurityGroupId": self.refs.of("sg", group)} if group else {})}
+        route(record, self._hole, self.client)
 
     def _alerts(self) -> None:
         sns, sqs = self.client("sns"), self.client("sqs")

@@ -32,6 +32,8 @@ class ClusterSpec:
     # e.g. ["list nodes", "create pods/eviction in team"] (see pullmedic_sandbox.rbac)
     forbid: tuple[str, ...] = ()
     authentication_mode: str = "API_AND_CONFIG_MAP"  # describe-cluster's accessConfig
+    # the endpoint's access settings, routed from where the function runs (see network.py)
+    endpoint: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def _cluster(raw: dict[str, Any]) -> ClusterSpec:
     forbid = tuple(str(rule) for rule in deny) if isinstance(deny, list) else ()
     return ClusterSpec(raw["name"], list(raw.get("objects") or []), str(raw.get("version", "1.31")),
                        None if forbid else deny, raw.get("account"), forbid,
-                       str(raw.get("authentication_mode", "API_AND_CONFIG_MAP")))
+                       str(raw.get("authentication_mode", "API_AND_CONFIG_MAP")), raw.get("endpoint"))
 
 
 def bundled() -> list[Path]:

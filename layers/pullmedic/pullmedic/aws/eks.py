@@ -23,10 +23,12 @@ class ClusterAccess:
     security_group: str | None = None  # the cluster security group (EKS-created)
 
 
-def list_clusters(eks: Any) -> list[str]:
-    """Every cluster name in the client's region (paginated)."""
+def list_clusters(eks: Any, limit: int | None = None) -> list[str]:
+    """Every cluster name in the client's region (paginated); with `limit`, no page is read past
+    the first `limit` names."""
     names: list[str] = []
-    for page in eks.get_paginator("list_clusters").paginate():
+    config = {"PaginationConfig": {"MaxItems": limit}} if limit is not None else {}
+    for page in eks.get_paginator("list_clusters").paginate(**config):
         names.extend(page.get("clusters", []))
     return sorted(names)
 

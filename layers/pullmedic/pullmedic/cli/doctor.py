@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from pullmedic.bootstrap import with_deadline
 from pullmedic.cli import aws
 from pullmedic.cli.errors import FAILED, OK
 from pullmedic.cli.output import dump, say
@@ -15,6 +16,7 @@ def run(args: argparse.Namespace) -> int:
     """Print the checklist of the event {"doctor": ...}; exit 0 only when every line is ok."""
     order = parse_doctor({"doctor": {"clusters": args.cluster} if args.cluster else {}})
     settings, app = aws.connect(args)
+    app = with_deadline(app, args.timeout, reserve=0)  # nothing is announced: all of it for reading
     result = run_doctor(order, settings, app, function=args.function)
     say(table(result) if args.output == "table" else dump(result, args.output).rstrip("\n"))
     return OK if result["doctor"]["ok"] else FAILED

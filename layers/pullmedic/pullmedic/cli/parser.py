@@ -15,6 +15,8 @@ from pullmedic.findings import SEVERITY_ORDER
 
 CAUSES = tuple(c.value for c in Cause)
 
+DOCTOR_TIMEOUT = 120.0  # seconds `pullmedic doctor` reads at most
+
 
 class Parser(argparse.ArgumentParser):
     """argparse, with a usage error as one line that says where the help is."""
@@ -86,6 +88,9 @@ def build() -> argparse.ArgumentParser:
                  "alerts and state (exit 1 unless all is ok)", output, aws)
     doctor.add_argument("--cluster", action="append", metavar="NAME", help="a cluster (repeatable; "
                         "default: $PULLMEDIC_CLUSTERS, else every cluster of the region)")
+    doctor.add_argument("--timeout", type=_seconds, metavar="SECONDS", default=DOCTOR_TIMEOUT,
+                        help="stop reading after this long: what is not read by then is reported as "
+                             f"not checked (default: {DOCTOR_TIMEOUT:g})")
     doctor.add_argument("--function", help="the scan function (the stack's FunctionName output): its "
                         "role and network are checked (default: your own identity)")
 

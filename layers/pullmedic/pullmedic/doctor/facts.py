@@ -9,6 +9,10 @@ from pullmedic.gather.unavailable import Unavailable
 
 OK, PROBLEM, UNKNOWN = "ok", "problem", "unknown"
 DEPLOYMENT = "deployment"  # the subject of the lines that are not about one cluster
+# Caps on what one run reads, applied while paginating (one more item says that more exist).
+SUBSCRIPTIONS_MAX = 100  # subscriptions of the alert topic looked at (each may cost one call)
+ENTRIES_MAX = 2000  # access entries of one cluster looked through
+POLICIES_MAX = 100  # access policies of one access entry
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ class FunctionNetwork:
     security_groups: tuple[str, ...] = ()
     egress_ips: tuple[str, ...] | Unavailable = ()  # NAT public IPs of its subnets' default routes
     groups: list[dict[str, Any]] | Unavailable = field(default_factory=list)  # its security groups
+    vpc_cidrs: tuple[str, ...] = ()  # the VPC's IPv4 CIDR blocks (empty: not read)
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import ArnParser, InvalidArnException
 
 from pullmedic.awsclients import ClientFor, Service
 from pullmedic.doctor.facts import (
+    ENTRIES_MAX,
+    POLICIES_MAX,
+    SUBSCRIPTIONS_MAX,
     AccessEntry,
     FunctionNetwork,
     Identity,
@@ -29,8 +33,7 @@ if TYPE_CHECKING:
 
     from pullmedic.awsclients import AnyClient
 
-SUBSCRIPTIONS_MAX = 100  # subscriptions of the alert topic looked at (each may cost one call)
-ENTRIES_MAX = 2000  # access entries of one cluster looked through
+T = TypeVar("T")
 
 
 def identity_of(caller: str, role_arn: str | None = None) -> Identity | Unavailable:
@@ -65,8 +68,17 @@ def same_role(a: str, b: str) -> bool:
 class DoctorReader:
     """The reads of one doctor run, in the deployment's Region."""
 
-    def __init__(self, client_for: ClientFor, region: str) -> None:
-        self._client_for, self.region = client_for, region
+    def __init__(self, client_for: ClientFor, region: str, deadline: float | None = None) -> None:
+        self._client_for, self.region, self.deadline = client_for, region, deadline
+
+    def _guarded(self, what: str, read: Callable[[], T]) -> T | Unavailable:
+        """`guarded`, unless the run's deadline (time.monotonic()) has passed: then not read."""
+        if self._late():
+            return Unavailable(f"{what} not called: doctor's time ran out")
+        return guarded(what, read)
+
+    def _late(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
 
     def client(self, service: Service) -> AnyClient:
         """The service's client in the deployment's Region (one per run)."""
@@ -92,7 +104,7 @@ class DoctorReader:
         if not subnets:
             return FunctionNetwork(None)
         ec2 = self._client_for("ec2", self.region)
-        described = guarded("ec2:DescribeSubnets", lambda: ec2.describe_subnets(SubnetIds=subnets))
+        described = self._guarded("ec2:DescribeSubnets", lambda: ec2.describe_subnets(SubnetIds=subnets))
         if isinstance(described, Unavailable):
             return described
         found = described.get("Subnets", [])
@@ -100,15 +112,19 @@ class DoctorReader:
             return Unavailable(f"subnets {', '.join(subnets)} not found")
         vpc_id = found[0]["VpcId"]
         cidrs = {s["SubnetId"]: s["CidrBlock"] for s in found}
+        vpcs = self._guarded("ec2:DescribeVpcs", lambda: ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"])
+        blocks = () if isinstance(vpcs, Unavailable) else tuple(
+            b["CidrBlock"] for v in vpcs
+            for b in v.get("CidrBlockAssociationSet") or [{"CidrBlock": v["CidrBlock"]}])
         return FunctionNetwork(vpc_id, cidrs, groups, self._egress(vpc_id, subnets),
-                               self.security_groups(list(groups)))
+                               self.security_groups(list(groups)), blocks)
 
     def _egress(self, vpc_id: str, subnets: list[str]) -> tuple[str, ...] | Unavailable:
         """The public IPs of the NAT gateways on the subnets' default routes."""
         from pullmedic.netpath.routes import table_for_subnet
 
         ec2 = self._client_for("ec2", self.region)
-        tables = guarded("ec2:DescribeRouteTables", lambda: ec2.describe_route_tables(
+        tables = self._guarded("ec2:DescribeRouteTables", lambda: ec2.describe_route_tables(
             Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"])
         if isinstance(tables, Unavailable):
             return tables
@@ -117,7 +133,7 @@ class DoctorReader:
                        if r.get("DestinationCidrBlock") == "0.0.0.0/0" and r.get("NatGatewayId")})
         if not nats:
             return ()
-        found = guarded("ec2:DescribeNatGateways", lambda: ec2.describe_nat_gateways(
+        found = self._guarded("ec2:DescribeNatGateways", lambda: ec2.describe_nat_gateways(
             NatGatewayIds=nats)["NatGateways"])
         if isinstance(found, Unavailable):
             return found
@@ -132,8 +148,10 @@ class DoctorReader:
         for action, resource in sorted(resources.items()):
             by_resource.setdefault(resource, []).append(action)
         for resource, actions in by_resource.items():
-            pages = guarded("iam:SimulatePrincipalPolicy", partial(
+            pages = self._guarded("iam:SimulatePrincipalPolicy", partial(
                 _simulation, iam, role_arn, actions, resource))
+            if isinstance(pages, Unavailable) and self._late():
+                return Permissions(pages, "simulator")
             if isinstance(pages, Unavailable):
                 return self._from_policies(iam, role_arn, resources, pages.why)
             decisions.update({r["EvalActionName"]: r["EvalDecision"] for p in pages
@@ -151,17 +169,20 @@ class DoctorReader:
     def subscriptions(self, topic_arn: str) -> list[Subscription] | Unavailable:
         """The topic's subscriptions; an unconfirmed one is listed as PendingConfirmation."""
         sns = self._client_for("sns", self.region)
-        listed = guarded("sns:ListSubscriptionsByTopic", lambda: [
-            s for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
-            for s in page.get("Subscriptions", [])][:SUBSCRIPTIONS_MAX])
+        listed = self._guarded("sns:ListSubscriptionsByTopic", lambda: [
+            s for page in sns.get_paginator("list_subscriptions_by_topic").paginate(
+                TopicArn=topic_arn, PaginationConfig={"MaxItems": SUBSCRIPTIONS_MAX + 1})
+            for s in page.get("Subscriptions", [])])
         if isinstance(listed, Unavailable):
             return listed
-        return [Subscription(s.get("Protocol", ""), s.get("Endpoint", ""), self._pending(sns, s))
-                for s in listed]
+        # one past the cap says that more exist; it is not asked about
+        return [Subscription(s.get("Protocol", ""), s.get("Endpoint", ""),
+                             self._pending(sns, s) if n < SUBSCRIPTIONS_MAX else False)
+                for n, s in enumerate(listed)]
 
     @staticmethod
     def _pending(sns: Any, sub: Mapping[str, Any]) -> bool:
-        arn: str = sub.get("SubscriptionArn", "")
+        arn = str(sub.get("SubscriptionArn", ""))
         if not arn.startswith("arn:"):  # AWS lists an unconfirmed subscription as PendingConfirmation
             return arn == "PendingConfirmation"
         attributes = guarded("sns:GetSubscriptionAttributes",
@@ -172,10 +193,11 @@ class DoctorReader:
     def table(self, name: str) -> TableFacts | Unavailable:
         """The table's status and TTL setting."""
         dynamodb = self._client_for("dynamodb", self.region)
-        table = guarded("dynamodb:DescribeTable", lambda: dynamodb.describe_table(TableName=name))
+        table = self._guarded("dynamodb:DescribeTable", lambda: dynamodb.describe_table(TableName=name))
         if isinstance(table, Unavailable):
             return table
-        ttl = guarded("dynamodb:DescribeTimeToLive", lambda: dynamodb.describe_time_to_live(TableName=name))
+        ttl = self._guarded("dynamodb:DescribeTimeToLive",
+                            lambda: dynamodb.describe_time_to_live(TableName=name))
         if isinstance(ttl, Unavailable):
             return ttl
         described = ttl.get("TimeToLiveDescription", {})
@@ -185,56 +207,59 @@ class DoctorReader:
     def cluster(self, name: str) -> dict[str, Any] | Unavailable:
         """describe_cluster's "cluster"."""
         eks = self._client_for("eks", self.region)
-        found = guarded("eks:DescribeCluster", lambda: eks.describe_cluster(name=name))
+        found = self._guarded("eks:DescribeCluster", lambda: eks.describe_cluster(name=name))
         return found if isinstance(found, Unavailable) else cast(dict[str, Any], found["cluster"])
 
     def entry(self, cluster: str, role_arn: str) -> AccessEntry | None | Unavailable:
         """The role's access entry in `cluster` with its policies (None: it has none)."""
         eks = self._client_for("eks", self.region)
-        principals = guarded("eks:ListAccessEntries", partial(_principals, eks, cluster))
-        if isinstance(principals, Unavailable):
-            return principals
-        principal = next((p for p in principals if same_role(p, role_arn)), None)
-        if principal is None:
-            return None
-        entry = guarded("eks:DescribeAccessEntry", lambda: eks.describe_access_entry(
+        principal = self._principal(eks, cluster, role_arn)
+        if principal is None or isinstance(principal, Unavailable):
+            return principal
+        entry = self._guarded("eks:DescribeAccessEntry", lambda: eks.describe_access_entry(
             clusterName=cluster, principalArn=principal)["accessEntry"])
         if isinstance(entry, Unavailable):
             return entry
-        policies = guarded("eks:ListAssociatedAccessPolicies", partial(_associated, eks, cluster, principal))
+        policies = self._guarded("eks:ListAssociatedAccessPolicies", lambda: [
+            p for page in eks.get_paginator("list_associated_access_policies").paginate(
+                clusterName=cluster, principalArn=principal, PaginationConfig={"MaxItems": POLICIES_MAX})
+            for p in page.get("associatedAccessPolicies", [])])
         if isinstance(policies, Unavailable):
             return policies
         return AccessEntry(principal, entry.get("type", "?"), tuple(entry.get("kubernetesGroups") or ()),
                            tuple(_scoped(p) for p in policies))
+
+    def _principal(self, eks: EKSClient, cluster: str, role_arn: str) -> str | None | Unavailable:
+        """The role's principal ARN among the cluster's access entries (None: not there); the
+        listing stops one past ENTRIES_MAX."""
+        principals = self._guarded("eks:ListAccessEntries", lambda: [
+            p for page in eks.get_paginator("list_access_entries").paginate(
+                clusterName=cluster, PaginationConfig={"MaxItems": ENTRIES_MAX + 1})
+            for p in page.get("accessEntries", [])])
+        if isinstance(principals, Unavailable):
+            return principals
+        principal = next((p for p in principals[:ENTRIES_MAX] if same_role(p, role_arn)), None)
+        if principal is None and len(principals) > ENTRIES_MAX:
+            return Unavailable(f"the cluster has more than {ENTRIES_MAX} access entries and the role's is "
+                               f"not among the first {ENTRIES_MAX} read")
+        return str(principal) if principal is not None else None
 
     def security_groups(self, ids: list[str]) -> list[dict[str, Any]] | Unavailable:
         """The groups' rules."""
         if not ids:
             return []
         ec2 = self._client_for("ec2", self.region)
-        return guarded("ec2:DescribeSecurityGroups", lambda: cast(
+        return self._guarded("ec2:DescribeSecurityGroups", lambda: cast(
             list[dict[str, Any]], ec2.describe_security_groups(GroupIds=ids)["SecurityGroups"]))
-
-
-def _simulation(iam: IAMClient, role_arn: str, actions: list[str], resource: str) -> list[Any]:
-    """Every page of the simulator's answer for `actions` on `resource`."""
-    return list(iam.get_paginator("simulate_principal_policy").paginate(
-        PolicySourceArn=role_arn, ActionNames=actions, ResourceArns=[resource]))
-
-
-def _principals(eks: EKSClient, cluster: str) -> list[str]:
-    """The principals of the cluster's access entries (at most ENTRIES_MAX)."""
-    return [p for page in eks.get_paginator("list_access_entries").paginate(clusterName=cluster)
-            for p in page.get("accessEntries", [])][:ENTRIES_MAX]
-
-
-def _associated(eks: EKSClient, cluster: str, principal: str) -> list[AssociatedAccessPolicyTypeDef]:
-    """The access policies associated with the principal's entry."""
-    return [p for page in eks.get_paginator("list_associated_access_policies").paginate(
-        clusterName=cluster, principalArn=principal) for p in page.get("associatedAccessPolicies", [])]
 
 
 def _scoped(policy: AssociatedAccessPolicyTypeDef) -> tuple[str, str, tuple[str, ...]]:
     """(policy ARN, scope type, namespaces) of one associated policy."""
     scope = policy.get("accessScope") or {}
     return policy.get("policyArn", ""), scope.get("type", "?"), tuple(scope.get("namespaces") or ())
+
+
+def _simulation(iam: IAMClient, role_arn: str, actions: list[str], resource: str) -> list[Any]:
+    """Every page of the simulator's answer for `actions` on `resource`."""
+    return list(iam.get_paginator("simulate_principal_policy").paginate(
+        PolicySourceArn=role_arn, ActionNames=actions, ResourceArns=[resource]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import textwrap
 from collections.abc import Sequence
@@ -40,6 +41,11 @@ from pullmedic.remediate import policy
 from pullmedic.settings import Settings, load
 
 CLUSTER_WORKERS = 4  # clusters checked side by side
+# What the function's settings that doctor prints in commands must look like (they are pasted).
+GROUP = re.compile(r"[A-Za-z0-9][A-Za-z0-9:._-]{0,62}")
+SHAPES = {"PULLMEDIC_TOPIC_ARN": re.compile(r"arn:[a-z-]+:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}"),
+          "PULLMEDIC_TABLE": re.compile(r"[A-Za-z0-9_.-]{3,255}"),
+          "PULLMEDIC_KUBERNETES_GROUP": GROUP}
 LINE_MAX = 2048  # characters of a line's detail or fix
 # What the function writes to its own resources, besides what it reads.
 OWN_WRITES = {"sns:Publish": "topic", "dynamodb:Query": "table", "dynamodb:PutItem": "table",
@@ -55,12 +61,12 @@ def run_doctor(order: DoctorOrder, settings: Settings, app: App, *,
     and `settings`, network unknown).
     """
     deps = app.deps
-    reader = DoctorReader(deps.client_for, deps.region)
+    reader = DoctorReader(deps.client_for, deps.region, deps.deadline)
     caller = reader.caller()
-    function, role, network, settings, group = _function(reader, function, settings)
+    function, role, network, settings, group, malformed = _function(reader, function, settings)
     identity = caller if isinstance(caller, Unavailable) else identity_of(caller, role)
     needs = scan_needs(settings.read_secrets, _evict_namespaces(settings))
-    names, listing = _clusters(order, settings, deps.eks)
+    names, listing = clusters_to_check(order, settings, deps.eks)
     facts = DeploymentFacts(
         region=deps.region, identity=identity, function=function, network=network,
         permissions=_permissions(reader, identity, settings, deps.region),
@@ -70,18 +76,20 @@ def run_doctor(order: DoctorOrder, settings: Settings, app: App, *,
         clusters=_each_cluster(reader, app, names, identity, needs),
         kubernetes_group=group)
     lines = checklist(facts, needs)
-    if listing is not None:
-        lines.insert(0, listing)
+    lines[0:0] = [line for line in (malformed, listing) if line is not None]
     return report(lines, deps.region)
 
 
 def _function(reader: DoctorReader, function: str | None, settings: Settings) -> tuple[
-        str | None, str | None, FunctionNetwork | Unavailable | None, Settings, str]:
-    """(function, its role, its network, the deployment's settings, its Kubernetes group).
+        str | None, str | None, FunctionNetwork | Unavailable | None, Settings, str, Line | None]:
+    """(function, its role, its network, the deployment's settings, its Kubernetes group, a line
+    naming the function's environment variables that cannot be used).
 
     Named (the CLI's --function): read with the operator's credentials, settings from its
-    environment. In Lambda: this function, its VPC settings as the stack passes them.
+    environment; no value of that environment is printed, only the names of malformed ones.
+    In Lambda: this function, its VPC settings as the stack passes them.
     """
+    malformed: Line | None = None
     env: dict[str, str] = dict(os.environ)
     role: str | None = None
     network: FunctionNetwork | Unavailable | None = None
@@ -95,13 +103,43 @@ def _function(reader: DoctorReader, function: str | None, settings: Settings) ->
                                      tuple(vpc.get("SecurityGroupIds") or ()))
             deployed = (config.get("Environment") or {}).get("Variables") or {}
             if deployed:  # the deployment's topic, table, clusters and remediation settings
-                env.update(deployed)
-                settings = load(env)
+                settings, malformed = _deployed(env, deployed, settings, function, reader.region)
     elif env.get("AWS_LAMBDA_FUNCTION_NAME"):
         function = env["AWS_LAMBDA_FUNCTION_NAME"]
         network = reader.network(_split(env.get("PULLMEDIC_SUBNET_IDS", "")),
                                  tuple(_split(env.get("PULLMEDIC_SECURITY_GROUP_IDS", ""))))
-    return function, role, network, settings, env.get("PULLMEDIC_KUBERNETES_GROUP", "pullmedic-readers")
+    group = env.get("PULLMEDIC_KUBERNETES_GROUP", "")
+    return function, role, network, settings, group if GROUP.fullmatch(group) else "pullmedic-readers", \
+        malformed
+
+
+def _deployed(env: dict[str, str], deployed: dict[str, str], settings: Settings, function: str,
+              region: str) -> tuple[Settings, Line | None]:
+    """The function's settings from its environment, and a line naming (never showing) each
+    variable that is malformed; those keep the caller's own settings."""
+    own = dict(env)
+    bad = [name for name, shape in SHAPES.items() if name in deployed and not shape.fullmatch(deployed[name])]
+    env.update({k: v for k, v in deployed.items() if k not in bad})
+    loaded = settings
+    for _ in range(len(deployed) + 1):
+        try:
+            loaded = load(env)
+            break
+        except ValueError as err:  # its message quotes the value: name the variable only
+            named = [name for name in deployed if name in str(err) and name not in bad]
+            if not named:
+                bad.append("a PULLMEDIC_ variable")
+                break
+            bad += named
+            for name in named:  # this machine's value, if any, stands in
+                env.pop(name, None)
+                env.update({name: own[name]} if name in own else {})
+    if not bad:
+        return loaded, None
+    return loaded, Line("function settings", DEPLOYMENT, PROBLEM, f"function {function}: "
+                        f"{', '.join(sorted(bad))} malformed (values not shown); this machine's "
+                        "settings stand in for them", "aws lambda get-function-configuration "
+                        f"--function-name {function} --query Environment.Variables --region {region}")
 
 
 def _split(value: str) -> list[str]:
@@ -113,9 +151,14 @@ def report(lines: Sequence[Line], region: str | None = None) -> dict[str, Any]:
     an `aws` command gets `--region` when it names none, so that it works when pasted."""
     counts = {v: sum(1 for line in lines if line.verdict == v) for v in (OK, PROBLEM, UNKNOWN)}
     docs = [{**line.doc(), "detail": clean(line.detail, LINE_MAX),
-             "fix": clean(in_region(line.fix, region) if region else line.fix, LINE_MAX)}
+             "fix": clean(pasteable(line.fix, region) if region else line.fix, LINE_MAX)}
             for line in lines]  # an API server's or AWS's words in them: redacted and bounded
     return {"doctor": {"ok": counts[PROBLEM] == counts[UNKNOWN] == 0, "counts": counts, "lines": docs}}
+
+
+def pasteable(fix: str, region: str) -> str:
+    """Each `aws` command of a fix (commands joined by &&) with --region unless it names one."""
+    return " && ".join(in_region(part, region) for part in fix.split(" && "))
 
 
 def table(result: dict[str, Any], width: int | None = None) -> str:
@@ -146,22 +189,26 @@ def _evict_namespaces(settings: Settings) -> tuple[str, ...] | None:
     return tuple(sorted(allowed.namespaces or ()))
 
 
-def _clusters(order: DoctorOrder, settings: Settings, eks: Any) -> tuple[list[str], Line | None]:
-    """The clusters to check: the order's, the deployment's, or every cluster of the Region."""
+def clusters_to_check(order: DoctorOrder, settings: Settings, eks: Any,
+                      cap: int = CLUSTERS_MAX) -> tuple[list[str], Line | None]:
+    """The clusters to check: the order's, the deployment's, or every cluster of the Region
+    (no more than `cap`: the listing stops one past it); the line says which and what was cut."""
     named = order.clusters or settings.clusters
     if named:
-        return list(named)[:CLUSTERS_MAX], None
+        return list(named)[:cap], None
     try:
-        found = list_clusters(eks)
+        found = list_clusters(eks, limit=cap + 1)
     except (ClientError, BotoCoreError) as err:
         return [], Line("clusters", DEPLOYMENT, PROBLEM, f"cannot list the Region's clusters "
                         f"({error_text('eks:ListClusters', err)})",
                         'name them: {"doctor": {"clusters": [...]}} or --cluster')
-    if len(found) > CLUSTERS_MAX:
-        return found[:CLUSTERS_MAX], Line("clusters", DEPLOYMENT, UNKNOWN, f"the Region has {len(found)} "
-                                          f"clusters; the first {CLUSTERS_MAX} are checked",
-                                          'name the others: {"doctor": {"clusters": [...]}}')
-    return found, None
+    if len(found) > cap:
+        return found[:cap], Line("clusters", DEPLOYMENT, UNKNOWN, f"every cluster of the Region "
+                                 f"(ClusterNames empty): more than {cap}; the first {cap} by name are "
+                                 f"checked, from {found[0]} to {found[cap - 1]}",
+                                 "check the others by name: --cluster NAME (repeatable)")
+    return found, Line("clusters", DEPLOYMENT, OK, f"every cluster of the Region (ClusterNames empty): "
+                       f"{len(found)} found" + (f": {', '.join(found)}" if len(found) <= 20 else ""))
 
 
 def _permissions(reader: DoctorReader, identity: Identity | Unavailable, settings: Settings,
@@ -244,7 +291,7 @@ def _kube(app: App, name: str, described: dict[str, Any], needs: Sequence[KubeNe
         with SESSION_LOCK:  # boto3 sessions are not thread-safe; minting is local and quick
             token = eks_token(deps.session, name, deps.region)
         with deps.connect(endpoint, ca, token) as client:
-            return review(client, needs)
+            return review(client, needs, deps.deadline)
     except (ClientError, BotoCoreError) as err:
         return KubeAccess(error=clean(f"cannot mint an EKS token: {err}", ERROR_MAX))
     except (ValueError, OSError) as err:  # a CA that is not PEM, an unwritable temp dir

@@ -10,6 +10,7 @@ from pullmedic.doctor.facts import (
     DEPLOYMENT,
     OK,
     PROBLEM,
+    SUBSCRIPTIONS_MAX,
     UNKNOWN,
     AccessEntry,
     ClusterFacts,
@@ -28,10 +29,10 @@ VIEW_OR_MORE = frozenset({VIEW_POLICY, "AmazonEKSAdminViewPolicy", "AmazonEKSEdi
 ENTRY_MODES = frozenset({"API", "API_AND_CONFIG_MAP"})
 RBAC = "functions/scan/rbac"
 _GRANTS = {
-    "nodes": f"kubectl apply -f {RBAC}/pullmedic-readers.yaml",
-    "secrets": f"kubectl apply -f {RBAC}/pullmedic-secret-readers.yaml (or deploy with "
-               "ReadPullSecrets=false)",
+    "nodes": f"apply -f {RBAC}/pullmedic-readers.yaml",
+    "secrets": f"apply -f {RBAC}/pullmedic-secret-readers.yaml (or deploy with ReadPullSecrets=false)",
 }
+ACCESS_CHECKS = frozenset({"authentication mode", "access entry", "kubernetes api"})
 
 
 def scan_needs(read_secrets: bool, evict_namespaces: Sequence[str] | None) -> list[KubeNeed]:
@@ -62,9 +63,41 @@ def scan_needs(read_secrets: bool, evict_namespaces: Sequence[str] | None) -> li
 def checklist(facts: DeploymentFacts, needs: Sequence[KubeNeed]) -> list[Line]:
     """Every line of the report: the deployment's, then each cluster's."""
     lines = [_identity(facts), _permissions(facts), _topic(facts), _table(facts)]
-    for cluster in facts.clusters:
-        lines += cluster_lines(facts, cluster, needs)
-    return lines
+    clusters = [line for cluster in facts.clusters for line in cluster_lines(facts, cluster, needs)]
+    if facts.clusters:
+        lines.append(access_summary(facts, clusters))
+    return lines + clusters
+
+
+def access_summary(facts: DeploymentFacts, lines: Sequence[Line]) -> Line:
+    """Which clusters still lack access (authentication mode, access entry, RBAC), in one line."""
+    lacking: dict[str, list[str]] = {}
+    unknown: list[str] = []
+    for line in lines:
+        if line.verdict == PROBLEM and (line.check in ACCESS_CHECKS or line.check.startswith("kubernetes: ")):
+            lacking.setdefault(line.subject, []).append(_lacks(line))
+        elif line.verdict == UNKNOWN and line.check in ("cluster", "kubernetes api"):
+            unknown.append(line.subject)
+    total = len(facts.clusters)
+    if not lacking:
+        if unknown:
+            return Line("cluster access", DEPLOYMENT, UNKNOWN, f"{len(unknown)} of {total} cluster(s) "
+                        f"could not be asked: {', '.join(dict.fromkeys(unknown))}", "see their lines below")
+        return Line("cluster access", DEPLOYMENT, OK, f"all {total} cluster(s) grant the function access")
+    named = "; ".join(f"{name} ({', '.join(dict.fromkeys(why))})" for name, why in lacking.items())
+    return Line("cluster access", DEPLOYMENT, PROBLEM, f"{len(lacking)} of {total} cluster(s) still lack "
+                f"access: {named}", "run each cluster's fix below; or deploy with ClusterNames naming "
+                "them and CreateAccessEntries=true: the stack then creates their access entries")
+
+
+def _lacks(line: Line) -> str:
+    if line.check == "authentication mode":
+        return "CONFIG_MAP authentication"
+    if line.check == "kubernetes api" or line.check == "access entry" and "no access entry" in line.detail:
+        return "no access entry"
+    if line.check == "access entry":
+        return "no view policy"
+    return "RBAC: " + line.check.removeprefix("kubernetes: ")
 
 
 def cluster_lines(facts: DeploymentFacts, cluster: ClusterFacts,
@@ -142,23 +175,32 @@ def _topic(facts: DeploymentFacts) -> Line:
     if isinstance(subs, Unavailable) or subs is None:
         why = subs.why if subs is not None else "not read"
         return Line("alert topic", DEPLOYMENT, UNKNOWN, f"cannot list the subscriptions ({why})")
+    region = _arn_region(facts.topic_arn, facts.region)
     subscribe = (f"aws sns subscribe --topic-arn {facts.topic_arn} --protocol email "
-                 "--notification-endpoint YOU@example.com")
+                 f"--notification-endpoint YOU@example.com --region {region}")
     if not subs:
         return Line("alert topic", DEPLOYMENT, PROBLEM, "the alert topic has no subscription: "
                     "alerts are published to nobody", subscribe)
+    cut = (f"; the topic has more than {SUBSCRIPTIONS_MAX} subscriptions, the first {SUBSCRIPTIONS_MAX} "
+           "were looked at") if len(subs) > SUBSCRIPTIONS_MAX else ""
+    subs = subs[:SUBSCRIPTIONS_MAX]
     pending = [s for s in subs if s.pending]
     confirmed = [s for s in subs if not s.pending]
     if pending:
         names = ", ".join(f"{s.protocol} {s.endpoint}" for s in pending[:5])
         return Line("alert topic", DEPLOYMENT, PROBLEM,
                     f"{len(pending)} subscription(s) still PendingConfirmation ({names}); "
-                    f"{len(confirmed)} confirmed: a pending one receives nothing",
+                    f"{len(confirmed)} confirmed: a pending one receives nothing{cut}",
                     "click the link in the 'AWS Notification - Subscription Confirmation' e-mail "
                     "(check spam); to send it again: "
                     + subscribe.replace("YOU@example.com", pending[0].endpoint))
     names = ", ".join(sorted({s.protocol for s in confirmed}))
-    return Line("alert topic", DEPLOYMENT, OK, f"{len(confirmed)} confirmed subscription(s) ({names})")
+    return Line("alert topic", DEPLOYMENT, OK, f"{len(confirmed)} confirmed subscription(s) ({names}){cut}")
+
+
+def _arn_region(arn: str, default: str) -> str:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 5 and parts[3] else default
 
 
 def _table(facts: DeploymentFacts) -> Line:
@@ -263,8 +305,10 @@ def _reach(facts: DeploymentFacts, cluster: ClusterFacts) -> list[Line]:
         if private_path:
             lines.append(_cluster_sg(cluster, network, config))
     if cluster.kube.error is not None and cluster.kube.status is None:
+        blocked = next((line.fix for line in lines if line.verdict == PROBLEM and line.fix),
+                       "check the route from the function's subnets to the endpoint and their network ACLs")
         lines.append(Line("endpoint reached", name, PROBLEM, f"cannot reach the API server: "
-                          f"{cluster.kube.error}", lines[0].fix or "see the endpoint line"))
+                          f"{cluster.kube.error}", blocked))
     return lines
 
 
@@ -330,7 +374,7 @@ def _function_egress(name: str, network: FunctionNetwork, cluster_groups: list[s
     if isinstance(groups, Unavailable):
         return Line("function egress", name, UNKNOWN, f"cannot read the function's security groups "
                     f"({groups.why})")
-    allowed = _egress_rule(groups, cluster_groups)
+    allowed = _egress_rule(network, groups, cluster_groups)
     target = f"the cluster's security group {cluster_groups[0]}" if cluster_groups else "0.0.0.0/0"
     if allowed:
         return Line("function egress", name, OK, f"{allowed.describe()} lets tcp/443 out to {target}")
@@ -342,13 +386,17 @@ def _function_egress(name: str, network: FunctionNetwork, cluster_groups: list[s
                 f"{source} --ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,{peer}'")
 
 
-def _egress_rule(groups: list[dict[str, Any]], cluster_groups: list[str] | None) -> SgRule | None:
-    """The groups' first egress rule for tcp/443 to anywhere, else to one of `cluster_groups`."""
+def _egress_rule(network: FunctionNetwork, groups: list[dict[str, Any]],
+                 cluster_groups: list[str] | None) -> SgRule | None:
+    """A rule of the function's groups that lets tcp/443 out to anywhere, or (private endpoint)
+    to the cluster's groups or to the VPC's CIDR, where the endpoint's interfaces are."""
     rules = [r for g in groups for r in rules_from_api(g)
              if r.direction == "egress" and r.matches_traffic("tcp", 443)]
     anywhere = next((r for r in rules if "0.0.0.0/0" in r.cidrs), None)
-    to_cluster = (r for r in rules if cluster_groups and set(r.groups) & set(cluster_groups))
-    return anywhere or next(to_cluster, None)
+    if anywhere or not cluster_groups:
+        return anywhere
+    return next((r for r in rules if set(r.groups) & set(cluster_groups)
+                 or any(_covers(r.cidrs, block) for block in network.vpc_cidrs)), None)
 
 
 def _cluster_sg(cluster: ClusterFacts, network: FunctionNetwork, config: dict[str, Any]) -> Line:
@@ -390,27 +438,32 @@ def _kube(facts: DeploymentFacts, cluster: ClusterFacts, needs: Sequence[KubeNee
         status = f"HTTP {kube.status}: " if kube.status else ""
         return [Line("kubernetes api", name, UNKNOWN, f"cannot ask the API server ({status}{kube.error})",
                      "fix the endpoint and access entry lines above first")]
-    return [_need_line(facts, name, need, kube.reviews.get(need)) for need in needs]
+    context = _config(cluster).get("arn") or \
+        f"arn:{_partition(facts)}:eks:{facts.region}:ACCOUNT:cluster/{name}"
+    return [_need_line(facts, name, need, kube.reviews.get(need), context) for need in needs]
 
 
-def _need_line(facts: DeploymentFacts, name: str, need: KubeNeed, allowed: bool | Unavailable | None
-               ) -> Line:
+def _need_line(facts: DeploymentFacts, name: str, need: KubeNeed, allowed: bool | Unavailable | None,
+               context: str) -> Line:
     check = f"kubernetes: {need.text()}"
     if allowed is None or isinstance(allowed, Unavailable):
         why = allowed.why if allowed is not None else "not asked"
         return Line(check, name, UNKNOWN, f"cannot ask the API server ({why})")
     if allowed:
         return Line(check, name, OK, f"allowed: {need.purpose}")
-    fix = _grant(facts, name, need)
+    fix = _grant(facts, name, need, context)
     if not need.required:
         return Line(check, name, OK, f"not allowed (optional): {need.purpose}", fix)
     return Line(check, name, PROBLEM, f"not allowed: {need.purpose}", fix)
 
 
-def _grant(facts: DeploymentFacts, name: str, need: KubeNeed) -> str:
+def _grant(facts: DeploymentFacts, name: str, need: KubeNeed, context: str) -> str:
+    """The fix; a kubectl one names the cluster's context (made by update-kubeconfig first)."""
     if need.grant == "view":
         return _associate(facts, name, _partition(facts), _role(facts))
+    kubectl = (f"aws eks update-kubeconfig --name {name} --region {facts.region} && "
+               f"kubectl --context {context} ")
     if need.grant == "evict":
-        return (f"kubectl apply -f {RBAC}/pullmedic-remediators.yaml with namespace: "
+        return (f"{kubectl}apply -f {RBAC}/pullmedic-remediators.yaml with namespace: "
                 f"{need.namespace or 'each namespace retry_pods may act in'}")
-    return _GRANTS[need.grant]
+    return kubectl + _GRANTS[need.grant]

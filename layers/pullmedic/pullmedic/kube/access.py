@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -16,8 +17,9 @@ if TYPE_CHECKING:
 REVIEW_MAX = 40  # reviews asked of one cluster (retry_pods adds one per namespace)
 
 
-def review(client: ApiClient, needs: Sequence[KubeNeed]) -> KubeAccess:
-    """Each need's answer; a 401, a 403 or an unreachable server stops at the first review."""
+def review(client: ApiClient, needs: Sequence[KubeNeed], deadline: float | None = None) -> KubeAccess:
+    """Each need's answer; a 401, a 403 or an unreachable server stops at the first review.
+    Past `deadline` (time.monotonic()), the needs not asked yet are Unavailable."""
     from kubernetes.client import AuthorizationV1Api  # deferred: heavy import
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError
@@ -25,6 +27,12 @@ def review(client: ApiClient, needs: Sequence[KubeNeed]) -> KubeAccess:
     api = AuthorizationV1Api(client)
     answers: dict[KubeNeed, bool | Unavailable] = {}
     for need in needs[:REVIEW_MAX]:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0.05:
+            answers[need] = Unavailable("not asked: doctor's time ran out")
+            continue
+        timeout = (CONNECT_TIMEOUT, READ_TIMEOUT) if left is None else \
+            (min(CONNECT_TIMEOUT, left), min(READ_TIMEOUT, left))
         attributes = {"verb": need.verb, "resource": need.resource, "group": need.group}
         attributes.update({k: v for k, v in (("subresource", need.subresource),
                                              ("namespace", need.namespace)) if v})
@@ -32,7 +40,7 @@ def review(client: ApiClient, needs: Sequence[KubeNeed]) -> KubeAccess:
                 "spec": {"resourceAttributes": attributes}}
         try:
             response = api.create_self_subject_access_review(
-                body, _preload_content=False, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+                body, _preload_content=False, _request_timeout=timeout)
         except ApiException as err:
             if err.status in (401, 403) or not answers:
                 return KubeAccess(answers, err.status, _api_message(err))

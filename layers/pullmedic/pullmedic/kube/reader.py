@@ -198,6 +198,8 @@ def _status_message(data: Any) -> str:
 
 
 def _root(err: BaseException) -> str:
-    """The innermost reason of a urllib3 error (e.g. the TLS or connect failure)."""
-    reason = getattr(err, "reason", None)
-    return str(reason or err)
+    """The innermost reason of a urllib3 error (e.g. the TLS or connect failure): its message, not
+    the repr of the connection it carries (an address that changes every run)."""
+    reason = getattr(err, "reason", None) or err
+    text = next((a for a in reversed(reason.args) if isinstance(a, str)), None)
+    return text or str(reason)
