@@ -120,6 +120,13 @@ class RegistryFront:
                 "challenges": sum(1 for r in seen if r.method == "HEAD" and not r.authorized),
                 "tokens": sum(1 for r in seen if r.method == "GET")}
 
+    def clear(self) -> None:
+        """Forget the requests seen (and the tokens handed out)."""
+        with self._lock:
+            self.requests.clear()
+            self.token_scopes.clear()
+            self._grants.clear()
+
     def start(self) -> None:
         """Serve in a background thread."""
         self._thread.start()
