@@ -19,8 +19,8 @@ from pullmedic.gather.unavailable import Unavailable
 from pullmedic.imageref import ImageRef, parse_image
 from pullmedic_sandbox.registry import RegistryFront, fronts, hosts_setting
 
-HUB = {"images": {"library/httpd": ["latest"], "library/redis": ["7"]}, "private": ["acme/internal"],
-       "limit": 100, "remaining": 37}
+HUB = {"images": {"library/httpd": ["latest"], "library/redis": ["7"], "library/busybox": ["1.36"]},
+       "private": ["acme/internal"], "limit": 100, "remaining": 37}
 
 
 def _image(reference: str) -> ImageRef:
@@ -88,11 +88,11 @@ def test_an_image_nobody_planned_gets_a_token_of_its_own(front: RegistryFront) -
 
 
 @pytest.mark.parametrize(("scopes", "tokens", "manifests"), [
-    ("several", 1, 3),  # GHCR granting every scope: one token for both repositories
-    ("refuse", 1 + 2, 3),  # refused: then one token per repository
+    ("several", 1, 4),  # GHCR granting every scope: one token for the three repositories
+    ("refuse", 1 + 3, 4),  # refused: then one token per repository
     # only the first granted: redis's 401 is asked again with a token of its own (+1 token,
-    # +1 HEAD); that succeeds, so later repositories get a token of their own
-    ("first", 2, 3 + 1),
+    # +1 HEAD); that succeeds, so busybox gets a token of its own without trying the shared one
+    ("first", 3, 4 + 1),
 ])
 def test_a_registry_that_refuses_several_scopes_is_asked_one_at_a_time(
         scopes: str, tokens: int, manifests: int) -> None:
@@ -102,9 +102,10 @@ def test_a_registry_that_refuses_several_scopes_is_asked_one_at_a_time(
     try:
         ghcr = made["ghcr"]
         reader = RegistryReader(RegistrySettings(enabled=True, hosts=ghcr.hosts, ca_file=ghcr.ca_file))
-        images = [_image(f"ghcr.io/{r}") for r in ("library/httpd", "library/redis:7", "library/redis:8")]
+        images = [_image(f"ghcr.io/{r}") for r in (
+            "library/httpd", "library/redis:7", "library/busybox:1.36", "library/redis:8")]
         reader.plan(images)
-        assert [_status(reader.answer(i)) for i in images] == ["exists", "exists", "not found"]
+        assert [_status(reader.answer(i)) for i in images] == ["exists", "exists", "exists", "not found"]
         assert ghcr.count() == {"manifests": manifests, "challenges": 0, "tokens": tokens}
     finally:
         for server in made.values():
