@@ -131,7 +131,9 @@ def test_an_unknown_realm_is_learnt_from_one_challenge_per_host() -> None:
 
 
 def test_cluster_threads_share_tokens_and_answers() -> None:
-    made = fronts({**HUB, "quay": {"images": {"prometheus/node-exporter": ["v1.8.2"]}}})
+    # slow token answers: threads that needed a token meanwhile would ask again, if they could
+    made = fronts({**HUB, "token_delay": 0.3, "quay": {"images": {"prometheus/node-exporter": ["v1.8.2"]},
+                                                       "token_delay": 0.3}})
     for server in made.values():
         server.start()
     try:

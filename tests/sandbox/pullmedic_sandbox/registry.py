@@ -22,6 +22,7 @@ registry:
   scopes: several                             # several scope= per token request: several
                                               # (granted, as by Docker Hub and Quay), first
                                               # (only the first granted) or refuse (HTTP 400)
+  token_delay: 0.2                            # seconds before a token is handed out
   quay: {images: {prometheus/node-exporter: [v1.8.2]}}
   ghcr: {images: {acme/tool: [v0.0.1]}}
 ```
@@ -35,6 +36,7 @@ import secrets
 import ssl
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -82,6 +84,7 @@ class RegistryFront:
         self.private = set(spec.get("private") or [])
         self.limit, self.remaining = int(spec.get("limit", 100)), int(spec.get("remaining", 100))
         self.scopes = str(spec.get("scopes", "several"))
+        self.token_delay = float(spec.get("token_delay", 0))
         self.requests: list[Seen] = []
         self.token_scopes: list[list[str]] = []  # the scopes of each token request
         self._grants: dict[str, frozenset[str]] = {}  # token -> repositories it may pull
@@ -141,6 +144,7 @@ class RegistryFront:
         """A token request's answer: (HTTP status, body)."""
         repos = [s.split(":")[1] for s in scopes if s.count(":") == 2 and s.startswith("repository:")
                  and s.endswith(":pull")]
+        time.sleep(self.token_delay)
         if len(scopes) > 1 and self.scopes == "refuse":
             return 400, {"errors": [{"code": "DENIED", "message": "one scope per request"}]}
         if self.scopes == "first":

@@ -109,8 +109,12 @@ class Tokens:
             return token
 
     def one_each(self, host: str) -> None:
-        """`host` ignores all but one scope of a token: ask one repository per token."""
-        self._host(host).one_each = True
+        """`host` ignores all but one scope of a token: ask one repository per token (the
+        tokens of several scopes it handed out are dropped, not tried)."""
+        state = self._host(host)
+        with state.lock:
+            state.one_each = True
+            state.tokens = {name: held for name, held in state.tokens.items() if not held[1]}
 
     def _host(self, host: str) -> _Host:
         with self._guard:
