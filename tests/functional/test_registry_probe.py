@@ -143,8 +143,13 @@ def test_cluster_threads_share_tokens_and_answers() -> None:
         images = [_image(r) for r in ("httpd", "redis:7", "quay.io/prometheus/node-exporter:v1.8.2",
                                       "quay.io/prometheus/node-exporter:v9")]
         reader.plan(images)
+        def cluster(n: int) -> list[str]:  # each starts with another image: tokens are raced for
+            order = list(range(n % 4, 4)) + list(range(n % 4))
+            answered = {i: _status(reader.answer(images[i])) for i in order}
+            return [answered[i] for i in range(4)]
+
         with ThreadPoolExecutor(8) as pool:  # 8 "clusters" with the same failing images
-            answers = list(pool.map(lambda n: [_status(reader.answer(i)) for i in images], range(8)))
+            answers = list(pool.map(cluster, range(8)))
         assert answers == [["exists", "exists", "exists", "not found"]] * 8
         assert {n: f.count() for n, f in made.items()} == {
             "dockerhub": {"manifests": 2, "challenges": 0, "tokens": 1},
