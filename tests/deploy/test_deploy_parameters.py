@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from deploy_support import REPO, SAM_BIN, load_yaml
+from deploy_support import REPO, SAM_BIN, condition_true, default_parameters, load_yaml
 from parameter_table import HEADER, render
 
 from pullmedic import settings
@@ -140,3 +140,25 @@ def test_first_deploy_asks_again_on_a_wrong_answer_and_then_gives_up() -> None:
     proc = first_deploy("x\ny\nz\n")
     assert proc.returncode != 0
     assert "no valid answer" in proc.stderr
+
+
+def test_registry_probe_is_on_where_the_function_reaches_the_internet(
+        template: dict[str, Any], translated: dict[str, Any]) -> None:
+    """auto (the default): on outside a VPC, off in private subnets (a NAT the template cannot
+    see); on and off as said; the scan and fan-out functions read the same setting."""
+    def probe(deployment: str) -> str:
+        props = translated[deployment]["Resources"]
+        scan = props["ScanFunction"]["Properties"]["Environment"]["Variables"]
+        fan = props.get("FanOutFunction", {}).get("Properties", {}).get("Environment", {})
+        assert fan in ({}, {"Variables": scan})
+        return str(scan["PULLMEDIC_REGISTRY_PROBE"])
+
+    assert template["Parameters"]["RegistryProbe"]["Default"] == "auto"
+    assert (probe("default"), probe("vpc")) == ("on", "off")
+    defaults = default_parameters(template)
+    in_vpc = defaults | {"SubnetIds": ["subnet-0a1b2c3d4e5f60718"]}
+    for values, expected in ((in_vpc | {"RegistryProbe": "on"}, True),
+                             (defaults | {"RegistryProbe": "off"}, False)):
+        assert condition_true(template, "ProbesRegistries", values) is expected
+    assert settings.load({"PULLMEDIC_REGISTRY_PROBE": "on"}).registry.enabled
+    assert not settings.load({"PULLMEDIC_REGISTRY_PROBE": "off"}).registry.enabled

@@ -9,9 +9,9 @@ failing pod, sampled and extrapolated where said). Recorded: the best wall times
 may be shared: contention only adds time), the peak RSS of the child, the sandbox's own CPU
 seconds while the scan ran (its servers run in this process, not the scan's: near the wall
 time, they would be the bottleneck), Kubernetes requests (counted by the simulated API servers
-and by the scan), AWS requests by API (counted in the child with a boto3 `before-call` handler)
-and findings. The handler's cold import is timed with `python -X importtime` in fresh
-processes, best of five.
+and by the scan), AWS requests by API (counted in the child with a boto3 `before-call` handler),
+registry requests (counted by the sandbox's Docker Hub, Quay and GHCR fronts) and findings.
+The handler's cold import is timed with `python -X importtime` in fresh processes, best of five.
 Prints one table per mode and the budgets (PASS/FAIL, exit status 1 if any fails), says whether
 the previous bench/results.json is from the current commit and compares with it, then writes
 it anew (with the commit it was measured at).
@@ -193,10 +193,13 @@ def run_scenario(box: Sandbox, shape: Shape, repeat: int, mode: str, baselines: 
     for _ in range(repeat):
         for cluster in box.clusters.values():
             cluster.requests.clear()
+        for front in box.registries.values():
+            front.clear()
         cpu = time.process_time()
         child = _scan(box)
         child["sandbox_cpu_s"] = time.process_time() - cpu
         child["kube_per_cluster"] = {name: len(c.requests) for name, c in box.clusters.items()}
+        child["registry"] = {name: front.count() for name, front in box.registries.items()}
         runs.append(child)
         print(f"{shape.name} ({mode}): scanned in {child['wall_s']:.2f} s", file=sys.stderr, flush=True)
     last = runs[-1]
@@ -215,6 +218,7 @@ def run_scenario(box: Sandbox, shape: Shape, repeat: int, mode: str, baselines: 
         "kube_agrees": all(r["kube_per_cluster"] == r["kube_requests"] for r in runs),
         "aws_requests": sum(aws.values()), "aws_calls": dict(aws.most_common()),
         "aws_stable": all(r["aws_calls"] == last["aws_calls"] for r in runs),
+        **_registry_record(shape, runs),
         "findings": last["findings"], "by_cause": last["by_cause"], "errors": last["errors"],
         "expected_kube_per_cluster": kube_requests(shape, PAGE_SIZE),
         "aws_resources": shape.aws_resources,
@@ -238,6 +242,16 @@ def run_scenario(box: Sandbox, shape: Shape, repeat: int, mode: str, baselines: 
             "peer_over_scan": round(peer["wall_s"] / record["wall_s"], 1),
         })
     return record
+
+
+def _registry_record(shape: Shape, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The registry requests of the last run (by front, and in all), and what the world expects."""
+    last = runs[-1]["registry"]
+    return {"registry_by_front": last,
+            "registry_requests": {what: sum(c[what] for c in last.values())
+                                  for what in ("manifests", "tokens", "challenges")},
+            "registry_stable": all(r["registry"] == last for r in runs),
+            "expected_registry_requests": shape.registry_requests, "probed_pods": shape.probed_pods}
 
 
 def _scan(box: Sandbox, *extra: str) -> dict[str, Any]:
@@ -299,7 +313,7 @@ def check(records: dict[str, list[dict[str, Any]]], imports: dict[str, Any] | No
     """Every budget, in the order printed; `walls=False` keeps only the request and memory
     budgets (and the cold import when measured), which do not depend on the machine's speed."""
     first = next(iter(records.values()))
-    budgets = [*request_budgets(first)]
+    budgets = [*registry_budgets(first), *request_budgets(first)]
     for mode, rows in list(records.items())[1:]:
         same = all(r["kube_per_cluster"] == f["kube_per_cluster"] and r["aws_calls"] == f["aws_calls"]
                    for r, f in zip(rows, first, strict=True))
@@ -335,6 +349,25 @@ def check(records: dict[str, list[dict[str, Any]]], imports: dict[str, Any] | No
     budgets += [Budget(f"no scan errors, {r['scenario']}", False, "; ".join(r["errors"]))
                 for r in rows if r["errors"]]
     return budgets
+
+
+def registry_budgets(records: list[dict[str, Any]]) -> list[Budget]:
+    """Per world: registry requests = distinct public images + one token per registry."""
+    return [registry_budget(record) for record in records]
+
+
+def registry_budget(record: dict[str, Any]) -> Budget:
+    """Registry requests = one manifest HEAD per distinct public image + one token request per
+    registry (no challenge: the realms are known), whatever the pods and clusters."""
+    seen, expected = record["registry_requests"], record["expected_registry_requests"]
+    total = sum(seen.values())
+    return Budget(
+        f"registry requests, {record['scenario']}", seen == expected and record["registry_stable"],
+        f"{total} = {seen['manifests']} manifest HEADs ({expected['manifests']} distinct public "
+        f"images) + {seen['tokens']} token requests ({expected['tokens']} registries) + "
+        f"{seen['challenges']} challenges, counted at the registry fronts, for "
+        f"{record['probed_pods']} failing pods in {record['clusters']} cluster(s): never per pod"
+        + ("" if record["registry_stable"] else "; counts differ between repeats"))
 
 
 def request_budgets(records: list[dict[str, Any]]) -> list[Budget]:
@@ -393,7 +426,8 @@ def print_table(mode: str, latency: Latency, records: list[dict[str, Any]]) -> N
                          f"+{latency.aws_ms:.0f} ms" if latency.kube_ms or latency.aws_ms else
                          ": sandbox servers on 127.0.0.1, no added delay"))
     header = ("world", "pods", "failing", "scan s", "floor s", "scan/floor", "peer s", "peer/scan",
-              "sandbox CPU s (scan/floor/peer)", "RSS MB", "k8s req", "AWS req", "findings")
+              "sandbox CPU s (scan/floor/peer)", "RSS MB", "k8s req", "AWS req", "registry req",
+              "findings")
     # sandbox CPU: while the scan / the floor / the timed part of the peer ran
     rows = [header] + [(
         r["scenario"], f"{r['pods']:,}", f"{r['failing_pods']:,}", f"{r['wall_s']:.2f}",
@@ -402,7 +436,8 @@ def print_table(mode: str, latency: Latency, records: list[dict[str, Any]]) -> N
           if "floor_s" in r else ("-",) * 4),
         f"{r['sandbox_cpu_s']:.2f}" + (f" / {r['floor_sandbox_cpu_s']:.2f} / {r['peer_sandbox_cpu_s']:.1f}"
                                        if "floor_s" in r else ""), f"{r['peak_rss_mb']:.0f}",
-        f"{r['kube_requests']:,}", f"{r['aws_requests']}", f"{r['findings']:,}") for r in records]
+        f"{r['kube_requests']:,}", f"{r['aws_requests']}", f"{sum(r['registry_requests'].values())}",
+        f"{r['findings']:,}") for r in records]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for number, row in enumerate(rows):
         print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)

@@ -3,7 +3,9 @@
 The same code as the bench (bench.run_all, bench.check) on worlds small enough for `make test`:
 one scan each, in a child process, localhost only. Wall times are left to `make bench`; what is
 checked here does not depend on the machine: Kubernetes requests = pages (+ a constant), AWS
-requests flat in failing pods and at most linear in clusters, peak RSS under the budget.
+requests flat in failing pods and at most linear in clusters, registry requests = one HEAD per
+distinct public image + one token request per registry (counted at the sandbox's fronts), peak
+RSS under the budget.
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ def test_request_and_memory_budgets_hold_on_small_worlds() -> None:
     assert [r["failing_pods"] for r in rows] == [20, 200, 60]
     assert {b.name for b in budgets} >= {
         "k8s requests per cluster, large", "AWS requests independent of failing pods, small -> large",
-        "AWS requests at most linear in clusters, small-x3", "peak RSS, every world and mode"}
+        "AWS requests at most linear in clusters, small-x3", "peak RSS, every world and mode",
+        "registry requests, small", "registry requests, large", "registry requests, small-x3"}
+    # many pods share a few public images on three registries: the same requests in every world
+    assert {r["probed_pods"] for r in rows} == {5, 50, 15}
+    assert [r["registry_requests"] for r in rows] == [
+        {"manifests": 5, "tokens": 3, "challenges": 0}] * 3
     failed = [f"{b.name}: {b.detail}" for b in budgets if not b.ok]
     assert not failed, "\n".join(failed)

@@ -3,7 +3,10 @@
 `build(shape)` returns the Scenario the sandbox loads. Every pod belongs to a Deployment (through
 its ReplicaSet) and runs on a Node whose providerID names a seeded EC2 instance. Failing pods wait
 in ImagePullBackOff and have one kubelet `Failed` event each, whose message is a real message of
-tests/fixtures/messages/public.yaml with only the image changed.
+tests/fixtures/messages/public.yaml with only the image changed. The Docker Hub Deployments
+that fail as not found or private share a few public images on Docker Hub, Quay and GHCR, whose
+sandbox fronts answer the scan's registry probe (Docker Hub's and Quay's realms are known, GHCR's
+too: no challenge).
 """
 
 from __future__ import annotations
@@ -35,6 +38,18 @@ FIXTURE_OF = {
     "hub-private": "dockerhub-unauthorized-private-repo-docker",  # private Docker Hub repository
     "hub-unreachable": "dockerhub-tls-handshake-timeout-containerd",  # Docker Hub unreachable
 }
+# The public images the failing Docker Hub Deployments share (the n-th Deployment of a kind
+# takes image n % len): not found = a tag the repository lacks; private = a login needed. The
+# fronts (REGISTRY) hold the repositories with other tags.
+PUBLIC_IMAGES = {
+    "hub-missing": ("docker.io/library/httpd:9.9", "quay.io/prometheus/node-exporter:v9.9.9",
+                    "ghcr.io/acme/tool:v0.0.2", "docker.io/acme/api:v0.0.2-alpha"),
+    "hub-private": ("docker.io/acme/internal:20.7", "quay.io/acme/private:1"),
+}
+REGISTRY = {"images": {"library/httpd": ["2.4"], "acme/api": ["v0.0.1-alpha"]},
+            "private": ["acme/internal"],
+            "quay": {"images": {"prometheus/node-exporter": ["v1.8.2"]}, "private": ["acme/private"]},
+            "ghcr": {"images": {"acme/tool": ["v0.0.1"]}}}
 # Failing Deployment i fails the PATTERN[i % 20] way; the first five cover every way.
 PATTERN = (("ecr-missing", "ecr-denied", "hub-missing", "hub-private", "hub-unreachable")
            + ("ecr-missing",) * 10 + ("ecr-denied",) * 2 + ("hub-missing",) * 2 + ("hub-private",))
@@ -89,6 +104,27 @@ class Shape:
                                            if self.kind_of(w) == "ecr-missing"}),
                 "node roles": min(self.instances, 2), "VPCs": 1}
 
+    def public_image(self, workload: int) -> str:
+        """The shared public image of failing Docker Hub Deployment `workload`."""
+        kind = self.kind_of(workload)
+        before = sum(1 for w in range(workload) if self.kind_of(w) == kind)
+        return PUBLIC_IMAGES[kind][before % len(PUBLIC_IMAGES[kind])]
+
+    @property
+    def registry_requests(self) -> dict[str, int]:
+        """What one scan asks the registry fronts, in all: a manifest HEAD per distinct public
+        image of a not-found or private Deployment, a token request per registry, no challenge."""
+        images = {self.public_image(w) for w in self.failing_workloads
+                  if self.kind_of(w) in PUBLIC_IMAGES}
+        return {"manifests": len(images), "challenges": 0,
+                "tokens": len({image.split("/")[0] for image in images})}
+
+    @property
+    def probed_pods(self) -> int:
+        """Failing pods (over every cluster) whose image the registry probe asks about."""
+        return self.clusters * sum(self.failing_pods_of(w) for w in self.failing_workloads
+                                   if self.kind_of(w) in PUBLIC_IMAGES)
+
     @property
     def failing_workloads(self) -> list[int]:
         """The failing Deployments that have at least one pod."""
@@ -123,7 +159,7 @@ def build(shape: Shape) -> Scenario:
     clusters = [ClusterSpec(name, objects) for name in shape.cluster_names]
     return Scenario(name=shape.name, description=f"{shape.clusters} x {shape.pods} pods, "
                     f"{shape.failing} failing over {shape.workloads} Deployments",
-                    region=REGION, clusters=clusters, aws=_aws(shape))
+                    region=REGION, clusters=clusters, aws=_aws(shape), registry=REGISTRY)
 
 
 def repository(index: int) -> str:
@@ -272,19 +308,17 @@ def _node(shape: Shape, j: int, node: _Node, now: datetime) -> dict[str, Any]:
     }
 
 
-def _image(kind: str | None, name: str, index: int, repositories: int) -> tuple[str, str | None]:
+def _image(shape: Shape, kind: str | None, index: int) -> tuple[str, str | None]:
     """(image, HEAD URL host/v2/repo/manifests/tag for the messages that print it)."""
-    repo = repository(index % repositories)
+    repo = repository(index % shape.repositories)
     if kind == "ecr-missing":
         return f"${{repo_uri.{repo}}}:{MISSING_TAG}", None
     if kind == "ecr-denied":
         tag = PUSHED_TAGS[-1]
         return (f"${{repo_uri.{repo}}}:{tag}",
                 f"${{account}}.dkr.ecr.${{region}}.amazonaws.com/v2/{repo}/manifests/{tag}")
-    if kind == "hub-missing":
-        return f"docker.io/acme/{name}:v0.0.2-alpha", None
-    if kind == "hub-private":
-        return f"acme/{name}:20.7", None
+    if kind in PUBLIC_IMAGES:
+        return shape.public_image(index), None
     if kind == "hub-unreachable":
         return _fixtures()[FIXTURE_OF[kind]]["image"], None
     return (f"${{repo_uri.{repo}}}:{PUSHED_TAGS[-1]}" if index % 2 == 0
@@ -313,7 +347,7 @@ def _deployment(shape: Shape, name: str, namespace: str, failing: int | None, co
                 first: int, nodes: list[_Node], now: datetime) -> list[dict[str, Any]]:
     """A Deployment, its ReplicaSet and service account, `count` pods (and their events)."""
     kind = None if failing is None else shape.kind_of(failing)
-    image, url = _image(kind, name, failing if failing is not None else first, shape.repositories)
+    image, url = _image(shape, kind, failing if failing is not None else first)
     template_hash = _suffix(f"{namespace}/{name}", 10)
     rs_name = f"{name}-{template_hash}"
     labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "shop"}

@@ -16,7 +16,7 @@ from pullmedic.gather.ec2 import Ec2Reader, Host, PrefixList, VpcFacts
 from pullmedic.gather.ecr import EcrReader, RepoImages
 from pullmedic.gather.iam import IamReader
 from pullmedic.gather.kms import KmsReader
-from pullmedic.gather.registry import RegistryReader
+from pullmedic.gather.registry import ASKED_FOR, RegistryReader
 from pullmedic.gather.unavailable import Unavailable, guarded
 from pullmedic.imageref import ImageRef, parse_image
 from pullmedic.kube.reader import KubeReader, KubeReadError
@@ -117,8 +117,10 @@ class Facts:
     def prepare(self, findings: Iterable[Finding]) -> None:
         """Batch the look-ups of every finding: one node list, one EC2 call for the nodes'
         instances (and one by host IP for pods on nodes without one), and every tag the
-        findings ask of an ECR repository in one request."""
+        findings ask of an ECR repository in one request; the public images they may ask a
+        registry about, for one token request per registry."""
         findings = list(findings)
+        self.registry.plan(_asked_of_registries(findings))
         for finding in findings:
             image = subject_of(finding).image
             if image is not None and image.ecr is not None:
@@ -325,6 +327,11 @@ def _registry_hosts(secret: dict[str, Any]) -> tuple[str, ...]:
 def _host(key: str) -> str:
     """`https://index.docker.io/v1/` -> `index.docker.io`; `ghcr.io` -> `ghcr.io`."""
     return key.split("://", 1)[-1].split("/", 1)[0]
+
+
+def _asked_of_registries(findings: list[Finding]) -> list[ImageRef | None]:
+    """The images of the findings whose cause a registry's answer can weigh."""
+    return [subject_of(f).image for f in findings if f.cause in ASKED_FOR]
 
 
 def repository_arn(image: ImageRef) -> str:

@@ -25,7 +25,7 @@ from pullmedic_sandbox.aws_seed import Refs, seed, seed_fargate_profiles, substi
 from pullmedic_sandbox.kubeapi import SimulatedCluster
 from pullmedic_sandbox.network import BlackHole, route
 from pullmedic_sandbox.rbac import Rbac
-from pullmedic_sandbox.registry import RegistryFront
+from pullmedic_sandbox.registry import RegistryFront, fronts, hosts_setting
 from pullmedic_sandbox.scenario import Scenario
 
 ACCOUNT = "123456789012"
@@ -55,6 +55,7 @@ class Sandbox:
         self.queue_url = ""
         self.refs = Refs()
         self.registry: RegistryFront | None = None  # the scenario's Docker Hub front, if any
+        self.registries: dict[str, RegistryFront] = {}  # every front of the scenario, by flavour
         self._kube_delay = 0.0
         self._hole: BlackHole | None = None  # where a dropped connection goes (network.py)
 
@@ -96,8 +97,7 @@ class Sandbox:
             "POWERTOOLS_METRICS_NAMESPACE": "pullmedic",
             # registries are asked only where a scenario has a front, and only the front
             "PULLMEDIC_REGISTRY_PROBE": "on" if self.registry else "off",
-            "PULLMEDIC_REGISTRY_HOSTS":
-                f"registry-1.docker.io={self.registry.address}" if self.registry else "",
+            "PULLMEDIC_REGISTRY_HOSTS": hosts_setting(self.registries),
             "PULLMEDIC_REGISTRY_CA": self.registry.ca_file if self.registry else "",
         }
 
@@ -154,8 +154,10 @@ class Sandbox:
         seed_fargate_profiles(scenario.aws, self.client, self.refs)
         self._alerts()
         if scenario.registry is not None:
-            self.registry = RegistryFront(scenario.registry)
-            self.registry.start()
+            self.registries = fronts(scenario.registry)
+            for front in self.registries.values():
+                front.start()
+            self.registry = self.registries["dockerhub"]
 
     def member_client(self, service: str, account: str) -> Any:
         """A boto3 client in another sandbox account (moto derives it from the assumed role)."""
@@ -217,9 +219,9 @@ class Sandbox:
         for cluster in self.clusters.values():
             cluster.stop()
         self.clusters = {}
-        if self.registry is not None:
-            self.registry.stop()
-            self.registry = None
+        for front in self.registries.values():
+            front.stop()
+        self.registries, self.registry = {}, None
 
     def _network(self) -> list[str]:
         ec2 = self.client("ec2")

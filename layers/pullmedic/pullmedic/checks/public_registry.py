@@ -9,12 +9,19 @@ from __future__ import annotations
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
 from pullmedic.evidence import Facts, Subject
-from pullmedic.gather.registry import AUTH_REQUIRED, EXISTS, NOT_FOUND, RATE_LIMITED, RegistryAnswer
+from pullmedic.gather.registry import (
+    ASKED_FOR,
+    AUTH_REQUIRED,
+    EXISTS,
+    NOT_FOUND,
+    RATE_LIMITED,
+    RegistryAnswer,
+)
 from pullmedic.gather.unavailable import Unavailable
 
 META = CheckMeta(
     id="public_registry", title="The public registry's own answer for the image",
-    causes=frozenset({Cause.IMAGE_NOT_FOUND, Cause.AUTH_FAILED, Cause.RATE_LIMITED}),
+    causes=ASKED_FOR,
     severity="medium",
     fix="Fix the image reference to one the registry has, or give the pod an imagePullSecret for it.",
     command="kubectl -n {namespace} rollout restart {workload}",
@@ -23,7 +30,8 @@ META = CheckMeta(
 
 
 def run(subject: Subject, facts: Facts) -> Verdict | None:
-    """One anonymous token + manifest HEAD per distinct image per scan (cached, budgeted)."""
+    """One manifest HEAD per distinct image per scan (cached, budgeted; the anonymous token is
+    asked once per registry, see gather/registry_auth.py)."""
     image = subject.image
     if image is None:
         return None
