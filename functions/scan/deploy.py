@@ -157,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         print("Scanning every cluster: create an access entry for the FunctionRoleArn output in "
               "each cluster (docs/deploy.md: Adding a cluster later); until then each one shows as a scan "
               "error naming the missing access entry.")
-    print("Then apply functions/scan/rbac/pullmedic-readers.yaml in every cluster.")
+    print("Read-only scanning needs nothing applied in the clusters (AmazonEKSViewPolicy). Optional: "
+          "functions/scan/rbac/pullmedic-readers.yaml lets it read nodes (docs/deploy.md). Then check "
+          "the deployment: .venv/bin/pullmedic doctor --function FUNCTION_NAME (the stack output).")
     return 0
 
 
