@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from pullmedic.causes import Cause
+from pullmedic.dynamo import attributes
 from pullmedic.findings import group
 from pullmedic.kube.pods import candidates, failures
 from pullmedic.kube.workloads import workload_of
@@ -88,7 +89,7 @@ def test_a_problem_and_its_outbox_entries_fit_one_transaction(fill: str) -> None
     (change,) = plan({}, same_place, Scope(frozenset({base.cluster})), NOW, None, []).changes
     assert change.record is not None
     record = _item(change.record)
-    entries = [new_item(a, NOW) for a in change.announcements]
+    entries = [attributes(new_item(a, NOW)) for a in change.announcements]
     sizes = [item_bytes(record)] + [item_bytes(e) for e in entries]
     assert max(sizes) < ITEM_MAX, sizes
     assert sum(sizes) < TRANSACTION_MAX and 1 + len(entries) <= TRANSACTION_ACTIONS

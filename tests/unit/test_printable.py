@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from test_alert_formats import finding
+from factories import ecr_finding as finding
 
 from pullmedic.chat import notification
 from pullmedic.cli.output import say

@@ -20,10 +20,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from pullmedic.lifecycle import Change
 from pullmedic.limits import ERROR_MAX, cut
-from pullmedic.model import ScanError
+from pullmedic.model import Announcement, ScanError
 from pullmedic.notify import Outgoing, sns_messages
 from pullmedic.outbox import Entry, Outbox
-from pullmedic.render import Announcement
 from pullmedic.state import StateStore
 
 
@@ -101,7 +100,7 @@ class Announcer:
             delivery.announced += message.announcements
             delivery.errors += message.errors
             try:
-                left = self.outbox.done(covered)
+                left = self.outbox.delete(covered)
             except (ClientError, BotoCoreError) as err:
                 left = len(covered)
                 delivery.failures.append(f"published, but the outbox could not be cleared ({_why(err)}): "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from pullmedic.causes import Cause
 
@@ -121,3 +122,23 @@ class ScanError:
     cluster: str
     stage: str
     message: str
+
+
+class Remediation(NamedTuple):
+    """A fix applied to a finding: what it did (or why it did not help), who, how to undo it."""
+
+    action: str
+    summary: str
+    by: str = ""
+    undo: tuple[str, ...] = ()
+
+
+class Announcement(NamedTuple):
+    """One finding to tell subscribers about, and why now."""
+
+    event: str  # one of render.EVENTS
+    finding: Finding
+    since: datetime | None = None  # first seen
+    previous_cause: str | None = None  # for `changed`: the cause announced before
+    actions: tuple[str, ...] = ()  # remediation actions that may be approved for it
+    remediation: Remediation | None = None  # the fix applied to it, if any

@@ -37,9 +37,9 @@ from pullmedic.findings import fingerprint
 from pullmedic.kube.reader import KubeReader, KubeReadError
 from pullmedic.ledger import Ledger, StoredPlan
 from pullmedic.lifecycle import CONFIRMED_STREAK, Scope
-from pullmedic.model import Finding
+from pullmedic.model import Announcement, Finding, Remediation
 from pullmedic.notify import publish
-from pullmedic.render import Announcement, Remediation, error_doc, fix_command, fix_event
+from pullmedic.render import error_doc, fix_command, fix_event
 from pullmedic.scan import Hook, ScanRequest, scan
 from pullmedic.settings import Settings
 from pullmedic.state import StateStore
@@ -100,7 +100,7 @@ class Result:
         if self.outcome:
             doc["steps"] = [{"target": s.call.target, "outcome": s.outcome, "detail": s.detail}
                             for s in self.outcome.steps]
-        if self.status == "planned" and self.plan and not self.plan.blocker and not self.plan.done:
+        if self.status == "planned" and self.plan and not self.plan.blocker and not self.plan.in_place:
             where = f"--cluster {self.plan.cluster}" + (f" {flags}" if flags else "")
             doc["approve"] = {"command": fix_command(self.plan.fingerprint, self.action, where, apply=True),
                               "event": fix_event(self.plan.fingerprint, self.action)}
@@ -234,7 +234,7 @@ def _order_hook(order: RemediateOrder, run: Run) -> Hook:
         actions = [order.action] if order.action else list(ACTIONS)
         plans = _plans(run, actions, contexts)
         if order.confirm and order.action is None:
-            ready = [a for a, (p, _) in plans.items() if p is not None and not p.done]
+            ready = [a for a, (p, _) in plans.items() if p is not None and not p.in_place]
             if len(ready) != 1:
                 run.results.append(Result("-", "refused", f"{len(ready)} actions apply to this problem "
                                           f"({', '.join(ready) or 'none'}): name the one to apply"))
@@ -270,9 +270,9 @@ def _plans(run: Run, actions: list[str],
 def _show(run: Run, plan: Plan, context: Context) -> Result:
     run.ledger.save_plan(plan, run.who, run.now(), valid_for=run.settings.plan_valid)
     run.ledger.audit(plan.fingerprint, plan.action, plan.cluster, "plan", who=run.who, now=run.now(),
-                     result="blocked" if plan.blocker else "done" if plan.done else "planned",
+                     result="blocked" if plan.blocker else "done" if plan.in_place else "planned",
                      detail=plan.doc(), undo=plan.undo)
-    detail = plan.blocker or ("already in place" if plan.done else
+    detail = plan.blocker or ("already in place" if plan.in_place else
                               "nothing is changed until the plan is approved")
     return Result(plan.action, "planned", detail, plan, context.finding)
 
@@ -288,7 +288,7 @@ def _approve(run: Run, order: RemediateOrder, action: str, live: Plan | None,
                          undo=shown.undo)
     if why:
         return Result(action, "refused", why, shown)
-    if live is None or live.done:
+    if live is None or live.in_place:
         return Result(action, ALREADY_DONE, "already in place: nothing was changed", live or shown)
     assert context is not None
     if not run.ledger.use_plan(order.fingerprint, action, run.who, run.now()):
@@ -315,7 +315,7 @@ def _refusal(run: Run, action: str, stored: StoredPlan | None, live: Plan | None
                 "(PULLMEDIC_REMEDIATION_ACTIONS, PULLMEDIC_REMEDIATION_NAMESPACES)")
     if live is None:
         return "the live evidence no longer calls for it: nothing was changed"
-    if live.done:
+    if live.in_place:
         return None
     if live.blocker:
         return live.blocker
@@ -335,7 +335,7 @@ def _auto(run: Run, action: str, context: Context) -> Result | None:
     if stored is not None and stored.status in ("applied", "failed"):
         return None
     plan = ACTIONS[action].plan(context)
-    if plan is None or plan.done or plan.blocker:
+    if plan is None or plan.in_place or plan.blocker:
         return None
     _show(run, plan, context)
     if not run.ledger.use_plan(plan.fingerprint, action, run.who, run.now()):
