@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pullmedic.aws.errors import error_line
 from pullmedic.lifecycle import Change
 from pullmedic.limits import ERROR_MAX, cut
 from pullmedic.model import Announcement, ScanError
@@ -117,6 +118,5 @@ class Announcer:
 def _why(err: Exception) -> str:
     """One line for an AWS failure."""
     if isinstance(err, ClientError):
-        error = err.response.get("Error", {})
-        return cut(f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip(), ERROR_MAX)
+        return cut(error_line(err), ERROR_MAX)
     return cut(str(err), ERROR_MAX)

@@ -13,6 +13,8 @@ from typing import Any
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from pullmedic.aws.errors import error_code
+
 _TO_DYNAMO = TypeSerializer()
 _FROM_DYNAMO = TypeDeserializer()
 
@@ -36,11 +38,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Binary):
         return bytes(value.value)
     return value
-
-
-def error_code(err: ClientError) -> str:
-    """The error code of a failed call ("" when the response has none)."""
-    return str(err.response.get("Error", {}).get("Code", ""))
 
 
 def conflict(err: ClientError) -> bool:

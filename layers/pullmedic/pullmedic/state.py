@@ -39,8 +39,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pullmedic import codec
+from pullmedic.aws.errors import error_line
 from pullmedic.causes import Cause
-from pullmedic.dynamo import attributes, conflict, error_code, query
+from pullmedic.dynamo import attributes, conflict, query
 from pullmedic.event import SILENCE_SCOPES
 from pullmedic.lifecycle import Change, Record, Silence
 from pullmedic.model import Evidence, Finding, ScanError, Workload
@@ -102,7 +103,7 @@ class StateStore:
                     self._write(change.record, change.previous, _guard(change.previous))
             except ClientError as err:
                 if not conflict(err):
-                    committed.failures.append(f"state write for problem {_fp(change)}: {_reason(err)}")
+                    committed.failures.append(f"state write for problem {_fp(change)}: {error_line(err)}")
                 continue
             except BotoCoreError as err:
                 committed.failures.append(f"state write for problem {_fp(change)}: {err}")
@@ -138,7 +139,7 @@ class StateStore:
             except ClientError as err:
                 if not conflict(err):
                     committed.failures.append(f"state write for the scan error of {error.cluster}: "
-                                         f"{_reason(err)}")
+                                         f"{error_line(err)}")
                 continue
             except BotoCoreError as err:
                 committed.failures.append(f"state write for the scan error of {error.cluster}: {err}")
@@ -201,11 +202,6 @@ class Committed:
 def _fp(change: Change) -> str:
     record = change.record or change.previous
     return record.fingerprint if record else "?"
-
-
-def _reason(err: ClientError) -> str:
-    message = err.response.get("Error", {}).get("Message", "")
-    return f"{error_code(err) or 'error'}: {message}".strip()
 
 
 def _guard(expected: Record | None) -> dict[str, Any]:
