@@ -66,3 +66,14 @@ def test_the_fanout_step_returns_counts_only() -> None:
 def test_every_order_the_event_parser_returns_has_a_handler() -> None:
     orders = set(get_args(get_type_hints(parse_event)["return"]))
     assert set(load_handler().HANDLERS) == orders
+
+
+def test_narrowing_by_cause_drops_the_same_containers_other_cause() -> None:
+    """`pullmedic scan --cause rate_limited`: a container failing two ways shows only the cause
+    asked for (they share a fingerprint; narrowing by fingerprint kept both)."""
+    other = ecr_finding("api", cause=Cause.RATE_LIMITED)
+    whole = ScanSummary(ScanResult(clusters=["prod"], findings=[API, other]), (), Delivery(), 0, False,
+                        True, 5)
+    doc = whole.narrowed([other]).doc()
+    assert fingerprint(other) == fingerprint(API)
+    assert [f["cause"] for f in doc["findings"]] == ["rate_limited"] and doc["finding_count"] == 1
