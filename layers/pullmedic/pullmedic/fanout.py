@@ -87,8 +87,9 @@ def aggregate(order: FanoutOrder, settings: Settings, app: App) -> ScanSummary:
     result = _stored(settings, app, order.execution)
     for item in order.results:
         if isinstance(item, dict) and item.get("error"):
-            target = item.get("target") if isinstance(item.get("target"), dict) else {}
-            names = target.get("clusters") if isinstance(target.get("clusters"), list) else ["*"]
+            target = item.get("target")
+            listed = target.get("clusters") if isinstance(target, dict) else None
+            names: list[Any] = listed if isinstance(listed, list) else ["*"]
             why = f"the scan step failed: {item['error']}: {item.get('cause', '')}"
             result.errors += [scan_error(clean(str(name), NAME_MAX), "fanout", why) for name in names]
     return run_scan(ScanOrder("fanout", None, None, False), settings, app, gathered=result)
