@@ -18,8 +18,8 @@ from test_deploy_iam import OWN_WRITES, as_list, own_resource, role_statements
 from pullmedic.actions import ACTIONS
 from pullmedic.causes import Cause
 from pullmedic.chat import notification
+from pullmedic.model import Announcement
 from pullmedic.permissions import READ_ACTIONS
-from pullmedic.render import Announcement
 
 ACTION_PERMISSIONS = {p for module in ACTIONS.values() for p in module.META.permissions}
 PULL_ONLY = {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly"}

@@ -12,9 +12,9 @@ from factories import finding
 from pullmedic.causes import Cause
 from pullmedic.chat import CHAT_SCHEMA
 from pullmedic.findings import fingerprint
-from pullmedic.model import Finding
+from pullmedic.model import Announcement, Finding
 from pullmedic.notify import SNS_MESSAGE_MAX, publish
-from pullmedic.render import DOCUMENT_SCHEMA, Announcement
+from pullmedic.render import DOCUMENT_SCHEMA
 
 CAUSES = [Cause.IMAGE_NOT_FOUND, Cause.AUTH_FAILED, Cause.REGISTRY_UNREACHABLE, Cause.RATE_LIMITED]
 

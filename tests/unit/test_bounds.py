@@ -22,10 +22,9 @@ from pullmedic.kube.pods import candidates, failures
 from pullmedic.kube.workloads import workload_of
 from pullmedic.lifecycle import Scope, plan
 from pullmedic.limits import ERROR_MAX, IMAGE_MAX, MESSAGE_MAX, NAME_MAX, lines
-from pullmedic.model import Evidence, Finding, ScanError
+from pullmedic.model import Announcement, Evidence, Finding, ScanError
 from pullmedic.notify import SNS_MESSAGE_MAX, size, sns_messages
 from pullmedic.outbox import new_item
-from pullmedic.render import Announcement
 from pullmedic.responses import LAMBDA_RESPONSE_BYTES, STATE_BYTES, fitted
 from pullmedic.scan import scan_error
 from pullmedic.state import _item

@@ -27,9 +27,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from pullmedic.findings import fingerprint
-from pullmedic.model import ScanError
+from pullmedic.model import Announcement, ScanError
 from pullmedic.redact import printable, redact
-from pullmedic.render import Announcement, counts, fix_command, silence_command
+from pullmedic.render import counts, fix_command, silence_command
 
 TITLE_MAX = 250
 DESCRIPTION_MAX = 4000
