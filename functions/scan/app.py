@@ -5,13 +5,14 @@ Logic lives in the layer; log lines are redacted as they are written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics
 
 from pullmedic.announce import DeliveryIncomplete
-from pullmedic.bootstrap import bootstrap, with_deadline
+from pullmedic.bootstrap import App, bootstrap, with_deadline
 from pullmedic.doctor.run import run_doctor
 from pullmedic.event import DoctorOrder, FanoutOrder, RemediateOrder, ScanOrder, SilenceOrder, parse_event
 from pullmedic.fanout import aggregate, list_targets, scan_cluster, start_if_large
@@ -20,7 +21,8 @@ from pullmedic.redact import redacted_json
 from pullmedic.remediate import remediate
 from pullmedic.responses import LAMBDA_RESPONSE_BYTES, STATE_BYTES, fitted
 from pullmedic.service import add_silence, cli_flags, run_scan
-from pullmedic.settings import load
+from pullmedic.settings import Settings, load
+from pullmedic.summary import ScanSummary
 from pullmedic.vocab import OrderSource
 
 logger = Logger(service="pullmedic", json_serializer=redacted_json)
@@ -36,55 +38,76 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     order = parse_event(event)
     settings = load()
     app = with_deadline(bootstrap(settings), _seconds_left(context))
-    if isinstance(order, SilenceOrder):
-        written = add_silence(order, settings, app)
-        logger.info("silence written", extra=written)
-        return written
-    if isinstance(order, DoctorOrder):
-        checked = run_doctor(order, settings, app)
-        logger.info("doctor", extra=checked["doctor"]["counts"])
-        return checked
-    if isinstance(order, RemediateOrder):
-        done = remediate(order, settings, app, caller=f"Lambda request {context.aws_request_id}",
-                         flags=cli_flags(settings, app))
-        logger.info("remediation", extra=done)
-        return done
-    scheduled = isinstance(order, ScanOrder) and order.source == OrderSource.SCHEDULE
-    started = start_if_large(settings, app) if scheduled else None
+    return HANDLERS[type(order)](order, settings, app, context)
+
+
+def _silence(order: SilenceOrder, settings: Settings, app: App, _context: Any) -> dict[str, Any]:
+    written = add_silence(order, settings, app)
+    logger.info("silence written", extra=written)
+    return written
+
+
+def _doctor(order: DoctorOrder, settings: Settings, app: App, _context: Any) -> dict[str, Any]:
+    checked = run_doctor(order, settings, app)
+    logger.info("doctor", extra=checked["doctor"]["counts"])
+    return checked
+
+
+def _remediate(order: RemediateOrder, settings: Settings, app: App, context: Any) -> dict[str, Any]:
+    outcome = remediate(order, settings, app, caller=f"Lambda request {context.aws_request_id}",
+                        flags=cli_flags(settings, app))
+    logger.info("remediation", extra=outcome)
+    return outcome
+
+
+def _scan(order: ScanOrder, settings: Settings, app: App, _context: Any) -> dict[str, Any]:
+    started = start_if_large(settings, app) if order.source == OrderSource.SCHEDULE else None
     if started:
         logger.info("scan handed to the state machine", extra=started)
         return started
-    if isinstance(order, FanoutOrder) and order.step == "list":
+    return fitted(_finished(lambda: run_scan(order, settings, app)).doc(), LAMBDA_RESPONSE_BYTES)
+
+
+def _fanout(order: FanoutOrder, settings: Settings, app: App, _context: Any) -> dict[str, Any]:
+    if order.step == "list":
         return list_targets(settings, app)
-    if isinstance(order, FanoutOrder) and order.step == "cluster":
-        done = scan_cluster(order, settings, app)
-        logger.info("cluster scanned", extra=done)
-        return done
+    if order.step == "cluster":
+        scanned = scan_cluster(order, settings, app)
+        logger.info("cluster scanned", extra=scanned)
+        return scanned
+    # a state's output is limited to 256 KB: counts only
+    return fitted(_finished(lambda: aggregate(order, settings, app)).counts(), STATE_BYTES)
+
+
+def _finished(run: Callable[[], ScanSummary]) -> ScanSummary:
+    """Run a scan; log and emit what it found (or, when delivery failed, what waits)."""
     try:
-        result, summary = aggregate(order, settings, app) if isinstance(order, FanoutOrder) \
-            else run_scan(order, settings, app)
+        summary = run()
     except DeliveryIncomplete as err:  # the outbox keeps what was not published: fail loudly
         logger.error("announcements wait in the outbox", extra={"failures": err.failures,
                                                                "summary": err.summary})
         raise
-    emit(scan_metrics(result, summary))
+    emit(scan_metrics(summary.result, summary.duration_ms, summary.announced))
     log_scan(summary)
-    if isinstance(order, FanoutOrder):  # a state's output is limited to 256 KB: counts only
-        return fitted({k: summary[k] for k in ("finding_count", "failing_pods", "by_cause", "errors",
-                                               "announced", "silenced", "published_message_ids")},
-                      STATE_BYTES)
-    return fitted(summary, LAMBDA_RESPONSE_BYTES)
+    return summary
 
 
-def log_scan(summary: dict[str, Any]) -> None:
+Handler = Callable[[Any, Settings, App, Any], dict[str, Any]]
+HANDLERS: dict[type, Handler] = {
+    SilenceOrder: _silence, DoctorOrder: _doctor, RemediateOrder: _remediate, ScanOrder: _scan,
+    FanoutOrder: _fanout,
+}
+
+
+def log_scan(summary: ScanSummary) -> None:
     """A line per scan error, per problem (the dashboard's table of open problems reads these
     lines), then the counts."""
-    for error in summary["errors"]:
+    doc = summary.doc()
+    for error in doc["errors"]:
         logger.warning("cluster not scanned", extra={"scan_error": error})
-    for problem in summary["problems"]:
+    for problem in doc["problems"]:
         logger.info("problem", extra={"problem": problem})
-    logger.info("scan finished", extra={k: summary[k] for k in (
-        "clusters_scanned", "finding_count", "by_cause", "announced", "silenced", "duration_ms")})
+    logger.info("scan finished", extra=summary.log_fields())
 
 
 def _seconds_left(context: Any) -> float | None:

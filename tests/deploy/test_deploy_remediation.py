@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 import yaml
 from deploy_support import REMEDIATION, REPO, cfn_lint_policies, condition_true, default_parameters
+from factories import finding
 from test_deploy_iam import OWN_WRITES, as_list, own_resource, role_statements
 
 from pullmedic.actions import ACTIONS
 from pullmedic.causes import Cause
 from pullmedic.chat import notification
-from pullmedic.model import Finding, Workload
+from pullmedic.model import Announcement
 from pullmedic.permissions import READ_ACTIONS
-from pullmedic.render import Announcement
 
 ACTION_PERMISSIONS = {p for module in ACTIONS.values() for p in module.META.permissions}
 PULL_ONLY = {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly"}
@@ -134,13 +134,9 @@ def test_chat_buttons_only_with_remediation_and_the_parameter(translated: dict[s
 
 def _chat_context() -> dict[str, str]:
     """The additionalContext chat.py sends for a finding that offers an action."""
-    finding = Finding(
-        cluster="prod", namespace="team", workload=Workload("Deployment", "api"), container="api",
-        container_type="regular", image="123456789012.dkr.ecr.us-east-2.amazonaws.com/team/api:1",
-        cause=Cause.AUTH_FAILED,
-        rule_id="r", summary="s", alternatives=(), message="m", message_source="waiting",
-        reasons=("ErrImagePull",), pods=("api-1",), pod_count=1, nodes=(), severity="high")
-    message = notification([Announcement("new", finding, actions=("grant_ecr_pull",))], [])
+    found = finding(namespace="team", image="123456789012.dkr.ecr.us-east-2.amazonaws.com/team/api:1",
+                    cause=Cause.AUTH_FAILED)
+    message = notification([Announcement("new", found, actions=("grant_ecr_pull",))], [])
     assert message["metadata"]["enableCustomActions"] is True
     return message["metadata"]["additionalContext"]
 

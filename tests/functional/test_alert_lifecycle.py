@@ -125,7 +125,7 @@ def test_same_broken_state_is_announced_once(world, sandbox, handler, state_tabl
         f"cluster#{CLUSTER}", "new", "1")
     last_seen = datetime.fromisoformat(api["last_seen"]["S"])
     assert int(api["expires_at"]["N"]) == int((last_seen + timedelta(days=30)).timestamp())
-    assert json.loads(api["docs"]["S"])[0]["image"] == API_IMAGE
+    assert json.loads(api["findings"]["S"])[0]["image"] == API_IMAGE and api["format"]["N"] == "1"
 
 
 def logged_problems(caplog: pytest.LogCaptureFixture) -> dict[str, dict[str, Any]]:

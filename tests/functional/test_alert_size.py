@@ -7,13 +7,14 @@ import re
 
 import jsonschema
 import pytest
+from factories import finding
 
 from pullmedic.causes import Cause
 from pullmedic.chat import CHAT_SCHEMA
 from pullmedic.findings import fingerprint
-from pullmedic.model import Finding, Workload
+from pullmedic.model import Announcement, Finding
 from pullmedic.notify import SNS_MESSAGE_MAX, publish
-from pullmedic.render import DOCUMENT_SCHEMA, Announcement
+from pullmedic.render import DOCUMENT_SCHEMA
 
 CAUSES = [Cause.IMAGE_NOT_FOUND, Cause.AUTH_FAILED, Cause.REGISTRY_UNREACHABLE, Cause.RATE_LIMITED]
 
@@ -24,9 +25,8 @@ def heavy(number: int, cluster: str) -> Finding:
     repository = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{team}/{name}"
     image = f"{repository}:release-2026.11.{number}"
     tags = ", ".join(f"v1.{j}" for j in range(12))
-    return Finding(
-        cluster=cluster, namespace=team, workload=Workload("Deployment", name),
-        container=name, container_type="regular", image=image, cause=CAUSES[number % 4],
+    return finding(
+        name, cluster=cluster, namespace=team, image=image, cause=CAUSES[number % 4],
         rule_id="ecr_not_found", summary="The registry says the tag does not exist.",
         alternatives=(Cause.AUTH_FAILED,),
         message=(f'Failed to pull image "{image}": rpc error: code = NotFound desc = failed to pull and '

@@ -49,7 +49,7 @@ def scan(sandbox: Sandbox, clusters: list[str] | None = None, page_size: int = 5
         session.events.register("before-call", count)
         settings = replace(load(), page_size=page_size)
         order = ScanOrder("on-demand", tuple(clusters) if clusters else None, None, dry_run=True)
-        result, _ = run_scan(order, settings, bootstrap(settings, session=session))
+        result = run_scan(order, settings, bootstrap(settings, session=session)).result
     assert result.errors == []
     return Counts(aws, {name: len(c.requests) for name, c in sandbox.clusters.items() if c.requests},
                   Counter(r.path for c in sandbox.clusters.values() for r in c.requests),

@@ -79,7 +79,7 @@ def scan(faults: Faults, at: datetime) -> dict[str, Any] | None:
     app = bootstrap(load(), session=session)
     app = replace(app, deps=replace(app.deps, now=lambda: at))
     try:
-        return run_scan(SCHEDULED, load(), app)[1]
+        return run_scan(SCHEDULED, load(), app).doc()
     except DeliveryIncomplete:
         return None
 

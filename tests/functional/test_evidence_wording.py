@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from factories import finding
+
 from pullmedic.aws.eks import ClusterAccess
 from pullmedic.causes import Cause
 from pullmedic.evidence import Facts, Readers, subject_of
 from pullmedic.gather.unavailable import Unavailable
-from pullmedic.model import Finding, PodInfo, Workload
+from pullmedic.model import PodInfo, Workload
 
 
 def test_a_pod_without_a_host_ip_is_described_plainly(world, sandbox) -> None:
@@ -14,9 +16,8 @@ def test_a_pod_without_a_host_ip_is_described_plainly(world, sandbox) -> None:
     world("healthy")
     pod = PodInfo("shop", "api-1", "uid", None, "ip-10-0-0-9.ec2.internal", None, None, {}, None, None,
                   "default", ())
-    found = Finding("prod", "shop", Workload("Pod", "api-1"), "api", "regular", "nginx:1",
-                    Cause.AUTH_FAILED, "r", "s", (), "m", "event", (), ("api-1",), 1, (), "high",
-                    pod_sample=pod)
+    found = finding("api", workload=Workload("Pod", "api-1"), image="nginx:1", cause=Cause.AUTH_FAILED,
+                    pods=("api-1",), nodes=(), pod_sample=pod)
     access = ClusterAccess("prod", sandbox.region, f"arn:aws:eks:{sandbox.region}:123456789012:cluster/prod",
                            "https://127.0.0.1", "", None, "ACTIVE")
     facts = Facts(Readers(sandbox.client), access, None)

@@ -61,4 +61,4 @@ def test_a_failed_replicaset_list_resolves_nothing_and_renames_nothing(
     assert healed["errors"] == [] and healed["announced"] == {} and announced(sandbox) == []
     after = records(sandbox, table)
     assert {k: v["first_seen"] for k, v in after.items()} == {k: v["first_seen"] for k, v in before.items()}
-    assert json.loads(after["Rollout/web"]["docs"]["S"])[0]["workload_inferred"] is False
+    assert json.loads(after["Rollout/web"]["findings"]["S"])[0]["workload"]["inferred"] is False

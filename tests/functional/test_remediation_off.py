@@ -61,8 +61,8 @@ def test_off_mode_changes_nothing(world, sandbox: Sandbox, state_table, monkeypa
     settings = load()
     assert settings.remediation == "off"
     # One bootstrap per call, as each Lambda invocation (or CLI command) does.
-    _, summary = run_scan(ScanOrder("on-demand", None, None, False), settings,
-                          bootstrap(settings, session=session))
+    summary = run_scan(ScanOrder("on-demand", None, None, False), settings,
+                       bootstrap(settings, session=session)).doc()
     (fp,) = {f["fingerprint"] for f in summary["findings"] if f["workload"] == workload}
     if between:
         between(sandbox)

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from factories import ecr_finding, finding
 
 from pullmedic.causes import Cause
 from pullmedic.findings import fingerprint
 from pullmedic.lifecycle import Scope, Silence, plan
-from pullmedic.model import Finding, ScanError, Workload
+from pullmedic.model import PodInfo, ScanError
 from pullmedic.outbox import Outbox
 from pullmedic.state import StateStore
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 DAY = timedelta(hours=24)
 SCOPE = Scope(frozenset({"prod"}))
-
-
-def finding(name: str, cause: Cause = Cause.IMAGE_NOT_FOUND) -> Finding:
-    return Finding(cluster="prod", namespace="shop", workload=Workload("Deployment", name),
-                   container=name, container_type="regular", image=f"ghcr.io/acme/{name}:v9",
-                   cause=cause, rule_id="not_found", summary="No such tag.", alternatives=(),
-                   message="not found", message_source="waiting", reasons=("ErrImagePull",),
-                   pods=(f"{name}-a",), pod_count=1, nodes=(), severity="high")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "state"
 
 
 @pytest.fixture
@@ -48,7 +45,7 @@ def test_two_invocations_race_for_a_change_and_a_resolution(store) -> None:
     store.commit(plan({}, [finding("api"), finding("web")], SCOPE, NOW, DAY, []).changes, NOW)
     snapshot = store.records(["prod"])
     later = NOW + timedelta(minutes=5)
-    decided = plan(snapshot, [finding("api", Cause.AUTH_FAILED)], SCOPE, later, DAY, [])
+    decided = plan(snapshot, [finding("api", cause=Cause.AUTH_FAILED)], SCOPE, later, DAY, [])
     assert sorted(a.event for a in decided.announcements) == ["changed", "resolved"]
     assert len(store.commit(decided.changes, later).changes) == 2
     assert store.commit(decided.changes, later).changes == []
@@ -65,6 +62,38 @@ def test_a_claimed_announcement_waits_in_the_outbox_with_its_claim(store) -> Non
     assert sorted((e.item for e in entries), key=repr) == sorted(decided.announcements, key=repr)
     again = store.commit(decided.changes, NOW)  # a lost race adds nothing to the outbox
     assert again.changes == [] and again.outbox == [] and again.failures == []
+
+
+def test_a_stored_problem_keeps_every_field_of_its_findings(store) -> None:
+    """What a resolved message tells is what was found: verdicts and the pod sample included."""
+    pod = PodInfo("shop", "api-7f9c-a", "uid-1", NOW, "node-1", "10.0.1.10", "10.0.1.99",
+                  {"app": "api"}, "ReplicaSet", "api-7f9c", "api", ("regcred",))
+    found = replace(ecr_finding("api"), verdicts=(("ecr_image_exists", "confirmed"),), pod_sample=pod,
+                    secret_warning="secret regcred not found")
+    store.commit(plan({}, [found], SCOPE, NOW, DAY, []).changes, NOW)
+    (stored,) = store.records(["prod"]).values()
+    (kept,) = stored.findings
+    assert kept == found and kept.pod_sample == pod and kept.verdicts == found.verdicts
+    (resolved,) = plan({stored.fingerprint: stored}, [], SCOPE, NOW + DAY, DAY, []).announcements
+    assert resolved.event == "resolved" and resolved.finding == found
+
+
+def test_a_problem_stored_before_the_format_attribute_still_reads_and_resolves(store) -> None:
+    """Existing deployments' tables hold items with finding documents (`docs`): they read as
+    findings, and a resolved problem announces the finding the document described."""
+    old = json.loads((FIXTURES / "problem_before_format.json").read_text())["item"]
+    store.client.put_item(TableName=store.table, Item=old)
+    (stored,) = store.records(["prod"]).values()
+    assert (stored.fingerprint, stored.version, stored.announced_event, stored.confirmed_scans) == (
+        old["fingerprint"]["S"], 1, "new", 1)
+    assert stored.findings == (ecr_finding("api"),)  # the documents never held the verdicts
+    later = NOW + timedelta(hours=2)
+    decided = plan({stored.fingerprint: stored}, [], SCOPE, later, DAY, [])
+    (resolved,) = decided.announcements
+    assert (resolved.event, resolved.since, fingerprint(resolved.finding)) == (
+        "resolved", NOW, stored.fingerprint)
+    assert store.commit(decided.changes, later).changes == list(decided.changes)
+    assert store.records(["prod"]) == {}
 
 
 def test_silences_round_trip(store) -> None:

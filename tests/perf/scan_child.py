@@ -63,17 +63,17 @@ def main() -> None:
 
     def scan() -> Any:
         settings = load()
-        return run_scan(order, settings, bootstrap(settings, session=session))
+        return run_scan(order, settings, bootstrap(settings, session=session)).result
 
     started = time.perf_counter()
     if args.profile:
         import cProfile
 
         profiler = cProfile.Profile()
-        result, _ = profiler.runcall(scan)
+        result = profiler.runcall(scan)
         profiler.dump_stats(args.profile)
     else:
-        result, _ = scan()
+        result = scan()
     wall = time.perf_counter() - started
     json.dump({
         "wall_s": wall,

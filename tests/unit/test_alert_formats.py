@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
+from factories import ecr_finding as finding
 
 from pullmedic import codec
 from pullmedic.causes import Cause
@@ -17,17 +18,15 @@ from pullmedic.chat import CHAT_SCHEMA, DESCRIPTION_MAX, THREAD_MAX, notificatio
 from pullmedic.console import links, resources
 from pullmedic.findings import SEVERITY_ORDER, fingerprint
 from pullmedic.gather.unavailable import guarded
-from pullmedic.model import Evidence, Finding, ScanError, Workload
+from pullmedic.model import Finding, Remediation, ScanError
 from pullmedic.render import (
     DOCUMENT_SCHEMA,
     SCHEMAS,
     WIDTH,
     Announcement,
-    Remediation,
     attributes,
     document,
     finding_doc,
-    finding_from_doc,
     load_schema,
     silence_event,
     subject,
@@ -36,27 +35,6 @@ from pullmedic.render import (
 
 SINCE = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 VALIDATOR = jsonschema.Draft202012Validator
-
-
-def finding(name: str = "api", cluster: str = "prod", cause: Cause = Cause.IMAGE_NOT_FOUND,
-            namespace: str = "shop", message: str = "", severity: str = "high") -> Finding:
-    image = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}:v9"
-    return Finding(
-        cluster=cluster, namespace=namespace, workload=Workload("Deployment", name), container=name,
-        container_type="regular", image=image, cause=cause, rule_id="ecr_not_found",
-        summary="The tag does not exist in the repository.", alternatives=(Cause.AUTH_FAILED,),
-        message=message or f'Failed to pull image "{image}": rpc error: code = NotFound desc = not found',
-        message_source="event", reasons=("ErrImagePull",), pods=(f"{name}-7f9c-a",), pod_count=3,
-        nodes=("ip-10-0-1-10.ec2.internal",), severity=severity, confidence="confirmed",
-        advice="Push the tag or fix the reference.",
-        evidence=("ok [ecr_pull_permission]: role arn:aws:iam::123456789012:role/nodes may pull",
-                  f"confirmed [ecr_image_exists]: {name} has no tag v9; newest tags: v8, v7"),
-        fix_commands=(f"kubectl -n {namespace} set image deployment/{name} {name}={image[:-2]}v8",),
-        message_cause=Cause.AUTH_FAILED, account="123456789012", region="us-east-1",
-        evidence_items=(
-            Evidence("ecr_pull_permission", "passed", "role arn:aws:iam::123456789012:role/nodes may pull",
-                     ("arn:aws:iam::123456789012:role/nodes",)),
-            Evidence("ecr_image_exists", "confirmed", f"{name} has no tag v9; newest tags: v8, v7")))
 
 
 def validate(instance: object, schema: dict) -> None:
@@ -75,17 +53,13 @@ def test_schema_files_name_what_the_code_knows() -> None:
     """The enums of the files are the code's causes and severities; the summary describes a finding
     exactly as the SNS document does."""
     findings, summary = load_schema("findings"), load_schema("summary")
-    finding = findings["$defs"]["finding"]["properties"]
-    assert finding["cause"]["enum"] == [c.value for c in Cause]
-    assert finding["severity"]["enum"] == list(SEVERITY_ORDER)
+    properties = findings["$defs"]["finding"]["properties"]
+    assert properties["cause"]["enum"] == [c.value for c in Cause]
+    assert properties["severity"]["enum"] == list(SEVERITY_ORDER)
     assert summary["$defs"] == findings["$defs"]
     required = set(findings["$defs"]["finding"]["required"])
-    assert set(finding_doc(finding_()).keys()) == set(finding) == required
+    assert set(finding_doc(finding()).keys()) == set(properties) == required
     assert load_schema("explain")["oneOf"][0]["properties"]["cause"]["enum"] == [c.value for c in Cause]
-
-
-def finding_(**changes: object) -> Finding:
-    return finding(**changes)  # type: ignore[arg-type]
 
 
 def test_document_carries_each_event_and_matches_its_schema() -> None:
@@ -109,13 +83,6 @@ def test_document_carries_each_event_and_matches_its_schema() -> None:
                                                  "resources": []}]}):
         with pytest.raises(jsonschema.ValidationError):
             validate({**doc, "findings": [broken]}, DOCUMENT_SCHEMA)
-
-
-def test_stored_document_gives_back_the_finding() -> None:
-    original = finding()
-    again = finding_from_doc(json.loads(json.dumps(finding_doc(original))))
-    assert finding_doc(again) == finding_doc(original)
-    assert again.evidence_items == original.evidence_items and fingerprint(again) == fingerprint(original)
 
 
 def test_outbox_codec_keeps_the_new_fields_and_reads_findings_stored_before_them() -> None:

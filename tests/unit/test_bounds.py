@@ -16,15 +16,15 @@ from typing import Any
 import pytest
 
 from pullmedic.causes import Cause
+from pullmedic.dynamo import attributes
 from pullmedic.findings import group
 from pullmedic.kube.pods import candidates, failures
 from pullmedic.kube.workloads import workload_of
 from pullmedic.lifecycle import Scope, plan
 from pullmedic.limits import ERROR_MAX, IMAGE_MAX, MESSAGE_MAX, NAME_MAX, lines
-from pullmedic.model import Evidence, Finding, ScanError
+from pullmedic.model import Announcement, Evidence, Finding, ScanError
 from pullmedic.notify import SNS_MESSAGE_MAX, size, sns_messages
 from pullmedic.outbox import new_item
-from pullmedic.render import Announcement
 from pullmedic.responses import LAMBDA_RESPONSE_BYTES, STATE_BYTES, fitted
 from pullmedic.scan import scan_error
 from pullmedic.state import _item
@@ -88,7 +88,7 @@ def test_a_problem_and_its_outbox_entries_fit_one_transaction(fill: str) -> None
     (change,) = plan({}, same_place, Scope(frozenset({base.cluster})), NOW, None, []).changes
     assert change.record is not None
     record = _item(change.record)
-    entries = [new_item(a, NOW) for a in change.announcements]
+    entries = [attributes(new_item(a, NOW)) for a in change.announcements]
     sizes = [item_bytes(record)] + [item_bytes(e) for e in entries]
     assert max(sizes) < ITEM_MAX, sizes
     assert sum(sizes) < TRANSACTION_MAX and 1 + len(entries) <= TRANSACTION_ACTIONS

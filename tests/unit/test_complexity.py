@@ -22,8 +22,6 @@ KNOWN: dict[str, int] = {
     "pullmedic/diagnose.py:_diagnose": 21,
     "pullmedic/checks/image_platform.py:run": 18,
     "pullmedic/checks/ecr_pull_permission.py:run": 18,
-    # small use cases: the announce path and the handler's dispatch table (branch codec)
-    "pullmedic/service.py:run_scan": 28,
 }
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from factories import finding
 
 from pullmedic.causes import Cause
 from pullmedic.findings import fingerprint
@@ -14,31 +15,19 @@ from pullmedic.lifecycle import (
     CONFIRMED_STREAK,
     RETENTION,
     TOUCH,
-    Plan,
+    Decision,
     Record,
     Scope,
     Silence,
     digest,
     plan,
 )
-from pullmedic.model import Finding, Workload
+from pullmedic.model import Finding
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=2)
 DAY = timedelta(hours=24)
 ALL = Scope(frozenset({"prod"}))
-
-
-def finding(name: str = "api", cause: Cause = Cause.IMAGE_NOT_FOUND, namespace: str = "shop",
-            evidence: tuple[str, ...] = (), confidence: str = "likely") -> Finding:
-    return Finding(
-        cluster="prod", namespace=namespace, workload=Workload("Deployment", name),
-        container=name, container_type="regular", image=f"ghcr.io/acme/{name}:v9", cause=cause,
-        rule_id="not_found", summary="The tag does not exist.", alternatives=(),
-        message=f'Failed to pull image "ghcr.io/acme/{name}:v9": not found', message_source="waiting",
-        reasons=("ErrImagePull",), pods=(f"{name}-7f9c-a",), pod_count=1, nodes=("node-1",),
-        severity="high", confidence=confidence, evidence=evidence,
-        fix_commands=(f"kubectl -n {namespace} set image deployment/{name} {name}=ghcr.io/acme/{name}:v8",))
 
 
 def announced(f: Finding, at: datetime = T0, **changes: Any) -> Record:
@@ -48,7 +37,7 @@ def announced(f: Finding, at: datetime = T0, **changes: Any) -> Record:
     return replace(change.record, **changes)
 
 
-def events(result: Plan) -> list[tuple[str, str]]:
+def events(result: Decision) -> list[tuple[str, str]]:
     return [(a.event, a.finding.workload.name) for a in result.announcements]
 
 
@@ -115,7 +104,7 @@ def test_new_record_starts_the_history() -> None:
     assert (record.announced_event, record.version, record.expires) == ("new", 1, NOW + RETENTION)
     assert (record.workload, record.cause, record.digest) == ("Deployment/api", "image_not_found",
                                                              digest([API]))
-    assert record.docs[0]["fingerprint"] == fingerprint(API) == record.fingerprint
+    assert record.findings == (API,) and fingerprint(API) == record.fingerprint
     assert change.announcements[0].since == NOW
 
 
@@ -163,7 +152,7 @@ def test_one_container_failing_two_ways_is_one_problem() -> None:
     rate = finding(cause=Cause.RATE_LIMITED)
     (change,) = plan({}, [API, rate], ALL, NOW, DAY, []).changes
     assert [a.finding.cause for a in change.announcements] == [Cause.IMAGE_NOT_FOUND, Cause.RATE_LIMITED]
-    assert change.record is not None and len(change.record.docs) == 2
+    assert change.record is not None and change.record.findings == (API, rate)
     stored = change.record
     assert plan({fingerprint(API): stored}, [rate, API], ALL, NOW + HOUR / 2, DAY, []).changes == ()
     assert events(plan({fingerprint(API): stored}, [API], ALL, NOW + HOUR / 2, DAY, [])) == [

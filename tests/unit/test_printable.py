@@ -8,13 +8,13 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from test_alert_formats import finding
+from factories import ecr_finding as finding
 
 from pullmedic.chat import notification
 from pullmedic.cli.output import say
-from pullmedic.model import Evidence, ScanError
+from pullmedic.model import Announcement, Evidence, ScanError
 from pullmedic.redact import printable
-from pullmedic.render import Announcement, text
+from pullmedic.render import text
 
 HOSTILE = {
     "colour": "\x1b[31;1mRED\x1b[0m",

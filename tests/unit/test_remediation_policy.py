@@ -7,34 +7,32 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from factories import finding
 
 from pullmedic.actions import ACTIONS
 from pullmedic.causes import Cause
 from pullmedic.event import InvalidEvent, RemediateOrder, parse_event
-from pullmedic.model import Finding, Workload
+from pullmedic.model import Finding
 from pullmedic.remediate import Policy, offers, policy
 from pullmedic.settings import load
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
-def finding(cause: Cause, *verdicts: tuple[str, str], namespace: str = "team") -> Finding:
-    return Finding(
-        cluster="prod", namespace=namespace, workload=Workload("Deployment", "api"), container="api",
-        container_type="regular", image="123456789012.dkr.ecr.us-east-2.amazonaws.com/team/api:2.0.0",
-        cause=cause, rule_id="r", summary="s", alternatives=(), message="m", message_source="event",
-        reasons=("ImagePullBackOff",), pods=("api-1",), pod_count=1, nodes=(), severity="high",
-        confidence="confirmed", verdicts=tuple(sorted(verdicts)))
+def proven(cause: Cause, *verdicts: tuple[str, str], namespace: str = "team") -> Finding:
+    """A finding of an ECR image in team/api whose checks returned `verdicts`."""
+    return finding(namespace=namespace, image="123456789012.dkr.ecr.us-east-2.amazonaws.com/team/api:2.0.0",
+                   cause=cause, confidence="confirmed", verdicts=tuple(sorted(verdicts)))
 
 
-ROLE_DENIED = finding(Cause.AUTH_FAILED, ("ecr_pull_permission", "confirmed"))
-TAG_PUSHED = finding(Cause.AUTH_FAILED, ("ecr_image_exists", "contradicted"),
+ROLE_DENIED = proven(Cause.AUTH_FAILED, ("ecr_pull_permission", "confirmed"))
+TAG_PUSHED = proven(Cause.AUTH_FAILED, ("ecr_image_exists", "contradicted"),
                      ("ecr_pull_permission", "passed"))
-BOTH = finding(Cause.AUTH_FAILED, ("ecr_image_exists", "contradicted"),
+BOTH = proven(Cause.AUTH_FAILED, ("ecr_image_exists", "contradicted"),
                ("ecr_pull_permission", "confirmed"))
-TAG_MISSING = finding(Cause.IMAGE_NOT_FOUND, ("ecr_image_exists", "confirmed"))
-RATE = finding(Cause.RATE_LIMITED, ("rate_limit_cache", "confirmed"))
-UNPROVEN = finding(Cause.AUTH_FAILED, ("ecr_pull_permission", "unavailable"))
+TAG_MISSING = proven(Cause.IMAGE_NOT_FOUND, ("ecr_image_exists", "confirmed"))
+RATE = proven(Cause.RATE_LIMITED, ("rate_limit_cache", "confirmed"))
+UNPROVEN = proven(Cause.AUTH_FAILED, ("ecr_pull_permission", "unavailable"))
 
 
 @pytest.mark.parametrize(("found", "expected"), [

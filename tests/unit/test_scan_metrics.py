@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
+from factories import finding
+
 from pullmedic.causes import Cause
 from pullmedic.metrics import scan_metrics
-from pullmedic.model import Finding, ScanError, Workload
+from pullmedic.model import ScanError
 from pullmedic.scan import ScanResult
-
-
-def finding(cluster: str, name: str, cause: Cause, pods: int) -> Finding:
-    return Finding(cluster=cluster, namespace="shop", workload=Workload("Deployment", name),
-                   container=name, container_type="regular", image=f"{name}:1", cause=cause,
-                   rule_id="r", summary="s", alternatives=(), message="m", message_source="event",
-                   reasons=("ErrImagePull",), pods=(), pod_count=pods, nodes=(), severity="high")
 
 
 def test_metrics_by_service_cluster_and_cause_and_event() -> None:
     result = ScanResult(
         clusters=["prod", "dev"],
-        findings=[finding("prod", "api", Cause.IMAGE_NOT_FOUND, 3),
-                  finding("prod", "web", Cause.IMAGE_NOT_FOUND, 2),
-                  finding("dev", "api", Cause.RATE_LIMITED, 1)],
+        findings=[finding("api", cluster="prod", cause=Cause.IMAGE_NOT_FOUND, pod_count=3),
+                  finding("web", cluster="prod", cause=Cause.IMAGE_NOT_FOUND, pod_count=2),
+                  finding("api", cluster="dev", cause=Cause.RATE_LIMITED, pod_count=1)],
         errors=[ScanError("locked", "pods", "401")], kube_requests={"prod": 4, "dev": 3})
-    groups = scan_metrics(result, {"duration_ms": 812, "announced": {"new": 2, "resolved": 1}})
+    groups = scan_metrics(result, 812, {"new": 2, "resolved": 1})
     assert groups[()] == [("FailingWorkloads", "Count", 3), ("FailingPods", "Count", 6),
                           ("ScanErrors", "Count", 1), ("ScanDuration", "Milliseconds", 812),
                           ("KubernetesRequests", "Count", 7)]

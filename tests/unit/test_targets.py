@@ -8,7 +8,7 @@ import pytest
 
 from pullmedic.event import InvalidEvent, parse_event
 from pullmedic.settings import load
-from pullmedic.targets import InvalidTargets, Target, from_env, parse
+from pullmedic.targets import InvalidTargets, ScanTarget, from_env, parse
 
 
 def test_parse_accounts_regions_and_all() -> None:
@@ -16,15 +16,15 @@ def test_parse_accounts_regions_and_all() -> None:
                      {"account": "self", "clusters": "all"},
                      {"account": "111122223333", "region": "us-east-1",
                       "role_arn": "arn:aws:iam::111122223333:role/custom"}])
-    assert targets == (Target("210987654321", "eu-west-1", ("a", "b")), Target(),
-                       Target("111122223333", "us-east-1", None, "arn:aws:iam::111122223333:role/custom"))
+    assert targets == (ScanTarget("210987654321", "eu-west-1", ("a", "b")), ScanTarget(),
+                       ScanTarget("111122223333", "us-east-1", None, "arn:aws:iam::111122223333:role/custom"))
     assert [parse([t.doc()])[0] for t in targets] == list(targets)
 
 
 def test_role_of_a_target() -> None:
-    assert Target().role("aws") is None
-    assert Target("210987654321").role("aws-cn") == "arn:aws-cn:iam::210987654321:role/pullmedic-reader"
-    assert Target("210987654321", role_arn="arn:aws:iam::210987654321:role/x").role("aws") == \
+    assert ScanTarget().role("aws") is None
+    assert ScanTarget("210987654321").role("aws-cn") == "arn:aws-cn:iam::210987654321:role/pullmedic-reader"
+    assert ScanTarget("210987654321", role_arn="arn:aws:iam::210987654321:role/x").role("aws") == \
         "arn:aws:iam::210987654321:role/x"
 
 
@@ -43,7 +43,7 @@ def test_environment() -> None:
     assert from_env({}) is None
     raw = json.dumps([{"account": "210987654321", "region": "eu-west-1", "clusters": ["a"]}])
     settings = load({"PULLMEDIC_TARGETS": raw, "PULLMEDIC_EXTERNAL_ID": "ext-1"})
-    assert settings.targets == (Target("210987654321", "eu-west-1", ("a",)),)
+    assert settings.targets == (ScanTarget("210987654321", "eu-west-1", ("a",)),)
     assert settings.external_id == "ext-1"
     with pytest.raises(InvalidTargets, match="PULLMEDIC_TARGETS is not JSON"):
         from_env({"PULLMEDIC_TARGETS": "[{"})
@@ -53,7 +53,7 @@ def test_environment() -> None:
 
 def test_on_demand_event_targets() -> None:
     order = parse_event({"targets": [{"account": "210987654321", "clusters": ["a"]}], "dry_run": True})
-    assert order.targets == (Target("210987654321", None, ("a",)),) and order.clusters is None
+    assert order.targets == (ScanTarget("210987654321", None, ("a",)),) and order.clusters is None
     assert parse_event({"clusters": ["a"]}).targets is None
     with pytest.raises(InvalidEvent) as err:
         parse_event({"targets": [{"account": "x"}], "clusters": ["a"]})
@@ -65,7 +65,7 @@ def test_fan_out_events() -> None:
     order = parse_event({"fanout": "cluster", "execution": "run-1",
                          "target": {"account": "210987654321", "clusters": ["a"]}})
     assert (order.step, order.execution, order.target) == ("cluster", "run-1",
-                                                          Target("210987654321", None, ("a",)))
+                                                          ScanTarget("210987654321", None, ("a",)))
     assert parse_event({"fanout": "aggregate", "execution": "run-1", "results": [{}]}).results == ({},)
     with pytest.raises(InvalidEvent) as err:
         parse_event({"fanout": "cluster", "execution": "a b", "target": {"account": "x"}, "extra": 1})

@@ -18,12 +18,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pullmedic.aws.errors import error_line
 from pullmedic.lifecycle import Change
 from pullmedic.limits import ERROR_MAX, cut
-from pullmedic.model import ScanError
+from pullmedic.model import Announcement, ScanError
 from pullmedic.notify import Outgoing, sns_messages
 from pullmedic.outbox import Entry, Outbox
-from pullmedic.render import Announcement
 from pullmedic.state import StateStore
 
 
@@ -101,7 +101,7 @@ class Announcer:
             delivery.announced += message.announcements
             delivery.errors += message.errors
             try:
-                left = self.outbox.done(covered)
+                left = self.outbox.delete(covered)
             except (ClientError, BotoCoreError) as err:
                 left = len(covered)
                 delivery.failures.append(f"published, but the outbox could not be cleared ({_why(err)}): "
@@ -118,6 +118,5 @@ class Announcer:
 def _why(err: Exception) -> str:
     """One line for an AWS failure."""
     if isinstance(err, ClientError):
-        error = err.response.get("Error", {})
-        return cut(f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip(), ERROR_MAX)
+        return cut(error_line(err), ERROR_MAX)
     return cut(str(err), ERROR_MAX)

@@ -18,7 +18,7 @@ from pullmedic.gather.registry import RegistryReader
 from pullmedic.kube.client import api_client
 from pullmedic.scan import ScanDeps
 from pullmedic.settings import Settings
-from pullmedic.targets import Target
+from pullmedic.targets import ScanTarget
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -60,7 +60,7 @@ def with_deadline(app: App, seconds_left: float | None, reserve: float = ANNOUNC
     return replace(app, deps=replace(app.deps, deadline=time.monotonic() + reading))
 
 
-def target_deps(settings: Settings, home: ScanDeps, target: Target) -> ScanDeps:
+def target_deps(settings: Settings, home: ScanDeps, target: ScanTarget) -> ScanDeps:
     """The scan dependencies of `target`: the function's own for "self" in its Region, else
     clients of a session in the target's account (sts:AssumeRole with the external id)."""
     region = target.region or home.region

@@ -27,9 +27,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from pullmedic.findings import fingerprint
-from pullmedic.model import ScanError
+from pullmedic.model import Announcement, ScanError
 from pullmedic.redact import printable, redact
-from pullmedic.render import Announcement, counts, fix_command, silence_command
+from pullmedic.render import counts, fix_command, silence_command
 
 TITLE_MAX = 250
 DESCRIPTION_MAX = 4000
@@ -160,12 +160,12 @@ def _block(item: Announcement, cli_flags: str) -> str:
     head = f"**{item.event.upper()}** `{f.cause.value}` {_path(item)}"
     where = f"image `{f.image or '?'}`, container `{f.container}`"
     fix = item.remediation
-    done = f"\n**Remediation:** `{fix.action}`: {_cut(fix.summary, QUOTE_MAX)}" if fix else ""
+    fixed = f"\n**Remediation:** `{fix.action}`: {_cut(fix.summary, QUOTE_MAX)}" if fix else ""
     if item.event == "resolved":
-        return f"{head}\nResolved: {where} pulls again.{done}"
+        return f"{head}\nResolved: {where} pulls again.{fixed}"
     if fix:
         undo = "".join(f"\n**Undo:** `{_cut(c, QUOTE_MAX)}`" for c in fix.undo)
-        return f"{head}\n{where}.{done}{undo}"
+        return f"{head}\n{where}.{fixed}{undo}"
     lines = [head, f"{where}, {f.pod_count} pod(s), severity {f.severity}, "
                    f"confidence {f.confidence}."]
     if item.previous_cause:

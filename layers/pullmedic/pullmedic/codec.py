@@ -12,9 +12,10 @@ import types
 from dataclasses import fields, is_dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
 T = TypeVar("T")
+VERSION = 1  # the layout `encode` writes, stored next to it (bump it with a reader for the old one)
 
 
 def encode(value: Any) -> Any:
@@ -38,28 +39,27 @@ def encode(value: Any) -> Any:
 
 def decode(kind: type[T] | Any, value: Any) -> T:
     """Rebuild a value of type `kind` from what `encode` made of it."""
-    origin = get_origin(kind)
     if value is None:
         return None  # type: ignore[return-value]
-    if origin in (Union, types.UnionType, tuple):
-        return _decode_generic(kind, origin, value)  # type: ignore[no-any-return]
-    if origin in (list, dict) or kind in (Any, str, int, float, bool, dict, list):
-        return value  # type: ignore[no-any-return]
-    return _decode_class(kind, value)  # type: ignore[no-any-return]
-
-
-def _decode_generic(kind: Any, origin: Any, value: Any) -> Any:
-    """An optional value (the type that is not None), or a tuple (of one type, or one per item)."""
+    origin = get_origin(kind)
+    if origin in (Union, types.UnionType):
+        return cast(T, decode(next(a for a in get_args(kind) if a is not type(None)), value))
     if origin is tuple:
-        args = get_args(kind)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(decode(args[0], v) for v in value)
-        return tuple(decode(a, v) for a, v in zip(args, value, strict=True))
-    return decode(next(a for a in get_args(kind) if a is not type(None)), value)
+        return cast(T, _tuple(get_args(kind), value))
+    if origin in (list, dict) or kind in (Any, str, int, float, bool, dict, list):
+        return cast(T, value)
+    return cast(T, _instance(kind, value))
 
 
-def _decode_class(kind: Any, value: Any) -> Any:
-    """A dataclass or NamedTuple (field by field), an enum, a datetime; anything else as it is."""
+def _tuple(args: tuple[Any, ...], value: Any) -> tuple[Any, ...]:
+    """A homogeneous tuple (tuple[X, ...]) or a fixed one (tuple[X, Y])."""
+    if len(args) == 2 and args[1] is Ellipsis:
+        return tuple(decode(args[0], v) for v in value)
+    return tuple(decode(a, v) for a, v in zip(args, value, strict=True))
+
+
+def _instance(kind: Any, value: Any) -> Any:
+    """A dataclass, NamedTuple, enum member or datetime; anything else as it is."""
     if isinstance(kind, type) and (is_dataclass(kind) or _named_tuple(kind)):
         hints = get_type_hints(kind)
         return kind(**{name: decode(hints[name], v) for name, v in value.items()})
@@ -81,4 +81,4 @@ def dumps(value: Any) -> str:
 
 def loads(kind: type[T] | Any, text: str | bytes) -> T:
     """The value of type `kind` that `dumps` wrote."""
-    return decode(kind, json.loads(text))  # type: ignore[no-any-return]
+    return cast(T, decode(kind, json.loads(text)))

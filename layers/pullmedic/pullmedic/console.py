@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
+from pullmedic.arns import parse_arn
+
 # Ids as EC2 and IAM print them; an ECR repository as an image or repository URI.
 _EC2 = re.compile(r"\b(?:sg|acl|rtb|subnet)-[0-9a-f]{8,17}\b")
 _ROLE = re.compile(r"\barn:aws(?:-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
@@ -37,15 +39,15 @@ def partition(region: str) -> str:
 
 def account_of(arn: str) -> str | None:
     """The account of an ARN (None when it has none)."""
-    parts = arn.split(":")
-    return parts[4] if len(parts) > 5 and _ACCOUNT.match(parts[4]) else None
+    parts = parse_arn(arn)
+    return parts["account"] if parts and _ACCOUNT.match(parts["account"]) else None
 
 
 def link(resource: str, region: str) -> tuple[str, str] | None:
     """(what, console URL) for one id `resources` found, in `region`; None when it has no page."""
     if resource.startswith("arn:"):
         name = resource.split(":role/", 1)[1].rsplit("/", 1)[-1]
-        host = _HOSTS.get(resource.split(":")[1], _HOSTS["aws"])
+        host = _HOSTS.get((parse_arn(resource) or {}).get("partition", "aws"), _HOSTS["aws"])
         return f"IAM role {name}", f"https://{host}/iam/home#/roles/details/{quote(name)}"
     repository = _REPOSITORY.match(resource)
     if repository:

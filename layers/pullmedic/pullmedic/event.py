@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pullmedic.limits import CLUSTER_NAME, CLUSTERS_MAX, NAMESPACE_NAME, NAMESPACES_MAX, cut
-from pullmedic.targets import InvalidTargets, Target, parse, parse_one
+from pullmedic.targets import InvalidTargets, ScanTarget, parse, parse_one
 from pullmedic.vocab import OrderSource
 
 ON_DEMAND_FIELDS = frozenset({"clusters", "namespaces", "dry_run", "targets"})
@@ -48,7 +48,7 @@ class ScanOrder:
     clusters: tuple[str, ...] | None
     namespaces: frozenset[str] | None
     dry_run: bool
-    targets: tuple[Target, ...] | None = None  # None: the deployment's targets
+    targets: tuple[ScanTarget, ...] | None = None  # None: the deployment's targets
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class FanoutOrder:
 
     step: str  # one of FANOUT_STEPS
     execution: str = ""  # the execution whose per-cluster results are kept together
-    target: Target | None = None  # the "cluster" step's target
+    target: ScanTarget | None = None  # the "cluster" step's target
     results: tuple[Any, ...] = ()  # the "aggregate" step's per-cluster summaries and failures
 
 
@@ -124,7 +124,7 @@ def _parse_on_demand(event: Mapping[str, Any]) -> ScanOrder:
                      frozenset(namespaces) if namespaces else None, bool(dry_run), targets)
 
 
-def _targets(event: Mapping[str, Any], problems: list[str]) -> tuple[Target, ...] | None:
+def _targets(event: Mapping[str, Any], problems: list[str]) -> tuple[ScanTarget, ...] | None:
     if event.get("targets") is None:
         return None
     try:

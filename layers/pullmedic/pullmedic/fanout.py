@@ -1,8 +1,8 @@
 """The Step Functions fan-out: list the clusters, scan each apart, aggregate and announce once.
 
 Each cluster's findings and errors wait in the state table under the execution's key
-(pk ``fanout#<execution>``, sk ``result#<target>#<chunk>``: zlib-compressed JSON, redacted, in
-chunks below DynamoDB's item size limit, kept for a day).
+(pk ``fanout#<execution>``, sk ``result#<target>#<chunk>``: zlib-compressed JSON (codec.py,
+with its `format`), redacted, in chunks below DynamoDB's item size limit, kept for a day).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from pullmedic.aws.eks import list_clusters
 from pullmedic.bootstrap import App, target_deps
-from pullmedic.codec import decode, dumps
+from pullmedic.codec import VERSION, decode, dumps
+from pullmedic.dynamo import attributes, query
 from pullmedic.event import FanoutOrder, ScanOrder
 from pullmedic.limits import NAME_MAX, clean
 from pullmedic.model import Finding, ScanError
@@ -26,7 +27,8 @@ from pullmedic.responses import STATE_BYTES, size
 from pullmedic.scan import ScanRequest, ScanResult, scan_error
 from pullmedic.service import run_scan, scan_targets
 from pullmedic.settings import Settings
-from pullmedic.targets import Target
+from pullmedic.summary import ScanSummary
+from pullmedic.targets import ScanTarget
 from pullmedic.vocab import OrderSource
 
 CHUNK = 300_000  # bytes of compressed JSON per item (DynamoDB's limit is 400 KB)
@@ -39,7 +41,7 @@ def list_targets(settings: Settings, app: App) -> dict[str, Any]:
     A target whose clusters cannot be listed stays whole: its scan step reports why.
     """
     expanded: list[dict[str, Any]] = []
-    for target in settings.targets or (Target(clusters=settings.clusters),):
+    for target in settings.targets or (ScanTarget(clusters=settings.clusters),):
         names = target.clusters
         if names is None:
             try:
@@ -81,19 +83,20 @@ def scan_cluster(order: FanoutOrder, settings: Settings, app: App) -> dict[str, 
             "findings": len(result.findings), "errors": len(result.errors)}
 
 
-def aggregate(order: FanoutOrder, settings: Settings, app: App) -> tuple[ScanResult, dict[str, Any]]:
+def aggregate(order: FanoutOrder, settings: Settings, app: App) -> ScanSummary:
     """Merge the stored results of every cluster, add the failed steps, announce once."""
     result = _stored(settings, app, order.execution)
     for item in order.results:
         if isinstance(item, dict) and item.get("error"):
-            target: dict[str, Any] = item["target"] if isinstance(item.get("target"), dict) else {}
-            names: list[Any] = target["clusters"] if isinstance(target.get("clusters"), list) else ["*"]
+            target = item.get("target")
+            listed = target.get("clusters") if isinstance(target, dict) else None
+            names: list[Any] = listed if isinstance(listed, list) else ["*"]
             why = f"the scan step failed: {item['error']}: {item.get('cause', '')}"
             result.errors += [scan_error(clean(str(name), NAME_MAX), "fanout", why) for name in names]
     return run_scan(ScanOrder(OrderSource.FANOUT, None, None, False), settings, app, gathered=result)
 
 
-def _key(target: Target) -> str:
+def _key(target: ScanTarget) -> str:
     return f"{target.account}/{target.region or '-'}/{','.join(target.clusters or ('*',))}"
 
 
@@ -105,25 +108,22 @@ def _table(settings: Settings) -> str:
 
 def _store(settings: Settings, app: App, execution: str, key: str, result: ScanResult) -> None:
     # Redacting JSON text keeps it valid JSON: no pattern consumes a quote or a backslash.
-    body = zlib.compress(redact(dumps({"clusters": result.clusters, "findings": result.findings,
-                                       "errors": result.errors})).encode())
-    expires = str(int((app.deps.now() + KEEP).timestamp()))
+    body = zlib.compress(redact(dumps({"format": VERSION, "clusters": result.clusters,
+                                       "findings": result.findings, "errors": result.errors})).encode())
+    expires = int((app.deps.now() + KEEP).timestamp())
     dynamodb, table = app.deps.client_for("dynamodb", None), _table(settings)
     for i in range(0, max(len(body), 1), CHUNK):
-        dynamodb.put_item(TableName=table, Item={
-            "pk": {"S": f"fanout#{execution}"}, "sk": {"S": f"result#{key}#{i // CHUNK:04d}"},
-            "data": {"B": body[i:i + CHUNK]}, "expires_at": {"N": expires}})
+        dynamodb.put_item(TableName=table, Item=attributes({
+            "pk": f"fanout#{execution}", "sk": f"result#{key}#{i // CHUNK:04d}",
+            "data": body[i:i + CHUNK], "expires_at": expires}))
 
 
 def _stored(settings: Settings, app: App, execution: str) -> ScanResult:
     parts: dict[str, bytes] = {}
-    pages = app.deps.client_for("dynamodb", None).get_paginator("query").paginate(
-        TableName=_table(settings), KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"fanout#{execution}"}}, ConsistentRead=True)
-    for page in pages:
-        for item in page["Items"]:
-            key = item["sk"]["S"].rsplit("#", 1)[0]
-            parts[key] = parts.get(key, b"") + item["data"]["B"]
+    for item in query(app.deps.client_for("dynamodb", None), _table(settings), "pk = :pk",
+                      {":pk": f"fanout#{execution}"}, consistent=True):
+        key = item["sk"].rsplit("#", 1)[0]
+        parts[key] = parts.get(key, b"") + item["data"]
     result = ScanResult()
     for body in parts.values():
         doc = json.loads(zlib.decompress(body))

@@ -44,31 +44,31 @@ def group(failures: Iterable[ContainerFailure],
     """Classify each failure and fold them into findings, newest message kept per group."""
     by_place: dict[Place, Members] = defaultdict(list)
     for failure in failures:
-        verdict = classify(failure.message, reason=failure.reason, image=failure.image or None)
+        classification = classify(failure.message, reason=failure.reason, image=failure.image or None)
         place = (failure.cluster, failure.pod.namespace, workload_of(failure), failure.container,
                  failure.image)
-        by_place[place].append((failure, verdict))
+        by_place[place].append((failure, classification))
     groups: dict[tuple[*Place, Cause], Members] = defaultdict(list)
     for place, members in by_place.items():
         known = Counter(v.cause for _, v in members if v.rule_id not in SILENT_RULES)
-        for failure, verdict in members:
-            cause = verdict.cause
-            if verdict.rule_id in SILENT_RULES and known:
+        for failure, classification in members:
+            cause = classification.cause
+            if classification.rule_id in SILENT_RULES and known:
                 cause = known.most_common(1)[0][0]
-            groups[(*place, cause)].append((failure, verdict))
+            groups[(*place, cause)].append((failure, classification))
     findings = [_finding(key, members) for key, members in groups.items()]
     return sorted(findings, key=lambda f: (SEVERITY_ORDER.index(f.severity) * -1, f.key))
 
 
 def _finding(key: tuple[*Place, Cause], members: Members) -> Finding:
     cluster, namespace, workload, container, image, cause = key
-    best_failure, best_verdict = max(members, key=_informative)
+    best_failure, best_classification = max(members, key=_informative)
     pods = sorted({f.pod.name for f, _ in members})
     return Finding(
         cluster=cluster, namespace=namespace, workload=workload, container=container,
         container_type=best_failure.container_type, image=image, cause=cause,
-        rule_id=best_verdict.rule_id, summary=best_verdict.summary,
-        alternatives=best_verdict.alternatives, message=best_failure.message,
+        rule_id=best_classification.rule_id, summary=best_classification.summary,
+        alternatives=best_classification.alternatives, message=best_failure.message,
         message_source=best_failure.message_source,
         reasons=tuple(sorted({f.reason for f, _ in members})), pods=tuple(pods[:EXAMPLE_PODS]),
         pod_count=len(pods),

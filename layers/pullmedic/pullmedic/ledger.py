@@ -29,10 +29,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from pullmedic.actions.base import Plan
-from pullmedic.dynamo import conflict, query
-from pullmedic.dynamo import iso as _iso
-from pullmedic.dynamo import n as _n
-from pullmedic.dynamo import s as _s
+from pullmedic.dynamo import attributes, conflict, query
+from pullmedic.times import iso
 from pullmedic.vocab import PlanStatus
 
 PLAN_RETENTION = timedelta(days=30)
@@ -76,26 +74,26 @@ class Ledger:
                   valid_for: timedelta = PLAN_VALIDITY, used_by: str = "") -> None:
         """Store (or replace) the plan of one fingerprint and action; an approval may use a
         planned one once, within `valid_for`."""
-        self._put({"pk": _s(f"plan#{plan.fingerprint}"), "sk": _s(plan.action),
-                   "plan": _s(json.dumps(plan.doc(), separators=(",", ":"))),
-                   "evidence_digest": _s(plan.evidence_digest), "status": _s(status),
-                   "planned_by": _s(who), "planned_at": _s(_iso(now)),
-                   "valid_until": _n(int((now + valid_for).timestamp())),
-                   **({"used_by": _s(used_by)} if used_by else {}),
-                   "expires_at": _n(int((now + PLAN_RETENTION).timestamp()))})
+        self._put({"pk": f"plan#{plan.fingerprint}", "sk": plan.action,
+                   "plan": json.dumps(plan.doc(), separators=(",", ":")),
+                   "evidence_digest": plan.evidence_digest, "status": status,
+                   "planned_by": who, "planned_at": iso(now, micro=True),
+                   "valid_until": int((now + valid_for).timestamp()), "used_by": used_by or None,
+                   "expires_at": int((now + PLAN_RETENTION).timestamp())})
 
     def use_plan(self, fingerprint: str, action: str, who: str, now: datetime) -> bool:
         """Mark a shown plan as being applied, once: False when it was used or expired meanwhile
         (of two approvals of the same plan, one wins)."""
         try:
             self._client.update_item(
-                TableName=self._table, Key={"pk": _s(f"plan#{fingerprint}"), "sk": _s(action)},
+                TableName=self._table, Key=attributes({"pk": f"plan#{fingerprint}", "sk": action}),
                 UpdateExpression="SET #status = :applying, used_by = :who, used_at = :at",
                 ConditionExpression="#status = :planned AND valid_until > :now",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":applying": _s(PlanStatus.APPLYING),
-                                           ":planned": _s(PlanStatus.PLANNED), ":who": _s(who),
-                                           ":at": _s(_iso(now)), ":now": _n(int(now.timestamp()))})
+                ExpressionAttributeValues=attributes({":applying": PlanStatus.APPLYING,
+                                                      ":planned": PlanStatus.PLANNED, ":who": who,
+                                                      ":at": iso(now, micro=True),
+                                                      ":now": int(now.timestamp())}))
         except ClientError as err:
             if conflict(err):
                 return False
@@ -104,59 +102,58 @@ class Ledger:
 
     def plan(self, fingerprint: str, action: str) -> StoredPlan | None:
         """The stored plan, if one was made."""
-        items = self._query("pk = :pk AND sk = :sk", {":pk": _s(f"plan#{fingerprint}"), ":sk": _s(action)})
+        items = self._query("pk = :pk AND sk = :sk", {":pk": f"plan#{fingerprint}", ":sk": action})
         if not items:
             return None
         item = items[0]
-        valid = item.get("valid_until", {}).get("N")
-        return StoredPlan(Plan.from_doc(json.loads(item["plan"]["S"])), PlanStatus(item["status"]["S"]),
-                          item["planned_by"]["S"], item["planned_at"]["S"],
-                          datetime.fromtimestamp(int(valid), UTC) if valid else None,
-                          item.get("used_by", {}).get("S", ""))
+        valid = item.get("valid_until")
+        return StoredPlan(Plan.from_doc(json.loads(item["plan"])), PlanStatus(item["status"]),
+                          item["planned_by"], item["planned_at"],
+                          datetime.fromtimestamp(valid, UTC) if valid else None,
+                          item.get("used_by", ""))
 
     def audit(self, fingerprint: str, action: str, cluster: str, step: str, *, who: str,
               now: datetime, result: str, detail: dict[str, Any] | None = None,
               undo: tuple[str, ...] = ()) -> None:
         """One audit item: who did which step of which action, what changed, how to undo it."""
-        self._put({"pk": _s(f"audit#{fingerprint}"), "sk": _s(f"{_iso(now)}#{action}#{step}"),
-                   "step": _s(step), "who": _s(who), "at": _s(_iso(now)), "action": _s(action),
-                   "cluster": _s(cluster), "result": _s(result),
-                   "detail": _s(json.dumps(detail or {}, separators=(",", ":"), default=str)),
-                   "undo": _s(json.dumps(list(undo))),
-                   "expires_at": _n(int((now + AUDIT_RETENTION).timestamp()))})
+        self._put({"pk": f"audit#{fingerprint}", "sk": f"{iso(now, micro=True)}#{action}#{step}",
+                   "step": step, "who": who, "at": iso(now, micro=True), "action": action,
+                   "cluster": cluster, "result": result,
+                   "detail": json.dumps(detail or {}, separators=(",", ":"), default=str),
+                   "undo": json.dumps(list(undo)),
+                   "expires_at": int((now + AUDIT_RETENTION).timestamp())})
 
     def record_applied(self, plan: Plan, who: str, now: datetime, summary: str) -> None:
         """Remember a fix for the next scans to verify."""
         self._put({**_applied_key(plan.cluster, plan.fingerprint, plan.action),
-                   "fingerprint": _s(plan.fingerprint), "action": _s(plan.action),
-                   "namespace": _s(plan.namespace), "applied_at": _s(_iso(now)), "applied_by": _s(who),
-                   "summary": _s(summary), "undo": _s(json.dumps(list(plan.undo))),
-                   "expires_at": _n(int((now + PLAN_RETENTION).timestamp()))})
+                   "fingerprint": plan.fingerprint, "action": plan.action,
+                   "namespace": plan.namespace, "applied_at": iso(now, micro=True), "applied_by": who,
+                   "summary": summary, "undo": json.dumps(list(plan.undo)),
+                   "expires_at": int((now + PLAN_RETENTION).timestamp())})
 
     def applied(self, clusters: Iterable[str]) -> list[Applied]:
         """The fixes waiting for verification in `clusters`."""
         found = []
         for cluster in sorted(clusters):
             for item in self._query("pk = :pk AND begins_with(sk, :prefix)",
-                                    {":pk": _s(f"cluster#{cluster}"), ":prefix": _s("remediation#")}):
-                text = {k: v["S"] for k, v in item.items() if "S" in v}
-                found.append(Applied(cluster, text["fingerprint"], text["action"], text["namespace"],
-                                     datetime.fromisoformat(text["applied_at"]), text["applied_by"],
-                                     text["summary"], tuple(json.loads(text["undo"]))))
+                                    {":pk": f"cluster#{cluster}", ":prefix": "remediation#"}):
+                found.append(Applied(cluster, item["fingerprint"], item["action"], item["namespace"],
+                                     datetime.fromisoformat(item["applied_at"]), item["applied_by"],
+                                     item["summary"], tuple(json.loads(item["undo"]))))
         return found
 
     def settle(self, fix: Applied) -> None:
         """The fix is verified (either way): forget it."""
         self._client.delete_item(TableName=self._table,
-                                 Key=_applied_key(fix.cluster, fix.fingerprint, fix.action))
+                                 Key=attributes(_applied_key(fix.cluster, fix.fingerprint, fix.action)))
 
     def _put(self, item: dict[str, Any]) -> None:
-        self._client.put_item(TableName=self._table, Item=item)
+        self._client.put_item(TableName=self._table, Item=attributes(item))
 
     def _query(self, condition: str, values: dict[str, Any]) -> list[dict[str, Any]]:
         return list(query(self._client, self._table, condition, values))
 
 
-def _applied_key(cluster: str, fingerprint: str, action: str) -> dict[str, Any]:
-    return {"pk": _s(f"cluster#{cluster}"), "sk": _s(f"remediation#{fingerprint}#{action}")}
+def _applied_key(cluster: str, fingerprint: str, action: str) -> dict[str, str]:
+    return {"pk": f"cluster#{cluster}", "sk": f"remediation#{fingerprint}#{action}"}
 

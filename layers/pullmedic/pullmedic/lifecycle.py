@@ -22,10 +22,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from pullmedic.codec import dumps
 from pullmedic.findings import SEVERITY_ORDER, fingerprint
 from pullmedic.limits import FINDINGS_PER_PROBLEM_MAX, STORED_DOCS_BYTES
-from pullmedic.model import Finding, Workload
-from pullmedic.render import Announcement, finding_doc, finding_from_doc
+from pullmedic.model import Announcement, Finding, Workload
+from pullmedic.redact import redact
 from pullmedic.vocab import Confidence, Event
 
 TOUCH = timedelta(hours=1)  # refresh last_seen (and the TTL) of quiet problems this often
@@ -49,7 +50,7 @@ class Record:
     last_seen: datetime
     last_announced: datetime | None
     announced_event: str | None  # None: never announced (silenced since it was first seen)
-    docs: tuple[dict[str, Any], ...]  # finding docs as last seen, for the resolved message
+    findings: tuple[Finding, ...]  # the findings as last seen (worst first), for the resolved message
     version: int = 1
     confirmed_scans: int = 0  # scans in a row whose evidence proved the cause (up to CONFIRMED_STREAK)
 
@@ -107,7 +108,7 @@ class Change:
 
 
 @dataclass(frozen=True)
-class Plan:
+class Decision:
     """The writes of one scan, with the announcements they carry."""
 
     changes: tuple[Change, ...]
@@ -116,7 +117,7 @@ class Plan:
 
     @property
     def announcements(self) -> list[Announcement]:
-        """Everything the plan would announce, in write order."""
+        """Everything the decision would announce, in write order."""
         return [a for change in self.changes for a in change.announcements]
 
 
@@ -127,7 +128,7 @@ def digest(findings: Sequence[Finding]) -> str:
 
 
 def plan(records: Mapping[str, Record], findings: Sequence[Finding], scope: Scope, now: datetime,
-         reminder: timedelta | None, silences: Sequence[Silence]) -> Plan:
+         reminder: timedelta | None, silences: Sequence[Silence]) -> Decision:
     """The changes (and announcements) that take the stored state to this scan's."""
     problems: dict[str, list[Finding]] = {}
     for finding in sorted(findings, key=lambda f: (-SEVERITY_ORDER.index(f.severity), f.key)):
@@ -147,9 +148,9 @@ def plan(records: Mapping[str, Record], findings: Sequence[Finding], scope: Scop
             announce = stored.announced_event is not None and not quiet
             silenced += stored.announced_event is not None and quiet
             changes.append(Change(None, stored, tuple(
-                Announcement(Event.RESOLVED, finding_from_doc(doc), stored.first_seen)
-                for doc in stored.docs) if announce else ()))
-    return Plan(tuple(changes), silenced, _rows(problems, records, scope, now, silences))
+                Announcement(Event.RESOLVED, finding, stored.first_seen)
+                for finding in stored.findings) if announce else ()))
+    return Decision(tuple(changes), silenced, _rows(problems, records, scope, now, silences))
 
 
 def _rows(problems: Mapping[str, list[Finding]], records: Mapping[str, Record], scope: Scope,
@@ -184,9 +185,9 @@ def known_workloads(records: Mapping[str, Record], findings: Sequence[Finding]) 
     known: dict[tuple[str, str, str, str, str], Workload] = {}
     for record in records.values():
         kind, _, name = record.workload.partition("/")
-        for doc in record.docs:
-            if not doc.get("workload_inferred"):
-                for pod in doc.get("pods", ()):
+        for stored in record.findings:
+            if not stored.workload.inferred:
+                for pod in stored.pods:
                     known[(record.cluster, record.namespace, record.container, record.image, pod)] = \
                         Workload(kind, name)
     return [next((replace(f, workload=w) for pod in f.pods
@@ -222,19 +223,20 @@ def _record(fp: str, group: list[Finding], stored: Record | None, now: datetime)
         first_seen=stored.first_seen if stored else now, last_seen=now,
         last_announced=stored.last_announced if stored else None,
         announced_event=stored.announced_event if stored else None,
-        docs=_docs(group), version=stored.version + 1 if stored else 1,
+        findings=_kept(group), version=stored.version + 1 if stored else 1,
         confirmed_scans=_streak(group, stored))
 
 
-def _docs(group: list[Finding]) -> tuple[dict[str, Any], ...]:
-    """The group's finding documents, worst first, as many as fit STORED_DOCS_BYTES (one at least)."""
-    kept: list[dict[str, Any]] = []
+def _kept(group: list[Finding]) -> tuple[Finding, ...]:
+    """The group's findings, worst first, as many as fit STORED_DOCS_BYTES as stored (encoded and
+    redacted; one at least)."""
+    kept: list[Finding] = []
     used = 0
-    for doc in (finding_doc(f) for f in group):
-        used += len(json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode())
+    for finding in group:
+        used += len(redact(dumps(finding)).encode())
         if kept and used > STORED_DOCS_BYTES:
             break
-        kept.append(doc)
+        kept.append(finding)
     return tuple(kept)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
 
 from pullmedic.render import LIFECYCLE_EVENTS
 from pullmedic.scan import ScanResult
@@ -18,13 +17,15 @@ Dimensions = tuple[tuple[str, str], ...]
 Metric = tuple[str, str, float]  # name, CloudWatch unit, value
 
 
-def scan_metrics(result: ScanResult, summary: Mapping[str, Any]) -> dict[Dimensions, list[Metric]]:
-    """Metrics grouped by their extra dimensions (() for the service-wide ones)."""
+def scan_metrics(result: ScanResult, duration_ms: float,
+                 announced: Mapping[str, int]) -> dict[Dimensions, list[Metric]]:
+    """Metrics grouped by their extra dimensions (() for the service-wide ones); `announced`
+    counts the published announcements by event."""
     groups: dict[Dimensions, list[Metric]] = {(): [
         ("FailingWorkloads", "Count", len(result.findings)),
         ("FailingPods", "Count", sum(f.pod_count for f in result.findings)),
         ("ScanErrors", "Count", len(result.errors)),
-        ("ScanDuration", "Milliseconds", summary["duration_ms"]),
+        ("ScanDuration", "Milliseconds", duration_ms),
         ("KubernetesRequests", "Count", sum(result.kube_requests.values())),
     ]}
     workloads = Counter((f.cluster, f.cause.value) for f in result.findings)
@@ -35,5 +36,5 @@ def scan_metrics(result: ScanResult, summary: Mapping[str, Any]) -> dict[Dimensi
         groups[(("cluster", cluster), ("cause", cause))] = [
             ("FailingWorkloads", "Count", count), ("FailingPods", "Count", pods[(cluster, cause)])]
     for event in LIFECYCLE_EVENTS:
-        groups[(("event", event),)] = [("AnnouncedEvents", "Count", summary["announced"].get(event, 0))]
+        groups[(("event", event),)] = [("AnnouncedEvents", "Count", announced.get(event, 0))]
     return groups

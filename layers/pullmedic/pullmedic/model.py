@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from pullmedic.causes import Cause
-from pullmedic.vocab import Confidence, MessageSource, Severity, VerdictStatus
+from pullmedic.vocab import Confidence, Event, MessageSource, Severity, VerdictStatus
 
 CONTAINER_TYPES = ("init", "regular", "ephemeral", "sandbox")
 SANDBOX = "(pod sandbox)"
@@ -122,3 +123,23 @@ class ScanError:
     cluster: str
     stage: str
     message: str
+
+
+class Remediation(NamedTuple):
+    """A fix applied to a finding: what it did (or why it did not help), who, how to undo it."""
+
+    action: str
+    summary: str
+    by: str = ""
+    undo: tuple[str, ...] = ()
+
+
+class Announcement(NamedTuple):
+    """One finding to tell subscribers about, and why now."""
+
+    event: Event
+    finding: Finding
+    since: datetime | None = None  # first seen
+    previous_cause: str | None = None  # for `changed`: the cause announced before
+    actions: tuple[str, ...] = ()  # remediation actions that may be approved for it
+    remediation: Remediation | None = None  # the fix applied to it, if any

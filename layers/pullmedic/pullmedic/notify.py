@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from pullmedic.chat import notification
-from pullmedic.model import ScanError
-from pullmedic.render import Announcement, attributes, document, ordered, subject, text
+from pullmedic.model import Announcement, ScanError
+from pullmedic.render import attributes, document, ordered, subject, text
 
 SNS_MESSAGE_MAX = 262_144  # bytes of message and attributes
 

@@ -9,7 +9,8 @@ function dies between a publish and the deletion of what it carried.
 Items (see state.py for the table):
 
     outbox entry   pk "outbox"   sk "<ISO time>#<random id>"
-                   kind (announcement | error), body (JSON, codec.py), created_at,
+                   kind (announcement | error), body (JSON, codec.py), format (N:
+                   codec.VERSION of the body; absent in entries of older versions), created_at,
                    lease_until (N, epoch seconds: a run is publishing it until then),
                    expires_at (created_at + KEEP)
 """
@@ -24,10 +25,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pullmedic.codec import dumps, loads
-from pullmedic.dynamo import iso, n, query, s
-from pullmedic.model import ScanError
-from pullmedic.render import Announcement
+from pullmedic.codec import VERSION, dumps, loads
+from pullmedic.dynamo import attributes, conflict, query
+from pullmedic.model import Announcement, ScanError
+from pullmedic.times import iso
 
 PARTITION = "outbox"
 LEASE = timedelta(minutes=2)  # a run that dies while publishing holds its entries this long
@@ -44,20 +45,18 @@ class Entry:
 
 
 def new_item(payload: Announcement | ScanError, now: datetime, lease: bool = True) -> dict[str, Any]:
-    """The item of a new entry, leased to the run that writes it."""
+    """The item of a new entry (plain values), leased to the run that writes it."""
     kind = "announcement" if isinstance(payload, Announcement) else "error"
-    item = {"pk": s(PARTITION), "sk": s(f"{iso(now)}#{secrets.token_hex(8)}"), "kind": s(kind),
-            "body": s(dumps(payload)), "created_at": s(iso(now)),
-            "expires_at": n(int((now + KEEP).timestamp()))}
-    if lease:
-        item["lease_until"] = n(int((now + LEASE).timestamp()))
-    return item
+    return {"pk": PARTITION, "sk": f"{iso(now, micro=True)}#{secrets.token_hex(8)}", "kind": kind,
+            "body": dumps(payload), "format": VERSION, "created_at": iso(now, micro=True),
+            "expires_at": int((now + KEEP).timestamp()),
+            "lease_until": int((now + LEASE).timestamp()) if lease else None}
 
 
 def entry_of(item: dict[str, Any]) -> Entry:
-    """The entry an item holds."""
-    kind = Announcement if item["kind"]["S"] == "announcement" else ScanError
-    return Entry(item["sk"]["S"], loads(kind, item["body"]["S"]))
+    """The entry an item (plain values) holds."""
+    kind = Announcement if item["kind"] == "announcement" else ScanError
+    return Entry(item["sk"], loads(kind, item["body"]))
 
 
 class Outbox:
@@ -69,8 +68,8 @@ class Outbox:
     def put(self, payload: Announcement | ScanError, now: datetime) -> Entry:
         """Store an entry that no state write claims (e.g. what a remediation did)."""
         item = new_item(payload, now)
-        self._client.put_item(TableName=self._table, Item=item)
-        return Entry(item["sk"]["S"], payload)
+        self._client.put_item(TableName=self._table, Item=attributes(item))
+        return Entry(item["sk"], payload)
 
     def take(self, now: datetime, mine: Iterable[str] = ()) -> tuple[list[Entry], list[str]]:
         """Every entry this run may publish: its own (`mine`, leased when written) and any
@@ -80,21 +79,21 @@ class Outbox:
         that stored something else): they are deleted, so that one never blocks the others.
         """
         own, taken, dropped = set(mine), [], []
-        for item in query(self._client, self._table, "pk = :pk", {":pk": s(PARTITION)}, consistent=True):
-            key = item["sk"]["S"]
+        for item in query(self._client, self._table, "pk = :pk", {":pk": PARTITION}, consistent=True):
+            key = item["sk"]
             if key in own or self._lease(key, now):
                 try:
                     taken.append(entry_of(item))
                 except (KeyError, TypeError, ValueError):
                     dropped.append(key)
         if dropped:
-            self.done([Entry(key, ScanError("*", "outbox", "")) for key in dropped])
+            self.delete([Entry(key, ScanError("*", "outbox", "")) for key in dropped])
         return taken, dropped
 
-    def done(self, entries: Sequence[Entry]) -> int:
+    def delete(self, entries: Sequence[Entry]) -> int:
         """Delete published entries (their message was accepted); return how many are left
         (they will be published again: the one duplicate the outbox allows)."""
-        keys = [{"pk": s(PARTITION), "sk": s(e.key)} for e in entries]
+        keys = [_key(e.key) for e in entries]
         left = 0
         for start in range(0, len(keys), DELETE_BATCH):
             requests = [{"DeleteRequest": {"Key": key}} for key in keys[start:start + DELETE_BATCH]]
@@ -112,7 +111,7 @@ class Outbox:
         for entry in entries:
             try:
                 self._client.update_item(
-                    TableName=self._table, Key={"pk": s(PARTITION), "sk": s(entry.key)},
+                    TableName=self._table, Key=_key(entry.key),
                     UpdateExpression="REMOVE lease_until", ConditionExpression="attribute_exists(pk)")
             except (ClientError, BotoCoreError):
                 continue
@@ -120,14 +119,18 @@ class Outbox:
     def _lease(self, key: str, now: datetime) -> bool:
         try:
             self._client.update_item(
-                TableName=self._table, Key={"pk": s(PARTITION), "sk": s(key)},
+                TableName=self._table, Key=_key(key),
                 UpdateExpression="SET lease_until = :until",
                 ConditionExpression="attribute_exists(pk) AND "
                                     "(attribute_not_exists(lease_until) OR lease_until < :now)",
-                ExpressionAttributeValues={":until": n(int((now + LEASE).timestamp())),
-                                           ":now": n(int(now.timestamp()))})
+                ExpressionAttributeValues=attributes({":until": int((now + LEASE).timestamp()),
+                                                      ":now": int(now.timestamp())}))
         except ClientError as err:
-            if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if conflict(err):
                 return False
             raise
         return True
+
+
+def _key(key: str) -> dict[str, Any]:
+    return attributes({"pk": PARTITION, "sk": key})

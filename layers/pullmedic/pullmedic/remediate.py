@@ -37,9 +37,9 @@ from pullmedic.findings import fingerprint
 from pullmedic.kube.reader import KubeReader, KubeReadError
 from pullmedic.ledger import Ledger, StoredPlan
 from pullmedic.lifecycle import CONFIRMED_STREAK, Scope
-from pullmedic.model import Finding
+from pullmedic.model import Announcement, Finding, Remediation
 from pullmedic.notify import publish
-from pullmedic.render import Announcement, Remediation, error_doc, fix_command, fix_event
+from pullmedic.render import error_doc, fix_command, fix_event
 from pullmedic.scan import Hook, ScanRequest, scan
 from pullmedic.settings import Settings
 from pullmedic.state import StateStore
@@ -101,7 +101,8 @@ class Result:
         if self.outcome:
             doc["steps"] = [{"target": s.call.target, "outcome": s.outcome, "detail": s.detail}
                             for s in self.outcome.steps]
-        if self.status == ResultStatus.PLANNED and self.plan and not self.plan.blocker and not self.plan.done:
+        if self.status == ResultStatus.PLANNED and self.plan and not self.plan.blocker \
+                and not self.plan.in_place:
             where = f"--cluster {self.plan.cluster}" + (f" {flags}" if flags else "")
             doc["approve"] = {"command": fix_command(self.plan.fingerprint, self.action, where, apply=True),
                               "event": fix_event(self.plan.fingerprint, self.action)}
@@ -247,7 +248,7 @@ def _order_hook(order: RemediateOrder, run: Run) -> Hook:
 
 def _only_ready(run: Run, plans: dict[str, tuple[Plan | None, Context | None]]) -> str | None:
     """An approval that names no action: the one action with something to do (None: refused)."""
-    ready = [a for a, (p, _) in plans.items() if p is not None and not p.done]
+    ready = [a for a, (p, _) in plans.items() if p is not None and not p.in_place]
     if len(ready) != 1:
         run.results.append(Result("-", ResultStatus.REFUSED, f"{len(ready)} actions apply to this problem "
                                   f"({', '.join(ready) or 'none'}): name the one to apply"))
@@ -286,9 +287,9 @@ def _plans(run: Run, actions: list[str],
 def _show(run: Run, plan: Plan, context: Context) -> Result:
     run.ledger.save_plan(plan, run.who, run.now(), valid_for=run.settings.plan_valid)
     run.ledger.audit(plan.fingerprint, plan.action, plan.cluster, "plan", who=run.who, now=run.now(),
-                     result="blocked" if plan.blocker else "done" if plan.done else "planned",
+                     result="blocked" if plan.blocker else "done" if plan.in_place else "planned",
                      detail=plan.doc(), undo=plan.undo)
-    detail = plan.blocker or ("already in place" if plan.done else
+    detail = plan.blocker or ("already in place" if plan.in_place else
                               "nothing is changed until the plan is approved")
     return Result(plan.action, ResultStatus.PLANNED, detail, plan, context.finding)
 
@@ -304,7 +305,7 @@ def _approve(run: Run, order: RemediateOrder, action: str, live: Plan | None,
                          undo=shown.undo)
     if why:
         return Result(action, ResultStatus.REFUSED, why, shown)
-    if live is None or live.done:
+    if live is None or live.in_place:
         return Result(action, ResultStatus.ALREADY_DONE, "already in place: nothing was changed",
                       live or shown)
     assert context is not None
@@ -332,7 +333,7 @@ def _refusal(run: Run, action: str, stored: StoredPlan | None, live: Plan | None
                 "(PULLMEDIC_REMEDIATION_ACTIONS, PULLMEDIC_REMEDIATION_NAMESPACES)")
     if live is None:
         return "the live evidence no longer calls for it: nothing was changed"
-    if live.done:
+    if live.in_place:
         return None
     if live.blocker:
         return live.blocker
@@ -352,7 +353,7 @@ def _auto(run: Run, action: str, context: Context) -> Result | None:
     if stored is not None and stored.status in (PlanStatus.APPLIED, PlanStatus.FAILED):
         return None
     plan = ACTIONS[action].plan(context)
-    if plan is None or plan.done or plan.blocker:
+    if plan is None or plan.in_place or plan.blocker:
         return None
     _show(run, plan, context)
     if not run.ledger.use_plan(plan.fingerprint, action, run.who, run.now()):

@@ -33,15 +33,15 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from pullmedic import console
-from pullmedic.causes import Cause
-from pullmedic.codec import decode, encode
+from pullmedic.codec import encode
 from pullmedic.findings import SEVERITY_ORDER, fingerprint
-from pullmedic.model import Evidence, Finding, ScanError, Workload
+from pullmedic.model import Announcement, Finding, ScanError
 from pullmedic.redact import printable, redact, redact_tree
-from pullmedic.vocab import Confidence, Event, MessageSource, Severity, VerdictStatus
+from pullmedic.times import iso
+from pullmedic.vocab import Confidence, Event, VerdictStatus
 
 SCHEMA = "pullmedic.findings/v3"
 SCHEMAS = Path(__file__).parent / "schemas"
@@ -56,26 +56,6 @@ COMMANDS_SHOWN = 3
 _DECISIVE = (VerdictStatus.CONTRADICTED, VerdictStatus.CONFIRMED, VerdictStatus.UNAVAILABLE,
              VerdictStatus.PASSED)
 _MARKS = {VerdictStatus.CONTRADICTED: "contradicts the message", VerdictStatus.PASSED: "ok"}
-
-
-class Remediation(NamedTuple):
-    """A fix applied to a finding: what it did (or why it did not help), who, how to undo it."""
-
-    action: str
-    summary: str
-    by: str = ""
-    undo: tuple[str, ...] = ()
-
-
-class Announcement(NamedTuple):
-    """One finding to tell subscribers about, and why now."""
-
-    event: Event
-    finding: Finding
-    since: datetime | None = None  # first seen
-    previous_cause: str | None = None  # for `changed`: the cause announced before
-    actions: tuple[str, ...] = ()  # remediation actions that may be approved for it
-    remediation: Remediation | None = None  # the fix applied to it, if any
 
 
 def finding_doc(finding: Finding) -> dict[str, Any]:
@@ -97,38 +77,6 @@ def finding_doc(finding: Finding) -> dict[str, Any]:
         "message_cause": finding.message_cause.value if finding.message_cause else None,
     })
     return doc
-
-
-def finding_from_doc(doc: dict[str, Any]) -> Finding:
-    """The finding a stored `finding_doc` describes (to announce it once it is resolved)."""
-    kind, _, name = doc["workload"].partition("/")
-    return Finding(
-        cluster=doc["cluster"], namespace=doc["namespace"],
-        workload=Workload(kind, name, bool(doc.get("workload_inferred"))),
-        container=doc["container"], container_type=doc.get("container_type", "regular"),
-        image=doc["image"], cause=_cause(doc["cause"]), rule_id=doc.get("rule", ""),
-        summary=doc.get("summary", ""),
-        alternatives=tuple(_cause(a) for a in doc.get("alternatives", ())),
-        message=doc.get("message", ""),
-        message_source=MessageSource(doc.get("message_source", MessageSource.NONE)),
-        reasons=tuple(doc.get("reasons", ())), pods=tuple(doc.get("pods", ())),
-        pod_count=int(doc.get("pod_count", 0)), nodes=tuple(doc.get("nodes", ())),
-        severity=Severity(doc.get("severity", Severity.MEDIUM)),
-        confidence=Confidence(doc.get("confidence", Confidence.LIKELY)),
-        advice=doc.get("advice", ""), evidence=tuple(doc.get("evidence", ())),
-        fix_commands=tuple(doc.get("fix_commands", ())),
-        message_cause=_cause(doc["message_cause"]) if doc.get("message_cause") else None,
-        evidence_items=decode(tuple[Evidence, ...], doc.get("evidence_items", [])),
-        account=doc.get("account"), region=doc.get("region"),
-    )
-
-
-def _cause(value: str) -> Cause:
-    """A stored cause name; one this version no longer knows reads as unknown."""
-    try:
-        return Cause(value)
-    except ValueError:
-        return Cause.UNKNOWN
 
 
 def error_doc(error: ScanError) -> dict[str, str]:
@@ -411,7 +359,7 @@ def _fix_lines(item: Announcement) -> list[str]:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+    return iso(moment) if moment else None
 
 
 def _when(moment: datetime | None) -> str:

@@ -8,7 +8,6 @@ findings are fixed during the scan.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -20,22 +19,21 @@ from pullmedic.announce import Announcer, Delivery, DeliveryIncomplete
 from pullmedic.bootstrap import App, target_deps
 from pullmedic.event import ScanOrder, SilenceOrder
 from pullmedic.findings import fingerprint
-from pullmedic.lifecycle import Change, Plan, Scope, Silence, known_workloads, plan
-from pullmedic.model import ScanError
+from pullmedic.lifecycle import Change, Decision, Scope, Silence, known_workloads, plan
+from pullmedic.model import Announcement, ScanError
 from pullmedic.notify import publish
 from pullmedic.outbox import Outbox
 from pullmedic.remediate import AUTO, Run, auto_hook, offers, start, verify
-from pullmedic.render import Announcement, announcement_doc, error_doc, finding_doc
 from pullmedic.scan import Hook, ScanRequest, ScanResult, scan, scan_error
 from pullmedic.settings import Settings
 from pullmedic.state import StateStore
-from pullmedic.targets import Target
-
-SUMMARY_SCHEMA = "pullmedic.summary/v1"  # schemas/summary.json
+from pullmedic.summary import ScanSummary
+from pullmedic.targets import ScanTarget
+from pullmedic.times import iso
 
 
 def run_scan(order: ScanOrder, settings: Settings, app: App,
-             gathered: ScanResult | None = None) -> tuple[ScanResult, dict[str, Any]]:
+             gathered: ScanResult | None = None) -> ScanSummary:
     """Scan what `order` asks (or the deployer's defaults) and announce what changed.
 
     With a state table, each problem is announced when new, changed, due for a reminder or
@@ -48,34 +46,52 @@ def run_scan(order: ScanOrder, settings: Settings, app: App,
                           namespaces=order.namespaces or settings.namespaces)
     store = _store(settings, app)
     run = start(settings, app, AUTO) if store and settings.remediation != "off" else None
-    auto = run is not None and store is not None and run.allowed.mode == "auto" and not order.dry_run
     result = gathered if gathered is not None else scan_targets(
-        order, settings, app, request, auto_hook(run, store) if run and store and auto else None)
-    failed = {e.cluster for e in result.errors}
-    scope = Scope(frozenset(result.clusters) - failed, request.namespaces)
+        order, settings, app, request, _auto_hook(order, run, store))
+    scope = Scope(frozenset(result.clusters) - {e.cluster for e in result.errors}, request.namespaces)
+    decided = _decide(result, scope, store, settings, app)
+    announce = not order.dry_run and bool(settings.topic_arn)
+    delivery = _deliver(decided, result, scope, run, store, settings, app) if announce else Delivery()
+    summary = ScanSummary(
+        result, tuple(delivery.announced if announce else decided.announcements), delivery,
+        decided.silenced, store is not None, order.dry_run, round((time.monotonic() - started) * 1000),
+        tuple(r.doc(cli_flags(settings, app)) for r in run.results) if run else (), decided.problems)
+    if delivery.failures:
+        raise DeliveryIncomplete(delivery.failures, summary.doc())
+    return summary
+
+
+def _auto_hook(order: ScanOrder, run: Run | None, store: StateStore | None) -> Hook | None:
+    """The hook that fixes proven findings during the scan, in auto mode (never on a dry run)."""
+    if run is None or store is None or run.allowed.mode != "auto" or order.dry_run:
+        return None
+    return auto_hook(run, store)
+
+
+def _decide(result: ScanResult, scope: Scope, store: StateStore | None, settings: Settings,
+            app: App) -> Decision:
+    """What to announce and write, from the stored problems and this scan's findings (which take
+    the workload names the stored problems know)."""
     records = store.records(frozenset(result.clusters)) if store else {}
     result.findings = known_workloads(records, result.findings)
-    decided = plan(records, result.findings, scope, app.deps.now(), settings.reminder,
-                   store.silences() if store else [])
-    announce = not order.dry_run and bool(settings.topic_arn)
-    delivery = Delivery()
-    if announce and store:
-        changes, extra = _with_remediation(run, decided.changes, result, scope) if run \
-            else (decided.changes, [])
-        announcer = Announcer(store, Outbox(store.client, store.table), app.sns, settings.topic_arn or "",
-                              cli_flags(settings, app))
-        delivery = announcer.announce(changes, extra, result.errors, result.clusters, app.deps.now(),
-                                      settings.reminder)
-    elif announce and (decided.announcements or result.errors):
-        delivery = Delivery(decided.announcements, list(result.errors), publish(
-            app.sns, settings.topic_arn or "", decided.announcements, result.errors, result.clusters))
-    elapsed = (time.monotonic() - started) * 1000
-    applied = [r.doc(cli_flags(settings, app)) for r in run.results] if run else []
-    done = summary(result, order, decided, delivery.announced if announce else decided.announcements,
-                   delivery, store is not None, elapsed, applied)
-    if delivery.failures:
-        raise DeliveryIncomplete(delivery.failures, done)
-    return result, done
+    return plan(records, result.findings, scope, app.deps.now(), settings.reminder,
+                store.silences() if store else [])
+
+
+def _deliver(decided: Decision, result: ScanResult, scope: Scope, run: Run | None,
+             store: StateStore | None, settings: Settings, app: App) -> Delivery:
+    """Announce: through the state table's outbox when there is one, else publish at once."""
+    topic = settings.topic_arn or ""
+    if store is None:
+        if not decided.announcements and not result.errors:
+            return Delivery()
+        return Delivery(decided.announcements, list(result.errors), publish(
+            app.sns, topic, decided.announcements, result.errors, result.clusters))
+    changes, extra = _with_remediation(run, decided.changes, result, scope) if run \
+        else (decided.changes, [])
+    announcer = Announcer(store, Outbox(store.client, store.table), app.sns, topic, cli_flags(settings, app))
+    return announcer.announce(changes, extra, result.errors, result.clusters, app.deps.now(),
+                              settings.reminder)
 
 
 def scan_targets(order: ScanOrder, settings: Settings, app: App, request: ScanRequest,
@@ -118,7 +134,7 @@ def _qualified(part: ScanResult, prefix: str) -> ScanResult:
         kube_requests={prefix + c: n for c, n in part.kube_requests.items()})
 
 
-def _labelled(error: ScanError, target: Target) -> ScanError:
+def _labelled(error: ScanError, target: ScanTarget) -> ScanError:
     """Name the target of an error that concerns all of its clusters."""
     return replace(error, cluster=target.label()) if error.cluster == "*" else error
 
@@ -133,7 +149,7 @@ def add_silence(order: SilenceOrder, settings: Settings, app: App) -> dict[str, 
     store.add_silence(silence)
     return {"silenced": {"scope": silence.scope, "value": silence.value, "hours": order.hours,
                          "reason": silence.reason,
-                         "expires_at": silence.expires.strftime("%Y-%m-%dT%H:%M:%SZ")},
+                         "expires_at": iso(silence.expires)},
             "table": settings.table}
 
 
@@ -161,35 +177,3 @@ def _store(settings: Settings, app: App) -> StateStore | None:
 def cli_flags(settings: Settings, app: App) -> str:
     """What a printed pullmedic command (silence, fix) needs to find the table and region."""
     return f"--table {settings.table} --region {app.deps.region}" if settings.table else ""
-
-
-def summary(result: ScanResult, order: ScanOrder, decided: Plan, events: Sequence[Announcement],
-            delivery: Delivery, stateful: bool, elapsed_ms: float,
-            remediation: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The JSON the handler returns (schemas/summary.json): counts first, then findings and errors.
-
-    `events` are the announcements made (or, on a dry run, the ones that would be made); each
-    finding carries its event, or null when there was nothing new to say about it.
-    """
-    event_of = {fingerprint(a.finding): a.event for a in events if a.event in ("new", "changed", "reminder")}
-    return {
-        "schema": SUMMARY_SCHEMA,
-        "clusters_scanned": result.clusters,
-        "finding_count": len(result.findings),
-        "failing_pods": sum(f.pod_count for f in result.findings),
-        "by_cause": dict(sorted(Counter(f.cause.value for f in result.findings).items())),
-        "errors": [error_doc(e) for e in result.errors],
-        "state": "dynamodb" if stateful else "off",
-        "announced": dict(Counter(a.event for a in events)) if delivery.message_ids else {},
-        "silenced": decided.silenced,
-        "published_message_id": delivery.message_ids[0] if delivery.message_ids else None,
-        "published_message_ids": delivery.message_ids,
-        "delivery": {"waiting": delivery.waiting, "failures": delivery.failures},
-        "dry_run": order.dry_run,
-        "duration_ms": round(elapsed_ms),
-        "findings": [{**finding_doc(f), "event": event_of.get(fingerprint(f))}
-                     for f in result.findings],
-        "resolved": [announcement_doc(a) for a in events if a.event == "resolved"],
-        "problems": list(decided.problems),
-        "remediation": remediation or [],
-    }

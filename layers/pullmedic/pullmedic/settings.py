@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from pullmedic.gather.registry import RegistrySettings
-from pullmedic.targets import Target, from_env
+from pullmedic.targets import ScanTarget, from_env
 
 REMEDIATION_MODES = ("off", "approve", "auto")
 
@@ -31,7 +31,7 @@ class Settings:
     dockerhub_secret_arn: str | None = None  # the credential of the Docker Hub cache rule
     evictions_per_workload: int = 5
     evictions_per_run: int = 20
-    targets: tuple[Target, ...] | None = None  # None: the function's own account and region
+    targets: tuple[ScanTarget, ...] | None = None  # None: the function's own account and region
     external_id: str | None = None  # the ExternalId of the member accounts' reader role
     fanout_threshold: int = 10  # a scheduled scan of more clusters runs as the state machine
     state_machine_arn: str | None = None  # None: never fan out

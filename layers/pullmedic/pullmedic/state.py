@@ -6,9 +6,12 @@ Items (table key pk (S) + sk (S); TTL attribute expires_at, epoch seconds):
                    fingerprint, cluster, namespace, workload (Kind/name), container, image,
                    cause and digest (as last announced), first_seen, last_seen,
                    last_announced, announced_event (ISO 8601 / event name; absent until
-                   announced), docs (compact JSON list of the finding documents, redacted),
+                   announced), findings (compact JSON list of the findings as last seen,
+                   codec.py, redacted), format (N: codec.VERSION of `findings`),
                    version (N, +1 per write), expires_at (last_seen + 30 days),
                    confirmed_scans (N: scans in a row that proved the cause, up to 2)
+                   Items written before `format` hold `docs` instead of `findings`: the
+                   findings' JSON documents (render's schema, v3); they read as findings.
     silence        pk "silence#<scope>"     sk "<value>" (scope: fingerprint, workload, namespace)
                    scope, value, reason, created_at, expires_at (the end of the silence)
     scan error     pk "error#<cluster>"     sk "<stage>"
@@ -35,14 +38,17 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pullmedic.dynamo import conflict, query
-from pullmedic.dynamo import iso as _iso
-from pullmedic.dynamo import n as _n
-from pullmedic.dynamo import s as _s
+from pullmedic import codec
+from pullmedic.aws.errors import error_line
+from pullmedic.causes import Cause
+from pullmedic.dynamo import attributes, conflict, query
 from pullmedic.event import SILENCE_SCOPES
 from pullmedic.lifecycle import Change, Record, Silence
-from pullmedic.model import ScanError
+from pullmedic.model import Evidence, Finding, ScanError, Workload
 from pullmedic.outbox import new_item
+from pullmedic.redact import redact_tree
+from pullmedic.times import iso
+from pullmedic.vocab import Confidence, MessageSource, Severity
 
 _VERSION = {"#version": "version"}
 _NEVER = timedelta(days=36500)  # reminders off: no reminder before the item expires
@@ -87,7 +93,7 @@ class StateStore:
         already written that problem. A write that fails for another reason is reported and
         the others go on: an uncommitted change is planned again by the next scan.
         """
-        done = Committed()
+        committed = Committed()
         for change in changes:
             items = [new_item(a, now) for a in change.announcements]
             try:
@@ -98,14 +104,14 @@ class StateStore:
                     self._write(change.record, change.previous, _guard(change.previous))
             except ClientError as err:
                 if not conflict(err):
-                    done.failures.append(f"state write for problem {_fp(change)}: {_reason(err)}")
+                    committed.failures.append(f"state write for problem {_fp(change)}: {error_line(err)}")
                 continue
             except BotoCoreError as err:
-                done.failures.append(f"state write for problem {_fp(change)}: {err}")
+                committed.failures.append(f"state write for problem {_fp(change)}: {err}")
                 continue
-            done.changes.append(change)
-            done.outbox += [i["sk"]["S"] for i in items]
-        return done
+            committed.changes.append(change)
+            committed.outbox += [i["sk"] for i in items]
+        return committed
 
     def claim_errors(self, errors: Iterable[ScanError], now: datetime,
                      reminder: timedelta | None) -> Committed:
@@ -116,46 +122,45 @@ class StateStore:
         invocation whose write lands announces it; a cluster that stays unreadable is told
         again after the reminder interval, not on every scan (the ScanErrors alarm stays on).
         """
-        done = Committed()
+        committed = Committed()
         for error in errors:
             due = now - (reminder or _NEVER)
-            item = {"pk": _s(f"error#{error.cluster}"), "sk": _s(error.stage),
-                    "message": _s(error.message), "announced_at": _n(int(now.timestamp())),
-                    "expires_at": _n(int((now + (reminder or _ERROR_QUIET)
-                                          + timedelta(hours=1)).timestamp()))}
+            item = attributes({"pk": f"error#{error.cluster}", "sk": error.stage,
+                               "message": error.message, "announced_at": int(now.timestamp()),
+                               "expires_at": int((now + (reminder or _ERROR_QUIET)
+                                                  + timedelta(hours=1)).timestamp())})
             entry = new_item(error, now)
             # an expired item counts as gone, whenever the TTL gets to deleting it
             guard = {"ConditionExpression": "attribute_not_exists(pk) OR announced_at < :due"
                                             " OR expires_at < :now",
-                     "ExpressionAttributeValues": {":due": _n(int(due.timestamp())),
-                                                   ":now": _n(int(now.timestamp()))}}
+                     "ExpressionAttributeValues": attributes({":due": int(due.timestamp()),
+                                                              ":now": int(now.timestamp())})}
             try:
                 self._transact({"Put": {"TableName": self._table, "Item": item, **guard}}, [entry])
             except ClientError as err:
                 if not conflict(err):
-                    done.failures.append(f"state write for the scan error of {error.cluster}: "
-                                         f"{_reason(err)}")
+                    committed.failures.append(f"state write for the scan error of {error.cluster}: "
+                                         f"{error_line(err)}")
                 continue
             except BotoCoreError as err:
-                done.failures.append(f"state write for the scan error of {error.cluster}: {err}")
+                committed.failures.append(f"state write for the scan error of {error.cluster}: {err}")
                 continue
-            done.errors.append(error)
-            done.outbox.append(entry["sk"]["S"])
-        return done
+            committed.errors.append(error)
+            committed.outbox.append(entry["sk"])
+        return committed
 
     def add_silence(self, silence: Silence) -> None:
         """Store (or replace) a silence."""
-        item = {"pk": _s(f"silence#{silence.scope}"), "sk": _s(silence.value),
-                "scope": _s(silence.scope), "value": _s(silence.value),
-                "reason": _s(silence.reason), "expires_at": _n(int(silence.expires.timestamp()))}
-        if silence.created is not None:
-            item["created_at"] = _s(_iso(silence.created))
-        self._client.put_item(TableName=self._table, Item=item)
+        item = {"pk": f"silence#{silence.scope}", "sk": silence.value, "scope": silence.scope,
+                "value": silence.value, "reason": silence.reason,
+                "expires_at": int(silence.expires.timestamp()),
+                "created_at": iso(silence.created, micro=True) if silence.created is not None else None}
+        self._client.put_item(TableName=self._table, Item=attributes(item))
 
     def delete_silence(self, scope: str, value: str) -> bool:
         """Lift a silence; False when there was none."""
         old = self._client.delete_item(TableName=self._table, ReturnValues="ALL_OLD",
-                                       Key={"pk": _s(f"silence#{scope}"), "sk": _s(value)})
+                                       Key=attributes({"pk": f"silence#{scope}", "sk": value}))
         return "Attributes" in old
 
     def _write(self, record: Record | None, replacing: Record | None, guard: dict[str, Any]) -> None:
@@ -175,12 +180,12 @@ class StateStore:
 
     def _transact(self, claim: dict[str, Any], entries: list[dict[str, Any]]) -> None:
         """The conditional state write and its outbox entries, all or nothing."""
-        puts = [{"Put": {"TableName": self._table, "Item": entry}} for entry in entries]
+        puts = [{"Put": {"TableName": self._table, "Item": attributes(entry)}} for entry in entries]
         self._client.transact_write_items(TransactItems=[claim, *puts])
 
     def _query(self, pk: str, prefix: str | None = None) -> Iterator[dict[str, Any]]:
         condition = "pk = :pk" + (" AND begins_with(sk, :prefix)" if prefix else "")
-        values = {":pk": _s(pk), **({":prefix": _s(prefix)} if prefix else {})}
+        values = {":pk": pk, ":prefix": prefix}
         return query(self._client, self._table, condition, values)
 
 
@@ -200,60 +205,89 @@ def _fp(change: Change) -> str:
     return record.fingerprint if record else "?"
 
 
-def _reason(err: ClientError) -> str:
-    error = err.response.get("Error", {})
-    return f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip()
-
-
 def _guard(expected: Record | None) -> dict[str, Any]:
     """The condition: the stored item is `expected` (same version), or there is none."""
     if expected is None:
         return {"ConditionExpression": "attribute_not_exists(pk)"}
     return {"ConditionExpression": "#version = :version", "ExpressionAttributeNames": _VERSION,
-            "ExpressionAttributeValues": {":version": _n(expected.version)}}
+            "ExpressionAttributeValues": attributes({":version": expected.version})}
 
 
 def _key(record: Record) -> dict[str, Any]:
-    return {"pk": _s(f"cluster#{record.cluster}"), "sk": _s(f"finding#{record.fingerprint}")}
+    return attributes({"pk": f"cluster#{record.cluster}", "sk": f"finding#{record.fingerprint}"})
 
 
 def _item(record: Record) -> dict[str, Any]:
-    item = {
-        **_key(record), "fingerprint": _s(record.fingerprint), "cluster": _s(record.cluster),
-        "namespace": _s(record.namespace), "workload": _s(record.workload),
-        "container": _s(record.container), "image": _s(record.image), "cause": _s(record.cause),
-        "digest": _s(record.digest), "first_seen": _s(_iso(record.first_seen)),
-        "last_seen": _s(_iso(record.last_seen)),
-        "docs": _s(json.dumps(list(record.docs), separators=(",", ":"), ensure_ascii=False)),
-        "version": _n(record.version), "expires_at": _n(int(record.expires.timestamp())),
-        "confirmed_scans": _n(record.confirmed_scans),
-    }
-    if record.last_announced is not None:
-        item["last_announced"] = _s(_iso(record.last_announced))
-    if record.announced_event is not None:
-        item["announced_event"] = _s(record.announced_event)
-    return item
+    found = redact_tree([codec.encode(f) for f in record.findings])
+    return {**_key(record), **attributes({
+        "fingerprint": record.fingerprint, "cluster": record.cluster,
+        "namespace": record.namespace, "workload": record.workload,
+        "container": record.container, "image": record.image, "cause": record.cause,
+        "digest": record.digest, "first_seen": iso(record.first_seen, micro=True),
+        "last_seen": iso(record.last_seen, micro=True),
+        "last_announced": iso(record.last_announced, micro=True) if record.last_announced else None,
+        "announced_event": record.announced_event,
+        "findings": json.dumps(found, separators=(",", ":"), ensure_ascii=False),
+        "format": codec.VERSION, "version": record.version,
+        "expires_at": int(record.expires.timestamp()), "confirmed_scans": record.confirmed_scans,
+    })}
 
 
 def _record(item: dict[str, Any]) -> Record:
-    text = {k: v["S"] for k, v in item.items() if "S" in v}
+    """A stored problem, in the current layout or the one before `format` (finding documents)."""
+    found: tuple[Finding, ...]
+    if "findings" in item:
+        found = codec.decode(tuple[Finding, ...], json.loads(item["findings"]))
+    else:
+        found = tuple(_legacy_finding(doc) for doc in json.loads(item["docs"]))
     return Record(
-        fingerprint=text["fingerprint"], cluster=text["cluster"], namespace=text["namespace"],
-        workload=text["workload"], container=text["container"], image=text["image"],
-        cause=text["cause"], digest=text["digest"], first_seen=_time(text["first_seen"]),
-        last_seen=_time(text["last_seen"]),
-        last_announced=_time(text["last_announced"]) if "last_announced" in text else None,
-        announced_event=text.get("announced_event"), docs=tuple(json.loads(text["docs"])),
-        version=int(item["version"]["N"]),
-        confirmed_scans=int(item.get("confirmed_scans", {}).get("N", 0)),
+        fingerprint=item["fingerprint"], cluster=item["cluster"], namespace=item["namespace"],
+        workload=item["workload"], container=item["container"], image=item["image"],
+        cause=item["cause"], digest=item["digest"], first_seen=_time(item["first_seen"]),
+        last_seen=_time(item["last_seen"]),
+        last_announced=_time(item["last_announced"]) if "last_announced" in item else None,
+        announced_event=item.get("announced_event"), findings=found,
+        version=item["version"], confirmed_scans=item.get("confirmed_scans", 0),
     )
 
 
+def _legacy_finding(doc: dict[str, Any]) -> Finding:
+    """The finding an item written before `format` describes with a finding document."""
+    kind, _, name = doc["workload"].partition("/")
+    return Finding(
+        cluster=doc["cluster"], namespace=doc["namespace"],
+        workload=Workload(kind, name, bool(doc.get("workload_inferred"))),
+        container=doc["container"], container_type=doc.get("container_type", "regular"),
+        image=doc["image"], cause=_cause(doc["cause"]), rule_id=doc.get("rule", ""),
+        summary=doc.get("summary", ""),
+        alternatives=tuple(_cause(a) for a in doc.get("alternatives", ())),
+        message=doc.get("message", ""),
+        message_source=MessageSource(doc.get("message_source", MessageSource.NONE)),
+        reasons=tuple(doc.get("reasons", ())), pods=tuple(doc.get("pods", ())),
+        pod_count=int(doc.get("pod_count", 0)), nodes=tuple(doc.get("nodes", ())),
+        severity=Severity(doc.get("severity", Severity.MEDIUM)),
+        confidence=Confidence(doc.get("confidence", Confidence.LIKELY)),
+        advice=doc.get("advice", ""), evidence=tuple(doc.get("evidence", ())),
+        fix_commands=tuple(doc.get("fix_commands", ())),
+        message_cause=_cause(doc["message_cause"]) if doc.get("message_cause") else None,
+        evidence_items=codec.decode(tuple[Evidence, ...], doc.get("evidence_items", [])),
+        account=doc.get("account"), region=doc.get("region"),
+    )
+
+
+def _cause(value: str) -> Cause:
+    """A stored cause name; one this version no longer knows reads as unknown."""
+    try:
+        return Cause(value)
+    except ValueError:
+        return Cause.UNKNOWN
+
+
 def _silence(item: dict[str, Any]) -> Silence:
-    return Silence(scope=item["scope"]["S"], value=item["value"]["S"],
-                   expires=datetime.fromtimestamp(int(item["expires_at"]["N"]), UTC),
-                   reason=item.get("reason", {}).get("S", ""),
-                   created=_time(item["created_at"]["S"]) if "created_at" in item else None)
+    return Silence(scope=item["scope"], value=item["value"],
+                   expires=datetime.fromtimestamp(item["expires_at"], UTC),
+                   reason=item.get("reason", ""),
+                   created=_time(item["created_at"]) if "created_at" in item else None)
 
 
 def _time(text: str) -> datetime:

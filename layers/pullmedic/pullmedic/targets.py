@@ -19,7 +19,7 @@ _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 
 
 @dataclass(frozen=True)
-class Target:
+class ScanTarget:
     """Where to scan: an account ("self": the function's own), a region (None: the function's),
     named clusters (None: every cluster there) and, optionally, the role to assume."""
 
@@ -58,7 +58,7 @@ class InvalidTargets(ValueError):
         self.problems = problems
 
 
-def parse(value: Any, where: str = "targets") -> tuple[Target, ...]:
+def parse(value: Any, where: str = "targets") -> tuple[ScanTarget, ...]:
     """Validate a list of target objects; raise InvalidTargets naming each wrong field."""
     if not isinstance(value, list) or not value:
         raise InvalidTargets([f"{where!r} must be a non-empty list of target objects, "
@@ -72,7 +72,7 @@ def parse(value: Any, where: str = "targets") -> tuple[Target, ...]:
     return tuple(t for t in targets if t is not None)
 
 
-def parse_one(value: Any, where: str = "target") -> Target:
+def parse_one(value: Any, where: str = "target") -> ScanTarget:
     """Validate one target object; raise InvalidTargets naming each wrong field."""
     problems: list[str] = []
     target = _one(value, where, problems)
@@ -81,7 +81,7 @@ def parse_one(value: Any, where: str = "target") -> Target:
     return target
 
 
-def from_env(env: Mapping[str, str]) -> tuple[Target, ...] | None:
+def from_env(env: Mapping[str, str]) -> tuple[ScanTarget, ...] | None:
     """`PULLMEDIC_TARGETS` (a JSON list), or None when unset (the function's account and region)."""
     raw = env.get("PULLMEDIC_TARGETS", "").strip()
     if not raw:
@@ -93,7 +93,7 @@ def from_env(env: Mapping[str, str]) -> tuple[Target, ...] | None:
     return parse(value, "PULLMEDIC_TARGETS")
 
 
-def _one(item: Any, where: str, problems: list[str]) -> Target | None:
+def _one(item: Any, where: str, problems: list[str]) -> ScanTarget | None:
     if not isinstance(item, Mapping):
         problems.append(f"{where!r} must be an object, not {cut(repr(item), 200)}")
         return None
@@ -109,7 +109,7 @@ def _one(item: Any, where: str, problems: list[str]) -> Target | None:
     if len(problems) > before:
         return None
     names = None if clusters == "all" else tuple(dict.fromkeys(c.strip() for c in clusters))
-    return Target(account, region, names, role_arn)
+    return ScanTarget(account, region, names, role_arn)
 
 
 def _place_problems(account: object, region: object, where: str) -> list[str]:

@@ -68,7 +68,7 @@ class Plan:
     evidence_digest: str  # of the evidence lines and resources the plan was computed from
     notes: tuple[str, ...] = ()
     blocker: str | None = None  # why it cannot be applied (it is shown, never applied)
-    done: bool = False  # the change is already in place
+    in_place: bool = False  # the change is already in place (its JSON says "done")
 
     def doc(self) -> dict[str, Any]:
         """The JSON form (stored at plan time, printed, returned by the handler)."""
@@ -77,7 +77,7 @@ class Plan:
                 "calls": [{"api": c.api, "target": c.target, "params": dict(c.params)}
                           for c in self.calls],
                 "undo": list(self.undo), "evidence_digest": self.evidence_digest,
-                "notes": list(self.notes), "blocker": self.blocker, "done": self.done}
+                "notes": list(self.notes), "blocker": self.blocker, "done": self.in_place}
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Plan:
@@ -181,14 +181,16 @@ def evidence_digest(meta: ActionMeta, finding: Finding, *resources: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def attempt(call: Call, run: Callable[[], object], done: str, already: str = "") -> Step:
-    """Make one AWS write; the error code `already` means the change is in place."""
+def attempt(call: Call, run: Callable[[], object], succeeded: str,
+            already: type[Exception] | tuple[type[Exception], ...] = ()) -> Step:
+    """Make one AWS write (`succeeded` says what it did); the modelled exception `already`
+    (e.g. client.exceptions.XAlreadyExistsException) means the change is in place."""
     try:
         run()
+    except already:
+        return Step(call, ALREADY_DONE, f"{call.target} is in place already")
     except ClientError as err:
-        if already and err.response.get("Error", {}).get("Code") == already:
-            return Step(call, ALREADY_DONE, f"{call.target} is in place already")
         return Step(call, FAILED, f"{call.target} failed: {error_text(call.api, err)}")
     except BotoCoreError as err:
         return Step(call, FAILED, f"{call.target} failed: {error_text(call.api, err)}")
-    return Step(call, DONE, done)
+    return Step(call, DONE, succeeded)

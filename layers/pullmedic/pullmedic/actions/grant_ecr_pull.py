@@ -14,6 +14,7 @@ from pullmedic.actions.base import (
     evidence_digest,
     proven,
 )
+from pullmedic.arns import parse_arn
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CONFIRMED
 from pullmedic.evidence import subject_of
@@ -47,12 +48,12 @@ def plan(context: Context) -> Plan | None:
     if isinstance(role_arn, Unavailable):
         why = f"cannot tell which role pulls: {role_arn.why}"
         return _plan(finding, "?", "aws", blocker=why) if applies(finding) else None
-    role, partition = role_arn.rsplit("/", 1)[-1], role_arn.split(":")[1]
+    role, partition = role_arn.rsplit("/", 1)[-1], (parse_arn(role_arn) or {}).get("partition", "aws")
     policies = context.facts.iam.policies(role_arn)
     attached = not isinstance(policies, Unavailable) and POLICY in {name for name, _ in policies}
     if not attached and not applies(finding):
         return None
-    return _plan(finding, role, partition, role_arn=role_arn, done=attached)
+    return _plan(finding, role, partition, role_arn=role_arn, in_place=attached)
 
 
 def apply(plan: Plan, context: Context) -> Outcome:
@@ -70,7 +71,7 @@ def apply(plan: Plan, context: Context) -> Outcome:
 
 
 def _plan(finding: Finding, role: str, partition: str, *, role_arn: str = "",
-          blocker: str | None = None, done: bool = False) -> Plan:
+          blocker: str | None = None, in_place: bool = False) -> Plan:
     policy_arn = f"arn:{partition}:iam::aws:policy/{POLICY}"
     call = Call("iam:AttachRolePolicy", f"role {role}", {"RoleName": role, "PolicyArn": policy_arn})
     return Plan(
@@ -78,4 +79,4 @@ def _plan(finding: Finding, role: str, partition: str, *, role_arn: str = "",
         namespace=finding.namespace, resources=(role_arn or role, policy_arn), calls=(call,),
         undo=(META.undo.format(role=role, partition=partition),),
         evidence_digest=evidence_digest(META, finding, role_arn or role, policy_arn),
-        blocker=blocker, done=done)
+        blocker=blocker, in_place=in_place)

@@ -47,9 +47,9 @@ def plan(context: Context) -> Plan | None:
     if subject.image is None or subject.image.registry_kind != "dockerhub":
         return None
     rules = facts.ecr.pull_through_rules(facts.region)
-    done = not isinstance(rules, Unavailable) and any(
+    in_place = not isinstance(rules, Unavailable) and any(
         r.get("ecrRepositoryPrefix") == PREFIX for r in rules)
-    if not done and not applies(finding):
+    if not in_place and not applies(finding):
         return None
     secret = context.settings.dockerhub_secret_arn or ""
     notes = [f"{w}: {image} -> {cached}" for w, image, cached in _rewrites(context)]
@@ -64,7 +64,7 @@ def plan(context: Context) -> Plan | None:
         namespace=finding.namespace, resources=(f"ecr:{facts.region}:pull-through-cache/{PREFIX}",),
         calls=(call,), undo=(META.undo.format(region=facts.region),),
         evidence_digest=evidence_digest(META, finding, facts.region, secret), notes=tuple(notes),
-        blocker=_blocker(secret), done=done)
+        blocker=_blocker(secret), in_place=in_place)
 
 
 def apply(plan: Plan, context: Context) -> Outcome:
@@ -74,7 +74,7 @@ def apply(plan: Plan, context: Context) -> Outcome:
     ecr = context.client_for("ecr", params.pop("region"))
     return Outcome((attempt(call, lambda: ecr.create_pull_through_cache_rule(**params),
                             f"created the rule {PREFIX} -> {UPSTREAM}",
-                            already="PullThroughCacheRuleAlreadyExistsException"),))
+                            already=ecr.exceptions.PullThroughCacheRuleAlreadyExistsException),))
 
 
 def _rewrites(context: Context) -> list[tuple[str, str, str]]:

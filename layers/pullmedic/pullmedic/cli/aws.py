@@ -9,6 +9,7 @@ from dataclasses import replace
 import boto3
 from botocore.exceptions import ClientError, NoCredentialsError
 
+from pullmedic.aws.errors import error_code
 from pullmedic.bootstrap import App, bootstrap
 from pullmedic.settings import Settings, load
 
@@ -36,7 +37,7 @@ def with_table(args: argparse.Namespace, settings: Settings, app: App) -> Settin
     try:
         stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
     except ClientError as err:
-        if err.response.get("Error", {}).get("Code") != "ValidationError":
+        if error_code(err) != "ValidationError":  # CloudFormation models no error for a missing stack
             raise
         stacks = []
     outputs = {o["OutputKey"]: o["OutputValue"] for s in stacks for o in s.get("Outputs", [])}

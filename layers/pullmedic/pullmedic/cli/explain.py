@@ -49,11 +49,12 @@ def run(args: argparse.Namespace) -> int:
 
 def explanation(message: str, image: str | None = None, reason: str | None = None) -> dict[str, Any]:
     """The classification of one message as a JSON-ready dict."""
-    verdict = classify(message, reason=reason, image=image)
-    return {"schema": SCHEMA, "cause": verdict.cause.value,
-            "alternatives": [a.value for a in verdict.alternatives],
-            "summary": verdict.summary, "rule": verdict.rule_id, "grpc_code": verdict.grpc_code,
-            "advice": ADVICE[verdict.cause]}
+    classification = classify(message, reason=reason, image=image)
+    return {"schema": SCHEMA, "cause": classification.cause.value,
+            "alternatives": [a.value for a in classification.alternatives],
+            "summary": classification.summary, "rule": classification.rule_id,
+            "grpc_code": classification.grpc_code,
+            "advice": ADVICE[classification.cause]}
 
 
 def explain_lines(stdin: IO[bytes], stdout: TextIO) -> int:

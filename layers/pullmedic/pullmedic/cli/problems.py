@@ -16,6 +16,7 @@ from pullmedic.event import SILENCE_SCOPES, SilenceOrder, parse_silence
 from pullmedic.lifecycle import Record, Silence
 from pullmedic.service import add_silence
 from pullmedic.state import StateStore
+from pullmedic.times import iso
 
 # Workload kinds as Kubernetes spells them, by lower-case name, plural and kubectl short name.
 KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
@@ -66,22 +67,22 @@ def _print_tables(doc: dict[str, Any], table_name: str | None) -> None:
 
 def problem_doc(record: Record, silences: list[Silence], now: datetime) -> dict[str, Any]:
     """An open problem as JSON, with the severity and confidence it was last seen with."""
-    first = record.docs[0] if record.docs else {}
+    first = record.findings[0] if record.findings else None
     cover = next((s for s in silences if s.covers(record, now)), None)
     return {"fingerprint": record.fingerprint, "cluster": record.cluster, "namespace": record.namespace,
             "workload": record.workload, "container": record.container, "image": record.image,
-            "cause": record.cause, "severity": first.get("severity", "medium"),
-            "confidence": first.get("confidence", "likely"), "first_seen": _iso(record.first_seen),
-            "last_seen": _iso(record.last_seen),
-            "last_announced": _iso(record.last_announced) if record.last_announced else None,
+            "cause": record.cause, "severity": first.severity if first else "medium",
+            "confidence": first.confidence if first else "likely", "first_seen": iso(record.first_seen),
+            "last_seen": iso(record.last_seen),
+            "last_announced": iso(record.last_announced) if record.last_announced else None,
             "announced_event": record.announced_event,
             "silenced_by": f"{cover.scope} {cover.value}" if cover else None}
 
 
 def silence_doc(silence: Silence) -> dict[str, Any]:
     """A silence as JSON."""
-    return {"scope": silence.scope, "value": silence.value, "expires_at": _iso(silence.expires),
-            "reason": silence.reason, "created_at": _iso(silence.created) if silence.created else None}
+    return {"scope": silence.scope, "value": silence.value, "expires_at": iso(silence.expires),
+            "reason": silence.reason, "created_at": iso(silence.created) if silence.created else None}
 
 
 def run_silence(args: argparse.Namespace) -> int:
@@ -145,5 +146,3 @@ def workload_kind(kind: str) -> str:
                      "(or a custom controller's kind, capitalised)")
 
 
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

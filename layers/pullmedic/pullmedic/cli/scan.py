@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -16,8 +15,8 @@ from pullmedic.cli import aws
 from pullmedic.cli.errors import INCOMPLETE, OK, PROBLEMS, UsageError
 from pullmedic.cli.output import Progress, Terminal, dump, say, stderr_progress, table
 from pullmedic.event import ScanOrder
-from pullmedic.findings import fingerprint
-from pullmedic.render import Announcement, text
+from pullmedic.model import Announcement
+from pullmedic.render import text
 from pullmedic.service import run_scan
 from pullmedic.settings import load
 from pullmedic.vocab import Event, OrderSource
@@ -39,17 +38,18 @@ def run(args: argparse.Namespace) -> int:
     progress.say(f"scanning {len(names)} cluster(s) in {app.deps.region}")
     _report_each_cluster(app, progress, len(names))
     order = ScanOrder(OrderSource.CLI, tuple(names), frozenset(args.namespace) or None, True)
-    result, summary = run_scan(order, settings, app)
+    summary = run_scan(order, settings, app)
+    result = summary.result
     kept = [f for f in result.findings if selected(f.severity, f.cause.value, args)]
-    summary = narrowed(summary, {fingerprint(f) for f in kept})
+    doc = summary.narrowed(kept).doc()
     progress.say(f"done: {len(kept)} problem(s), {len(result.errors)} cluster(s) not scanned")
     if args.output != "table":
-        say(dump(summary, args.output), end="")
+        say(dump(doc, args.output), end="")
     else:
         if not kept and not result.errors:
             say(f"No pods failing to pull in: {', '.join(result.clusters)}")
         elif kept:
-            say(findings_table(summary["findings"], Terminal.of(sys.stdout)), cleaned=True)
+            say(findings_table(doc["findings"], Terminal.of(sys.stdout)), cleaned=True)
         if kept or result.errors:
             say("")
             flags = aws.flags(args, deployed, app)
@@ -80,13 +80,6 @@ def _report_each_cluster(app: App, progress: Progress, total: int) -> None:
 def selected(severity: str, cause: str, args: argparse.Namespace) -> bool:
     """Whether a finding passes --severity and --cause."""
     return (not args.severity or severity in args.severity) and (not args.cause or cause in args.cause)
-
-
-def narrowed(summary: dict[str, Any], kept: set[str]) -> dict[str, Any]:
-    """The summary with only the findings whose fingerprint is kept, and its counts to match."""
-    docs = [d for d in summary["findings"] if d["fingerprint"] in kept]
-    return {**summary, "finding_count": len(docs), "failing_pods": sum(d["pod_count"] for d in docs),
-            "by_cause": dict(sorted(Counter(d["cause"] for d in docs).items())), "findings": docs}
 
 
 def findings_table(docs: Sequence[dict[str, Any]], term: Terminal) -> str:

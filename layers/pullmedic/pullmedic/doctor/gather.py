@@ -8,8 +8,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
-from botocore.utils import ArnParser, InvalidArnException
 
+from pullmedic.arns import parse_arn
 from pullmedic.awsclients import ClientFor, Service
 from pullmedic.doctor.facts import (
     ENTRIES_MAX,
@@ -38,9 +38,8 @@ T = TypeVar("T")
 
 def identity_of(caller: str, role_arn: str | None = None) -> Identity | Unavailable:
     """Who `caller` is; the role checked is `role_arn`, else the caller's own role (pure)."""
-    try:
-        arn = ArnParser().parse_arn(caller)
-    except InvalidArnException:
+    arn = parse_arn(caller)
+    if arn is None:
         return Unavailable(f"{caller!r} is not an ARN")
     resource = arn["resource"]
     own = None
@@ -55,13 +54,13 @@ def same_role(a: str, b: str) -> bool:
     """Two role ARNs name the same role (an assumed-role ARN carries no path); a user of the
     same name is not the role."""
     def key(arn: str) -> tuple[str, str, str]:
-        parts = arn.split(":", 5)
-        if len(parts) != 6:
+        parts = parse_arn(arn)
+        if parts is None:
             return ("", "", arn)
-        kind, _, rest = parts[5].partition("/")
+        kind, _, rest = parts["resource"].partition("/")
         if kind == "assumed-role":  # assumed-role/NAME/SESSION
-            return (parts[4], "role", rest.split("/", 1)[0])
-        return (parts[4], kind, rest.rsplit("/", 1)[-1])  # role/PATH/NAME
+            return (parts["account"], "role", rest.split("/", 1)[0])
+        return (parts["account"], kind, rest.rsplit("/", 1)[-1])  # role/PATH/NAME
     return key(a) == key(b)
 
 

@@ -248,11 +248,11 @@ def _each_cluster(reader: DoctorReader, app: App, names: list[str], identity: Id
     for service in ("eks", "ec2", "sts"):  # created before the threads share them
         reader.client(service)
     tasks = {name: partial(_cluster, reader, app, name, identity, needs) for name in names}
-    done, late = bounded(tasks, CLUSTER_WORKERS, app.deps.deadline)
+    facts, late = bounded(tasks, CLUSTER_WORKERS, app.deps.deadline)
     for name in late:
-        done[name] = ClusterFacts(name, Unavailable("not checked before the invocation's time ran out"),
-                                  late=True)
-    return [done[name] for name in names]
+        facts[name] = ClusterFacts(name, Unavailable("not checked before the invocation's time ran out"),
+                                   late=True)
+    return [facts[name] for name in names]
 
 
 def _cluster(reader: DoctorReader, app: App, name: str, identity: Identity | Unavailable,

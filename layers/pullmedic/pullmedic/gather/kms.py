@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pullmedic.arns import parse_arn
 from pullmedic.gather.cache import Memo
 from pullmedic.gather.unavailable import Unavailable, guarded
 
@@ -18,7 +19,7 @@ class KmsReader:
     def key_state(self, key_arn: str) -> str | Unavailable:
         """`Enabled`, `Disabled`, `PendingDeletion`, ... of the key."""
         def read() -> str | Unavailable:
-            region = key_arn.split(":")[3] if key_arn.startswith("arn:") else None
+            region = parts["region"] if (parts := parse_arn(key_arn)) else None
             client = self._client_for(region)
             result = guarded("kms:DescribeKey", lambda: client.describe_key(KeyId=key_arn))
             return result if isinstance(result, Unavailable) else result["KeyMetadata"]["KeyState"]
