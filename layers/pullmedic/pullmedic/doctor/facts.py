@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pullmedic.gather.unavailable import Unavailable
+from pullmedic.vocab import Health
 
-OK, PROBLEM, UNKNOWN = "ok", "problem", "unknown"
+OK, PROBLEM, UNKNOWN = Health.OK, Health.PROBLEM, Health.UNKNOWN
 DEPLOYMENT = "deployment"  # the subject of the lines that are not about one cluster
 
 
@@ -17,7 +18,7 @@ class Line:
 
     check: str
     subject: str  # a cluster name, or DEPLOYMENT
-    verdict: str  # OK | PROBLEM | UNKNOWN
+    verdict: Health
     detail: str
     fix: str = ""
 
