@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 def s(value: str) -> dict[str, str]:
@@ -34,7 +37,7 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def query(client: Any, table: str, condition: str, values: dict[str, Any],
+def query(client: DynamoDBClient, table: str, condition: str, values: dict[str, Any],
           consistent: bool = False) -> Iterator[dict[str, Any]]:
     """Every item a key condition selects, page after page."""
     request: dict[str, Any] = {"TableName": table, "KeyConditionExpression": condition,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_eks import EKSClient
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class ClusterAccess:
     security_group: str | None = None  # the cluster security group (EKS-created)
 
 
-def list_clusters(eks: Any) -> list[str]:
+def list_clusters(eks: EKSClient) -> list[str]:
     """Every cluster name in the client's region (paginated)."""
     names: list[str] = []
     for page in eks.get_paginator("list_clusters").paginate():
@@ -31,7 +34,7 @@ def list_clusters(eks: Any) -> list[str]:
     return sorted(names)
 
 
-def describe(eks: Any, name: str) -> ClusterAccess:
+def describe(eks: EKSClient, name: str) -> ClusterAccess:
     """The endpoint, CA and VPC of `name` (raises botocore ClientError when it cannot)."""
     cluster = eks.describe_cluster(name=name)["cluster"]
     vpc = cluster.get("resourcesVpcConfig") or {}

@@ -7,7 +7,7 @@ import shutil
 import textwrap
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -38,6 +38,9 @@ from pullmedic.parallel import bounded
 from pullmedic.permissions import READ_ACTIONS
 from pullmedic.remediate import policy
 from pullmedic.settings import Settings, load
+
+if TYPE_CHECKING:
+    from mypy_boto3_eks import EKSClient
 
 CLUSTER_WORKERS = 4  # clusters checked side by side
 LINE_MAX = 2048  # characters of a line's detail or fix
@@ -146,7 +149,7 @@ def _evict_namespaces(settings: Settings) -> tuple[str, ...] | None:
     return tuple(sorted(allowed.namespaces or ()))
 
 
-def _clusters(order: DoctorOrder, settings: Settings, eks: Any) -> tuple[list[str], Line | None]:
+def _clusters(order: DoctorOrder, settings: Settings, eks: EKSClient) -> tuple[list[str], Line | None]:
     """The clusters to check: the order's, the deployment's, or every cluster of the Region."""
     named = order.clusters or settings.clusters
     if named:
