@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -25,6 +25,9 @@ from pullmedic.model import Announcement, ScanError
 from pullmedic.notify import Outgoing, sns_messages
 from pullmedic.outbox import Entry, Outbox
 from pullmedic.state import StateStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
 
 
 class DeliveryIncomplete(Exception):
@@ -54,7 +57,7 @@ class Announcer:
 
     store: StateStore
     outbox: Outbox
-    sns: Any
+    sns: SNSClient
     topic_arn: str
     cli_flags: str = ""
 

@@ -3,7 +3,8 @@ imported under TYPE_CHECKING, so nothing of them is loaded at run time (the laye
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, Protocol, overload
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, overload
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -54,3 +55,13 @@ class ClientFor(Protocol):
     def __call__(self, service: Literal["sts"], region: str | None, /) -> STSClient: ...
     @overload
     def __call__(self, service: Service, region: str | None, /) -> AnyClient: ...
+
+
+def plain(response: Mapping[str, object]) -> dict[str, Any]:
+    """A response part (a TypedDict to the type checker) as the JSON-like dict the readers keep."""
+    return cast(dict[str, Any], response)
+
+
+def plains(items: Iterable[Mapping[str, object]]) -> list[dict[str, Any]]:
+    """Response items (TypedDicts to the type checker) as a list of JSON-like dicts."""
+    return [plain(item) for item in items]

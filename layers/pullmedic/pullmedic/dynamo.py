@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from pullmedic.aws.errors import error_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 _TO_DYNAMO = TypeSerializer()
 _FROM_DYNAMO = TypeDeserializer()
@@ -50,7 +53,7 @@ def conflict(err: ClientError) -> bool:
         r.get("Code") == "ConditionalCheckFailed" for r in reasons)
 
 
-def query(client: Any, table: str, condition: str, values: Mapping[str, Any],
+def query(client: DynamoDBClient, table: str, condition: str, values: Mapping[str, Any],
           consistent: bool = False) -> Iterator[dict[str, Any]]:
     """Every item a key condition selects (plain values), page after page; `values` are plain."""
     pages = client.get_paginator("query").paginate(

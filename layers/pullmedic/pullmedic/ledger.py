@@ -24,7 +24,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -32,6 +32,9 @@ from pullmedic.actions.base import Plan
 from pullmedic.dynamo import attributes, conflict, query
 from pullmedic.times import iso
 from pullmedic.vocab import PlanStatus
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 PLAN_RETENTION = timedelta(days=30)
 PLAN_VALIDITY = timedelta(hours=1)  # the default; PULLMEDIC_PLAN_VALID_MINUTES sets it
@@ -67,7 +70,7 @@ class Applied:
 class Ledger:
     """Reads and writes the remediation items (the client is injected)."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client, self._table = client, table
 
     def save_plan(self, plan: Plan, who: str, now: datetime, status: PlanStatus = PlanStatus.PLANNED,

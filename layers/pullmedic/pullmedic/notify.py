@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pullmedic.chat import notification
 from pullmedic.model import Announcement, ScanError
 from pullmedic.render import attributes, document, ordered, subject, text
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
 
 SNS_MESSAGE_MAX = 262_144  # bytes of message and attributes
 
@@ -95,7 +98,7 @@ def _render(items: list[Announcement], shown: int, errors: Sequence[ScanError],
     return Outgoing(subject(items, errors), message, attributes(items, errors), shown, omitted)
 
 
-def publish(sns: Any, topic_arn: str, announcements: Sequence[Announcement],
+def publish(sns: SNSClient, topic_arn: str, announcements: Sequence[Announcement],
             errors: Sequence[ScanError], clusters: Sequence[str], cli_flags: str = "") -> list[str]:
     """Publish the announcements (and errors); return the SNS MessageIds ([]: nothing sent)."""
     if not announcements and not errors:

@@ -21,7 +21,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -29,6 +29,10 @@ from pullmedic.codec import VERSION, dumps, loads
 from pullmedic.dynamo import attributes, conflict, query
 from pullmedic.model import Announcement, ScanError
 from pullmedic.times import iso
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import WriteRequestOutputTypeDef, WriteRequestTypeDef
 
 PARTITION = "outbox"
 LEASE = timedelta(minutes=2)  # a run that dies while publishing holds its entries this long
@@ -62,7 +66,7 @@ def entry_of(item: dict[str, Any]) -> Entry:
 class Outbox:
     """Reads, leases and clears the outbox partition (the client is injected)."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client, self._table = client, table
 
     def put(self, payload: Announcement | ScanError, now: datetime) -> Entry:
@@ -96,7 +100,8 @@ class Outbox:
         keys = [_key(e.key) for e in entries]
         left = 0
         for start in range(0, len(keys), DELETE_BATCH):
-            requests = [{"DeleteRequest": {"Key": key}} for key in keys[start:start + DELETE_BATCH]]
+            requests: Sequence[WriteRequestTypeDef | WriteRequestOutputTypeDef] = [
+                {"DeleteRequest": {"Key": key}} for key in keys[start:start + DELETE_BATCH]]
             for _ in range(5):
                 answer = self._client.batch_write_item(RequestItems={self._table: requests})
                 requests = (answer.get("UnprocessedItems") or {}).get(self._table) or []

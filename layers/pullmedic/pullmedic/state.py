@@ -34,7 +34,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -50,6 +50,10 @@ from pullmedic.redact import redact_tree
 from pullmedic.times import iso
 from pullmedic.vocab import Confidence, MessageSource, Severity
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
 _VERSION = {"#version": "version"}
 _NEVER = timedelta(days=36500)  # reminders off: no reminder before the item expires
 _ERROR_QUIET = timedelta(days=30)  # reminders off: an unchanged scan error is told once a month
@@ -58,12 +62,12 @@ _ERROR_QUIET = timedelta(days=30)  # reminders off: an unchanged scan error is t
 class StateStore:
     """Reads and conditionally writes the state table."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self._table = table
 
     @property
-    def client(self) -> Any:
+    def client(self) -> DynamoDBClient:
         """The DynamoDB client (the outbox shares it)."""
         return self._client
 
@@ -181,7 +185,8 @@ class StateStore:
     def _transact(self, claim: dict[str, Any], entries: list[dict[str, Any]]) -> None:
         """The conditional state write and its outbox entries, all or nothing."""
         puts = [{"Put": {"TableName": self._table, "Item": attributes(entry)}} for entry in entries]
-        self._client.transact_write_items(TransactItems=[claim, *puts])
+        items = cast("list[TransactWriteItemTypeDef]", [claim, *puts])
+        self._client.transact_write_items(TransactItems=items)
 
     def _query(self, pk: str, prefix: str | None = None) -> Iterator[dict[str, Any]]:
         condition = "pk = :pk" + (" AND begins_with(sk, :prefix)" if prefix else "")

@@ -90,3 +90,11 @@ class PlanStatus(StrEnum):
     APPLYING = "applying"
     APPLIED = "applied"
     FAILED = "failed"
+
+
+class Health(StrEnum):
+    """A doctor line's verdict on one part of the deployment."""
+
+    OK = "ok"
+    PROBLEM = "problem"
+    UNKNOWN = "unknown"  # could not be checked

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_eks import EKSClient
 
 
 @dataclass(frozen=True)
@@ -23,17 +26,19 @@ class ClusterAccess:
     security_group: str | None = None  # the cluster security group (EKS-created)
 
 
-def list_clusters(eks: Any, limit: int | None = None) -> list[str]:
+def list_clusters(eks: EKSClient, limit: int | None = None) -> list[str]:
     """Every cluster name in the client's region (paginated); with `limit`, no page is read past
     the first `limit` names."""
     names: list[str] = []
-    config = {"PaginationConfig": {"MaxItems": limit}} if limit is not None else {}
-    for page in eks.get_paginator("list_clusters").paginate(**config):
+    paginator = eks.get_paginator("list_clusters")
+    pages = paginator.paginate(PaginationConfig={"MaxItems": limit}) if limit is not None \
+        else paginator.paginate()
+    for page in pages:
         names.extend(page.get("clusters", []))
     return sorted(names)
 
 
-def describe(eks: Any, name: str) -> ClusterAccess:
+def describe(eks: EKSClient, name: str) -> ClusterAccess:
     """The endpoint, CA and VPC of `name` (raises botocore ClientError when it cannot)."""
     cluster = eks.describe_cluster(name=name)["cluster"]
     vpc = cluster.get("resourcesVpcConfig") or {}

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pullmedic.gather.unavailable import Unavailable
+from pullmedic.vocab import Health
 
-OK, PROBLEM, UNKNOWN = "ok", "problem", "unknown"
+OK, PROBLEM, UNKNOWN = Health.OK, Health.PROBLEM, Health.UNKNOWN
 DEPLOYMENT = "deployment"  # the subject of the lines that are not about one cluster
 # Caps on what one run reads, applied while paginating (one more item says that more exist).
 SUBSCRIPTIONS_MAX = 100  # subscriptions of the alert topic looked at (each may cost one call)
@@ -21,7 +22,7 @@ class Line:
 
     check: str
     subject: str  # a cluster name, or DEPLOYMENT
-    verdict: str  # OK | PROBLEM | UNKNOWN
+    verdict: Health
     detail: str
     fix: str = ""
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
     from mypy_boto3_eks.type_defs import AssociatedAccessPolicyTypeDef
     from mypy_boto3_iam import IAMClient
+    from mypy_boto3_sns import SNSClient
 
     from pullmedic.awsclients import AnyClient
 
@@ -158,7 +159,7 @@ class DoctorReader:
         return Permissions(decisions, "simulator")
 
     @staticmethod
-    def _from_policies(iam: Any, role_arn: str, resources: Mapping[str, str], why: str) -> Permissions:
+    def _from_policies(iam: IAMClient, role_arn: str, resources: Mapping[str, str], why: str) -> Permissions:
         policies = IamReader(iam).policies(role_arn)
         if isinstance(policies, Unavailable):
             return Permissions(Unavailable(f"{why}; {policies.why}"), "policies", why)
@@ -180,7 +181,7 @@ class DoctorReader:
                 for n, s in enumerate(listed)]
 
     @staticmethod
-    def _pending(sns: Any, sub: Mapping[str, Any]) -> bool:
+    def _pending(sns: SNSClient, sub: Mapping[str, Any]) -> bool:
         arn = str(sub.get("SubscriptionArn", ""))
         if not arn.startswith("arn:"):  # AWS lists an unconfirmed subscription as PendingConfirmation
             return arn == "PendingConfirmation"

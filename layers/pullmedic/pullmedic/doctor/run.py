@@ -8,7 +8,7 @@ import shutil
 import textwrap
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -39,6 +39,9 @@ from pullmedic.parallel import bounded
 from pullmedic.permissions import READ_ACTIONS
 from pullmedic.remediate import policy
 from pullmedic.settings import Settings, load
+
+if TYPE_CHECKING:
+    from mypy_boto3_eks import EKSClient
 
 CLUSTER_WORKERS = 4  # clusters checked side by side
 # What the function's settings that doctor prints in commands must look like (they are pasted).
@@ -189,7 +192,7 @@ def _evict_namespaces(settings: Settings) -> tuple[str, ...] | None:
     return tuple(sorted(allowed.namespaces or ()))
 
 
-def clusters_to_check(order: DoctorOrder, settings: Settings, eks: Any,
+def clusters_to_check(order: DoctorOrder, settings: Settings, eks: EKSClient,
                       cap: int = CLUSTERS_MAX) -> tuple[list[str], Line | None]:
     """The clusters to check: the order's, the deployment's, or every cluster of the Region
     (no more than `cap`: the listing stops one past it); the line says which and what was cut."""

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+from pullmedic.awsclients import plain, plains
 from pullmedic.gather.cache import Memo
 from pullmedic.gather.unavailable import Unavailable, guarded
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_ec2.literals import InstanceTypeType
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ class VpcFacts:
 class Ec2Reader:
     """Cached EC2 reads for one region (safe to share between threads)."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: EC2Client) -> None:
         self._ec2 = client
         self._vpcs: Memo[str, VpcFacts] = Memo()
         self._prefix_lists: Memo[str, dict[str, tuple[str, ...]] | Unavailable] = Memo()
@@ -137,15 +142,19 @@ class Ec2Reader:
     def instance_type(self, name: str) -> dict[str, Any] | Unavailable:
         """The instance type's network limits."""
         def read() -> dict[str, Any] | Unavailable:
+            kind = cast("InstanceTypeType", name)  # a name the API knows, or it answers an error
             result = guarded("ec2:DescribeInstanceTypes",
-                             lambda: self._ec2.describe_instance_types(InstanceTypes=[name]))
-            return result if isinstance(result, Unavailable) else (result.get("InstanceTypes") or [{}])[0]
+                             lambda: self._ec2.describe_instance_types(InstanceTypes=[kind]))
+            if isinstance(result, Unavailable):
+                return result
+            found = result.get("InstanceTypes") or []
+            return plain(found[0]) if found else {}
         return self._instance_types.get(name, read)
 
     def _instance_pages(self, key: str, values: list[str]) -> list[dict[str, Any]]:
         pages = self._ec2.get_paginator("describe_instances").paginate(
             Filters=[{"Name": key, "Values": values}])
-        return list(pages)
+        return plains(pages)
 
     def _describe(self, key: str, values: list[str]) -> list[Host] | Unavailable:
         """The instances whose `key` filter matches one of `values`, 200 values per request."""
@@ -183,9 +192,10 @@ class Ec2Reader:
         return facts
 
 
-def _all(client: Any, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
+def _all(client: EC2Client, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
-    for page in client.get_paginator(operation).paginate(**params):
+    by_name: Any = client  # the operation is chosen by its name: the stubs type each name apart
+    for page in by_name.get_paginator(operation).paginate(**params):
         items.extend(page.get(key, []))
     return items
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pullmedic.awsclients import plain, plains
 from pullmedic.gather.cache import Memo, aws
 from pullmedic.gather.unavailable import Unavailable, guarded
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecr import ECRClient
+    from mypy_boto3_ecr.type_defs import ImageIdentifierTypeDef
 
 MAX_TAG_PAGES = 5  # "did you mean" reads at most this many pages of a repository's tags
 
@@ -25,7 +31,7 @@ class RepoImages:
 class EcrReader:
     """ECR reads across regions and accounts, cached for one scan (safe to share between threads)."""
 
-    def __init__(self, client_for: Any) -> None:
+    def __init__(self, client_for: Callable[[str], ECRClient]) -> None:
         self._client_for = client_for  # region -> boto3 ECR client
         self._images: Memo[tuple[str, str, str, tuple[str, ...]], RepoImages | Unavailable] = Memo()
         self._repos: Memo[tuple[str, str], tuple[str, ...] | Unavailable] = Memo()
@@ -53,15 +59,15 @@ class EcrReader:
         """The repository policy text (None when the repository has none)."""
         client = self._client_for(region)
         return aws(self._policies, (account, region, repo), "ecr:GetRepositoryPolicy",
-                   lambda: client.get_repository_policy(registryId=account, repositoryName=repo),
+                   lambda: plain(client.get_repository_policy(registryId=account, repositoryName=repo)),
                    absent=client.exceptions.RepositoryPolicyNotFoundException)
 
     def repository(self, account: str, region: str, repo: str) -> dict[str, Any] | None | Unavailable:
         """The repository's description (encryption, URI), read once; None: it does not exist."""
         client = self._client_for(region)
         return aws(self._details, (account, region, repo), "ecr:DescribeRepositories",
-                   lambda: client.describe_repositories(registryId=account,
-                                                        repositoryNames=[repo])["repositories"][0],
+                   lambda: plain(client.describe_repositories(registryId=account,
+                                                              repositoryNames=[repo])["repositories"][0]),
                    absent=client.exceptions.RepositoryNotFoundException)
 
     def lifecycle(self, account: str, region: str, repo: str) -> str | None | Unavailable:
@@ -76,7 +82,7 @@ class EcrReader:
         """Existing pull-through cache rules of the region."""
         def read() -> list[dict[str, Any]]:
             pages = self._client_for(region).get_paginator("describe_pull_through_cache_rules").paginate()
-            return [r for page in pages for r in page["pullThroughCacheRules"]]
+            return plains(r for page in pages for r in page["pullThroughCacheRules"])
         return self._ptc.get(region, lambda: guarded("ecr:DescribePullThroughCacheRules", read))
 
     def manifest(self, account: str, region: str, repo: str, version: str) -> dict[str, Any] | Unavailable:
@@ -87,7 +93,7 @@ class EcrReader:
     def _read_manifest(self, account: str, region: str, repo: str,
                        version: str) -> dict[str, Any] | Unavailable:
         client = self._client_for(region)
-        image_id = {"imageDigest": version} if version.startswith("sha256:") else {"imageTag": version}
+        image_id = _image_id(version)
         result = guarded("ecr:BatchGetImage", lambda: client.batch_get_image(
             registryId=account, repositoryName=repo, imageIds=[image_id], acceptedMediaTypes=[
                 "application/vnd.oci.image.index.v1+json",
@@ -96,7 +102,7 @@ class EcrReader:
                 "application/vnd.docker.distribution.manifest.v2+json"]))
         if isinstance(result, Unavailable):
             return result
-        images: list[dict[str, Any]] = result.get("images") or []
+        images = plains(result.get("images") or [])
         if not images:
             return Unavailable(f"ecr:BatchGetImage: {version} not returned")
         return images[0]
@@ -105,11 +111,11 @@ class EcrReader:
                      versions: tuple[str, ...]) -> RepoImages | Unavailable:
         """One describe_images for all ids; when some are missing, one bounded tag listing."""
         client = self._client_for(region)
-        ids = [{"imageDigest": v} if v.startswith("sha256:") else {"imageTag": v} for v in versions]
+        ids = [_image_id(v) for v in versions]
         try:
             details = client.describe_images(registryId=account, repositoryName=repo,
                                               imageIds=ids)["imageDetails"]
-            return RepoImages(True, _match(details, versions))
+            return RepoImages(True, _match(plains(details), versions))
         except client.exceptions.RepositoryNotFoundException:
             return RepoImages(False, {})
         except client.exceptions.ImageNotFoundException:
@@ -123,16 +129,21 @@ class EcrReader:
                           tuple(t for d in listed for t in d.get("imageTags", [])))
 
     @staticmethod
-    def _recent(client: Any, account: str, repo: str) -> list[dict[str, Any]]:
+    def _recent(client: ECRClient, account: str, repo: str) -> list[dict[str, Any]]:
         """The repository's images, newest push first (at most MAX_TAG_PAGES pages)."""
         details: list[dict[str, Any]] = []
         pages = client.get_paginator("describe_images").paginate(registryId=account,
                                                                   repositoryName=repo)
         for number, page in enumerate(pages):
-            details.extend(page.get("imageDetails", []))
+            details.extend(plains(page.get("imageDetails", [])))
             if number + 1 >= MAX_TAG_PAGES:
                 break
         return sorted(details, key=lambda d: d.get("imagePushedAt") or 0, reverse=True)
+
+
+def _image_id(version: str) -> ImageIdentifierTypeDef:
+    """The image id of a digest or a tag."""
+    return {"imageDigest": version} if version.startswith("sha256:") else {"imageTag": version}
 
 
 def _match(details: list[dict[str, Any]], versions: tuple[str, ...]) -> dict[str, dict[str, Any]]:

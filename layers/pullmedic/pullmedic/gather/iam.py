@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pullmedic.gather.cache import Memo
 from pullmedic.gather.unavailable import Unavailable, guarded
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
 
 PolicyDocs = list[tuple[str, dict[str, Any]]]
 Decisions = dict[tuple[str, str], str]  # (action, resource) -> allowed | explicitDeny | implicitDeny
@@ -16,7 +19,7 @@ SIMULATED_RESOURCES = 50  # resource ARNs per SimulatePrincipalPolicy request
 class IamReader:
     """Cached reads of roles and policies for one scan (safe to share between threads)."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: IAMClient) -> None:
         self._iam = client
         self._profiles: Memo[str, str | Unavailable] = Memo()
         self._role_policies: Memo[str, PolicyDocs | Unavailable] = Memo()
@@ -97,13 +100,17 @@ class IamReader:
                              partial(iam.get_role_policy, RoleName=role, PolicyName=name))
             if isinstance(result, Unavailable):
                 return result
-            docs.append((name, result["PolicyDocument"]))
+            docs.append((name, _document(result["PolicyDocument"])))
         return docs
 
     def _managed_document(self, arn: str) -> dict[str, Any] | Unavailable:
         def read() -> dict[str, Any]:
             version = self._iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-            document: dict[str, Any] = self._iam.get_policy_version(PolicyArn=arn, VersionId=version)[
-                "PolicyVersion"]["Document"]
-            return document
+            return _document(self._iam.get_policy_version(PolicyArn=arn, VersionId=version)[
+                "PolicyVersion"]["Document"])
         return self._managed.get(arn, lambda: guarded("iam:GetPolicyVersion", read))
+
+
+def _document(document: object) -> dict[str, Any]:
+    """A policy document as boto3 returns it: the URL-encoded JSON decoded into a dict."""
+    return cast(dict[str, Any], document)

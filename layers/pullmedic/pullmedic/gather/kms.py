@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pullmedic.arns import parse_arn
 from pullmedic.gather.cache import Memo
 from pullmedic.gather.unavailable import Unavailable, guarded
 
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
+
 
 class KmsReader:
     """Key states, one DescribeKey per key and scan (safe to share between threads)."""
 
-    def __init__(self, client_for: Any) -> None:
+    def __init__(self, client_for: Callable[[str | None], KMSClient]) -> None:
         self._client_for = client_for  # region -> boto3 KMS client
         self._states: Memo[str, str | Unavailable] = Memo()
 
