@@ -159,7 +159,8 @@ def test_email_is_short_on_a_phone() -> None:
     body = text(items, [ScanError("dev", "token", "cannot mint an EKS token: " + "x " * 200)])
     lines = body.splitlines()
     assert lines[1].startswith("EKS cluster prod: https://console.aws.amazon.com/eks/")
-    assert lines[3:8] == [f"#{i + 1} NEW high image_not_found: prod/shop/Deployment/w{i}" for i in range(5)]
+    assert lines[2].startswith("Kube context: $ aws eks update-kubeconfig --name prod --region ")
+    assert lines[4:9] == [f"#{i + 1} NEW high image_not_found: prod/shop/Deployment/w{i}" for i in range(5)]
     prose = [line for line in lines if not line.lstrip().startswith("$") and "https://" not in line]
     assert max(len(line) for line in prose) <= WIDTH
     assert body.count("pullmedic silence --fingerprint") == 5 and "lorem ipsum " * 20 not in body
