@@ -285,7 +285,8 @@ def test_chat_threads_by_workload_and_names_next_steps() -> None:
     one = notification([Announcement("new", finding())], [])
     assert one["metadata"]["threadId"] == "prod/shop/Deployment/api"
     assert one["content"]["title"] == "NEW: image_not_found in prod/shop/Deployment/api"
-    assert one["content"]["nextSteps"] == list(finding().fix_commands)
+    assert one["content"]["nextSteps"] == [  # the kubectl fix's context first
+        "aws eks update-kubeconfig --name prod --region us-east-1", *finding().fix_commands]
     assert one["metadata"]["eventType"] == "pullmedic-new"
     assert {k: one["metadata"]["additionalContext"][k] for k in ("account", "region")} == {
         "account": "123456789012", "region": "us-east-1"}

@@ -293,7 +293,7 @@ def _announcement_lines(number: int, item: Announcement, cli_flags: str, place: 
                else "(no failure message left: events expired)"),
         *_evidence_lines(f),
         *_wrap("   Fix:       ", f.advice),
-        *(f"     $ {_one_line(command)}" for command in (_kubeconfig(f) if cluster_link else ())),
+        *(f"     $ {_one_line(command)}" for command in (kubeconfig(f) if cluster_link else ())),
         *(f"     $ {_one_line(command)}" for command in f.fix_commands[:COMMANDS_SHOWN]),
     ]
     if len(f.fix_commands) > COMMANDS_SHOWN:
@@ -310,10 +310,10 @@ def _announcement_lines(number: int, item: Announcement, cli_flags: str, place: 
     return lines
 
 
-def _kubeconfig(f: Finding) -> tuple[str, ...]:
-    """The command that creates the kube context the shown kubectl fixes name (--context is the
+def kubeconfig(f: Finding, shown: int = COMMANDS_SHOWN) -> tuple[str, ...]:
+    """The command that creates the kube context the kubectl fixes shown name (--context is the
     cluster's ARN, which is what `aws eks update-kubeconfig` names the context it writes)."""
-    kubectl = any(c.startswith("kubectl ") for c in f.fix_commands[:COMMANDS_SHOWN])
+    kubectl = any(c.startswith("kubectl ") for c in f.fix_commands[:shown])
     if not kubectl or not f.region:
         return ()
     return (f"aws eks update-kubeconfig --name {f.cluster.rsplit('/', 1)[-1]} --region {f.region}",)
@@ -324,7 +324,7 @@ def _kubeconfig_once(announcements: Sequence[Announcement]) -> list[str]:
     if _one_cluster(announcements) is None:
         return []
     commands = dict.fromkeys(c for a in announcements if a.event != "resolved" and not a.remediation
-                             for c in _kubeconfig(a.finding))
+                             for c in kubeconfig(a.finding))
     return [f"Kube context: $ {_one_line(c)}" for c in commands]
 
 
