@@ -293,11 +293,8 @@ def _announcement_lines(number: int, item: Announcement, cli_flags: str, place: 
                else "(no failure message left: events expired)"),
         *_evidence_lines(f),
         *_wrap("   Fix:       ", f.advice),
-        *(f"     $ {_one_line(command)}" for command in (kubeconfig(f) if cluster_link else ())),
-        *(f"     $ {_one_line(command)}" for command in f.fix_commands[:COMMANDS_SHOWN]),
+        *_command_lines(f, cluster_link),
     ]
-    if len(f.fix_commands) > COMMANDS_SHOWN:
-        lines.append(f"     (+{len(f.fix_commands) - COMMANDS_SHOWN} more commands in the JSON document)")
     for action in item.actions:
         lines += [f"   Remediate: see the plan: $ {fix_command(fp, action, cli_flags)}",
                   f"              approve it:   $ {fix_command(fp, action, cli_flags, apply=True)}"]
@@ -307,6 +304,16 @@ def _announcement_lines(number: int, item: Announcement, cli_flags: str, place: 
         lines += [f"   {'Console:' if n == 0 else '':<11}{what}: {url}"
                   for n, (what, url) in enumerate(shown)]
     lines.append(f"   Silence:   $ {silence_command(fp, cli_flags)}")
+    return lines
+
+
+def _command_lines(f: Finding, context: bool) -> list[str]:
+    """The fix commands shown (after the one that creates their kube context, with `context`)
+    and how many more the JSON document holds."""
+    lines = [f"     $ {_one_line(command)}"
+             for command in (*(kubeconfig(f) if context else ()), *f.fix_commands[:COMMANDS_SHOWN])]
+    if len(f.fix_commands) > COMMANDS_SHOWN:
+        lines.append(f"     (+{len(f.fix_commands) - COMMANDS_SHOWN} more commands in the JSON document)")
     return lines
 
 
