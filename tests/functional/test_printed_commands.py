@@ -57,6 +57,9 @@ ONE_WAY = {
     "evidence-ecr-other-region":
         "replication copies only images pushed after it is configured: the existing image must "
         "be pushed again",
+    "evidence-pause-image-other-region":
+        "the pause image is set in the nodes' bootstrap configuration (their launch template): "
+        "only new nodes take a new one; the commands grant the pull and show the region's tags",
     "evidence-missing-pull-secret":
         "the FailedToRetrieveImagePullSecret event that proves it stays until the kubelet "
         "retries, and no kubelet runs in the sandbox",
