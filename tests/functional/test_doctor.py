@@ -62,7 +62,8 @@ def test_each_misconfiguration_is_reported_with_its_fix(
     assert found[("partial", "kubernetes: list pods in all namespaces")]["verdict"] == "ok"
     nodes = found[("partial", "kubernetes: list nodes cluster-wide")]
     assert nodes["verdict"] == "ok" and nodes["detail"].startswith("not allowed (optional)")
-    assert nodes["fix"] == "kubectl apply -f functions/scan/rbac/pullmedic-readers.yaml"
+    assert nodes["fix"] == ("kubectl --context arn:aws:eks:us-east-2:123456789012:cluster/partial "
+                            "apply -f functions/scan/rbac/pullmedic-readers.yaml")
 
     evict = found[("partial", "kubernetes: create pods/eviction in namespace team")]
     assert evict["verdict"] == "problem" and evict["detail"].startswith("not allowed: retry_pods")

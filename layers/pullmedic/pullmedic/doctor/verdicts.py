@@ -6,6 +6,7 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pullmedic.diagnose import in_context
 from pullmedic.doctor.facts import (
     DEPLOYMENT,
     OK,
@@ -395,6 +396,13 @@ def _grant(facts: DeploymentFacts, name: str, need: KubeNeed) -> str:
     if need.grant == "view":
         return _associate(facts, name, _partition(facts), _role(facts))
     if need.grant == "evict":
-        return (f"kubectl apply -f {RBAC}/pullmedic-remediators.yaml with namespace: "
-                f"{need.namespace or 'each namespace retry_pods may act in'}")
-    return _GRANTS[need.grant]
+        return in_context(f"kubectl apply -f {RBAC}/pullmedic-remediators.yaml with namespace: "
+                          f"{need.namespace or 'each namespace retry_pods may act in'}",
+                          _cluster_arn(facts, name))
+    return in_context(_GRANTS[need.grant], _cluster_arn(facts, name))
+
+
+def _cluster_arn(facts: DeploymentFacts, name: str) -> str:
+    """The cluster's ARN (the kube context `aws eks update-kubeconfig` creates), if read."""
+    found = next((c.cluster for c in facts.clusters if c.name == name), None)
+    return str(found.get("arn") or "") if isinstance(found, dict) else ""
