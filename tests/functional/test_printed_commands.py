@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,7 @@ AWS_CLI = REPO / ".venv-ekstoken" / "bin" / "aws"  # `make test` creates it (eks
 KUBECTL = shutil.which("kubectl")
 CLIENTS = ("aws", "kubectl", "pullmedic")
 SCENARIOS = sorted(BUNDLED.glob("evidence-*.yaml"))
+PLACEHOLDER = re.compile(r"<[a-z][a-z-]*>")  # <nat-gateway-id>, <password>
 
 pytestmark = [
     pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed (PATH has none)"),
@@ -227,6 +229,7 @@ def test_printed_commands_work_and_fix(world: Callable[[Path], Any], sandbox: Sa
     state_table()
     before, alert = scan_and_alert(sandbox, handler)
     lines = printed(alert)
+    assert not [line for line in lines if PLACEHOLDER.search(line)], "a placeholder fails when pasted"
     fixes = [line for f in before["findings"] for line in runnable(f["fix_commands"])]
     if scenario.name in NO_COMMAND_FIX:
         assert not fixes, f"{scenario.name} prints {fixes}: take it off NO_COMMAND_FIX"
