@@ -126,7 +126,8 @@ def test_email_is_short_on_a_phone() -> None:
     body = text(items, [ScanError("dev", "token", "cannot mint an EKS token: " + "x " * 200)])
     lines = body.splitlines()
     assert lines[1].startswith("EKS cluster prod: https://console.aws.amazon.com/eks/")
-    assert lines[3:8] == [f"#{i + 1} NEW high image_not_found: prod/shop/Deployment/w{i}" for i in range(5)]
+    assert lines[2].startswith("Kube context: $ aws eks update-kubeconfig --name prod --region ")
+    assert lines[4:9] == [f"#{i + 1} NEW high image_not_found: prod/shop/Deployment/w{i}" for i in range(5)]
     prose = [line for line in lines if not line.lstrip().startswith("$") and "https://" not in line]
     assert max(len(line) for line in prose) <= WIDTH
     assert body.count("pullmedic silence --fingerprint") == 5 and "lorem ipsum " * 20 not in body
@@ -251,7 +252,8 @@ def test_chat_threads_by_workload_and_names_next_steps() -> None:
     one = notification([Announcement("new", finding())], [])
     assert one["metadata"]["threadId"] == "prod/shop/Deployment/api"
     assert one["content"]["title"] == "NEW: image_not_found in prod/shop/Deployment/api"
-    assert one["content"]["nextSteps"] == list(finding().fix_commands)
+    assert one["content"]["nextSteps"] == [  # the kubectl fix's context first
+        "aws eks update-kubeconfig --name prod --region us-east-1", *finding().fix_commands]
     assert one["metadata"]["eventType"] == "pullmedic-new"
     assert {k: one["metadata"]["additionalContext"][k] for k in ("account", "region")} == {
         "account": "123456789012", "region": "us-east-1"}

@@ -38,3 +38,11 @@ def test_a_printed_commands_placeholder_is_not_a_secret() -> None:
                "--docker-password=<password>")
     assert redact(command) == command
     assert redact("--docker-password=<pass>word") == "--docker-password=[REDACTED]"  # not all placeholder
+
+
+def test_a_shell_variable_that_holds_the_secret_is_not_one() -> None:
+    """A printed command that reads the token from the shell reaches the alert as written."""
+    command = ('--secret-string "{\\"username\\":\\"${U:?export U first}\\",'
+               '\\"accessToken\\":\\"${DOCKERHUB_TOKEN:?export DOCKERHUB_TOKEN first}\\"}"')
+    assert redact(command) == command
+    assert redact('{"accessToken": "${T}x"}') == '{"accessToken": "[REDACTED]"}'

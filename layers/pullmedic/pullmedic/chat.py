@@ -29,7 +29,7 @@ from typing import Any
 from pullmedic.findings import fingerprint
 from pullmedic.model import Announcement, ScanError
 from pullmedic.redact import printable, redact
-from pullmedic.render import counts, fix_command, silence_command
+from pullmedic.render import counts, fix_command, kubeconfig, silence_command
 
 TITLE_MAX = 250
 DESCRIPTION_MAX = 4000
@@ -83,7 +83,8 @@ def _next_steps(announcements: Sequence[Announcement], offered: list[tuple[str, 
     """The approval commands of the offered actions, then the fix commands, each short enough."""
     approvals = [command for fp, action in offered for command in (
         fix_command(fp, action, cli_flags), fix_command(fp, action, cli_flags, apply=True))]
-    commands = (_clean(c) for a in announcements if a.event != "resolved" for c in a.finding.fix_commands)
+    commands = (_clean(c) for a in announcements if a.event != "resolved"
+                for c in (*kubeconfig(a.finding, STEPS), *a.finding.fix_commands))
     return [c for c in dict.fromkeys([*approvals, *commands]) if len(c) <= STEP_MAX][:STEPS]
 
 

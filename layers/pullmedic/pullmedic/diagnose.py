@@ -11,7 +11,7 @@ from pullmedic.checks.base import CONFIRMED, CONTRADICTED, PASSED, UNAVAILABLE, 
 from pullmedic.console import resources
 from pullmedic.evidence import Facts, subject_of
 from pullmedic.findings import severity
-from pullmedic.limits import EVIDENCE_LINE_MAX, EVIDENCE_LINES_MAX, cut, lines
+from pullmedic.limits import COMMAND_MAX, EVIDENCE_LINE_MAX, EVIDENCE_LINES_MAX, cut, lines
 from pullmedic.model import Evidence, Finding
 from pullmedic.vocab import Confidence
 
@@ -30,6 +30,19 @@ def in_region(command: str, region: str) -> str:
     if not command.startswith("aws ") or "--region" in command:
         return command
     return f"{command} --region {region}"
+
+
+def in_context(command: str, cluster_arn: str) -> str:
+    """A `kubectl` command aimed at the cluster it is about, whatever the current context: the
+    context `aws eks update-kubeconfig` creates is named after the cluster's ARN."""
+    if not command.startswith("kubectl ") or "--context" in command or not cluster_arn:
+        return command
+    return f"kubectl --context {cluster_arn} {command.removeprefix('kubectl ')}"
+
+
+def pasteable(command: str, facts: Facts) -> str:
+    """A fix command with what it needs to work when pasted: the Region, the kube context."""
+    return in_context(in_region(command, facts.region), facts.cluster.arn)
 
 
 def _run(cause: Cause, finding: Finding, facts: Facts, done: Iterable[str] = ()) -> list[Verdict]:
@@ -58,8 +71,8 @@ def _diagnose(finding: Finding, facts: Facts) -> Finding:
     return replace(
         finding, cause=cause, confidence=confidence, severity=severity(cause),
         evidence=lines(_evidence(verdicts) + tuple(filter(None, [facts.host_note(finding)]))),
-        fix_commands=lines(tuple(dict.fromkeys(in_region(c, facts.region)
-                                               for v in useful for c in v.commands))),
+        fix_commands=lines(tuple(dict.fromkeys(pasteable(c, facts)
+                                               for v in useful for c in v.commands)), COMMAND_MAX),
         advice=" ".join(dict.fromkeys(v.fix for v in useful if v.fix)) or ADVICE[cause],
         message_cause=finding.cause if cause != finding.cause else None,
         verdicts=tuple(sorted({(v.check, v.status) for v in verdicts})),

@@ -46,7 +46,9 @@ _PATTERNS: dict[str, tuple[str, str]] = {
     # Quoted keys in JSON, YAML or Python reprs ("auth" and "password" of a docker config).
     "quoted-keys": (
         r"""(?i)(["'](?:auth|password|passwd|token|access_?token|refresh_?token|id_?token|secret"""
-        r"""|api_?key)""" + _Q + r"""\s*+:\s*+""" + _Q + r""")[^"'\\]++""", rf"\1{_MASK}"),
+        r"""|api_?key)""" + _Q + r"""\s*+:\s*+""" + _Q + r""")"""
+        # not a shell variable a printed command reads the secret from: "${TOKEN:?export it}"
+        r"""(?!\$\{[A-Za-z_]\w*+(?::\?[^}"'\\]*+)?\}(?=\\*+["']))[^"'\\]++""", rf"\1{_MASK}"),
     # Authorization and token headers (a value without a scheme word: only a long one with a
     # digit, not the words of "may require authorization: authorization failed").
     "authorization-headers": (

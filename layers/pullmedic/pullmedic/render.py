@@ -170,6 +170,7 @@ def text(announcements: Sequence[Announcement], errors: Sequence[ScanError], omi
         lines.append(f"pullmedic: {total} image pull problem(s) to report ({counts(announcements)}{more})"
                      f"{_place(announcements)}.")
         lines += _cluster_links(announcements)
+        lines += _kubeconfig_once(announcements)
         lines += ["", *(_index_line(n, a) for n, a in enumerate(announcements, 1))]
     if omitted:
         lines += [f"... and {omitted} more problem(s) not shown: run `pullmedic scan` for the full list."]
@@ -264,10 +265,7 @@ def _diagnosis_lines(f: Finding) -> list[str]:
 def _remedy_lines(item: Announcement, cli_flags: str, cluster_link: bool) -> list[str]:
     """The fix and its commands, the remediation commands, and the console links."""
     f, fp = item.finding, fingerprint(item.finding)
-    lines = [*_wrap("   Fix:       ", f.advice),
-             *(f"     $ {_one_line(command)}" for command in f.fix_commands[:COMMANDS_SHOWN])]
-    if len(f.fix_commands) > COMMANDS_SHOWN:
-        lines.append(f"     (+{len(f.fix_commands) - COMMANDS_SHOWN} more commands in the JSON document)")
+    lines = [*_wrap("   Fix:       ", f.advice), *_command_lines(f, cluster_link)]
     for action in item.actions:
         lines += [f"   Remediate: see the plan: $ {fix_command(fp, action, cli_flags)}",
                   f"              approve it:   $ {fix_command(fp, action, cli_flags, apply=True)}"]
@@ -277,6 +275,34 @@ def _remedy_lines(item: Announcement, cli_flags: str, cluster_link: bool) -> lis
         lines += [f"   {'Console:' if n == 0 else '':<11}{what}: {url}"
                   for n, (what, url) in enumerate(shown)]
     return lines
+
+
+def _command_lines(f: Finding, context: bool) -> list[str]:
+    """The fix commands shown (after the one that creates their kube context, with `context`)
+    and how many more the JSON document holds."""
+    lines = [f"     $ {_one_line(command)}"
+             for command in (*(kubeconfig(f) if context else ()), *f.fix_commands[:COMMANDS_SHOWN])]
+    if len(f.fix_commands) > COMMANDS_SHOWN:
+        lines.append(f"     (+{len(f.fix_commands) - COMMANDS_SHOWN} more commands in the JSON document)")
+    return lines
+
+
+def kubeconfig(f: Finding, shown: int = COMMANDS_SHOWN) -> tuple[str, ...]:
+    """The command that creates the kube context the kubectl fixes shown name (--context is the
+    cluster's ARN, which is what `aws eks update-kubeconfig` names the context it writes)."""
+    kubectl = any(c.startswith("kubectl ") for c in f.fix_commands[:shown])
+    if not kubectl or not f.region:
+        return ()
+    return (f"aws eks update-kubeconfig --name {f.cluster.rsplit('/', 1)[-1]} --region {f.region}",)
+
+
+def _kubeconfig_once(announcements: Sequence[Announcement]) -> list[str]:
+    """For an alert about one cluster, the kube context command said once at the top."""
+    if _one_cluster(announcements) is None:
+        return []
+    commands = dict.fromkeys(c for a in announcements if a.event != "resolved" and not a.remediation
+                             for c in kubeconfig(a.finding))
+    return [f"Kube context: $ {_one_line(c)}" for c in commands]
 
 
 def _image(f: Finding) -> str:
@@ -314,9 +340,10 @@ def _console_events(announcements: Sequence[Announcement]) -> list[str]:
     shown = [a for a in announcements if a.event not in ("resolved",) and not a.remediation]
     if not shown:
         return []
-    fp = fingerprint(shown[0].finding) if len(shown) == 1 else "<fingerprint>"
-    lines = ["", "Without the CLI: run the function from the Lambda console with the test event",
-             f"  {silence_event(fp)}"]
+    fps = list(dict.fromkeys(fingerprint(a.finding) for a in shown))
+    which = "the test event" if len(fps) == 1 else "the test event of the problem"
+    lines = ["", f"Without the CLI: run the function from the Lambda console with {which}",
+             *(f"  {silence_event(fp)}" for fp in fps)]
     lines += [f"  {fix_event(fingerprint(a.finding), action)}" for a in shown for action in a.actions]
     return lines
 

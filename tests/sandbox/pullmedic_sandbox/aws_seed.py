@@ -46,7 +46,8 @@ aws:
     repositories:
       # images: tag -> architecture (an image manifest) or list (an OCI index of those).
       # account: a registry id other than the sandbox's; region: another region.
-      # kms_key: enabled | disabled (a new customer managed key, ref "kms.<state>");
+      # kms_key: enabled | disabled (a new customer managed key, refs "kms.<state>": its ARN,
+      # "kms_id.<state>": its id);
       # lifecycle: a lifecycle policy document. vpc_endpoints entries take policy: too.
       team/api: {images: {"1.4.2": amd64, "2.0.0": [amd64, arm64]}, policy: {...},
                  account: "210987654321", region: us-west-2}
@@ -383,6 +384,7 @@ def _encryption(repo: dict[str, Any], world: _World) -> dict[str, Any]:
     if state == "disabled":
         kms.disable_key(KeyId=key["KeyId"])
     world.refs[f"kms.{state}"] = key["Arn"]
+    world.refs[f"kms_id.{state}"] = key["KeyId"]
     return {"encryptionConfiguration": {"encryptionType": "KMS", "kmsKey": key["Arn"]}}
 
 

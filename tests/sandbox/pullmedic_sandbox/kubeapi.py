@@ -642,6 +642,8 @@ class SimulatedCluster:
             return self._delete(route, request)
         if method == "PATCH" and route.name is not None:
             return self._patch(route, request)
+        if method == "POST" and route.name is None:
+            return self._create(route, request)
         raise generic_error(405)
 
     def _authenticate(self, authorization: str, method: str, path: str) -> str:
@@ -798,6 +800,30 @@ class SimulatedCluster:
             if request.query.get("dryRun") != "All":
                 self._store.put(rt, stored)
         return _json_response(200, _typed(rt, stored))
+
+    def _create(self, route: _Route, request: _Request) -> Response:
+        """Create an object in the collection (``kubectl create secret``): 409 if it exists."""
+        rt = route.resource
+        assert rt is not None
+        try:
+            obj = json.loads(request.body)
+            metadata = obj.setdefault("metadata", {})
+            if rt.namespaced:
+                metadata["namespace"] = route.namespace or metadata.get("namespace") or "default"
+            with self._store.lock:
+                created, stored = _prepare({"apiVersion": rt.api_version, "kind": rt.kind, **obj},
+                                           self._store.revision + 1)
+                name = stored["metadata"]["name"]
+                if created is not rt:
+                    raise bad_request(f"the body is a {created.kind}, not a {rt.kind}")
+                if self._store.get(rt, route.namespace, name) is not None:
+                    raise ApiError(409, "AlreadyExists", f'{rt.group_resource} "{name}" already exists',
+                                   resource_details(rt, name))
+                if request.query.get("dryRun") != "All":
+                    self._store.put(rt, stored)
+        except (ValueError, AttributeError, TypeError) as error:
+            raise bad_request(f"the object could not be read: {error}") from error
+        return _json_response(201, _typed(rt, stored))
 
     @staticmethod
     def _continue_from(query: Mapping[str, str]) -> tuple[int, str]:

@@ -21,6 +21,7 @@ import boto3
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
+from pullmedic_sandbox import moto_gaps
 from pullmedic_sandbox.aws_seed import Refs, seed, seed_fargate_profiles, substitute
 from pullmedic_sandbox.kubeapi import SimulatedCluster
 from pullmedic_sandbox.network import BlackHole, route
@@ -76,6 +77,7 @@ class Sandbox:
         # moto answers APIs it lacks with HTTP 500 and werkzeug prints their tracebacks; the
         # code under test turns those into "unavailable" facts, so keep the output clean.
         logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+        moto_gaps.apply()
         self._moto.start()
         host, port = self._moto.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"

@@ -40,5 +40,11 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
     return Verdict.confirmed(
         META, f"repository {image.repository} is encrypted with KMS key {key}, which is {state}: "
               "ECR cannot decrypt the image's layers",
-        commands=(META.command.format(verb=verb, key=key, region=ecr.region),),
+        commands=(META.command.format(verb=verb, key=_key_id(key), region=ecr.region),),
         cause=Cause.AUTH_FAILED)
+
+
+def _key_id(key: str) -> str:
+    """The key's id (`arn:...:key/ID` or an id): with --region it names the key in the account
+    the command runs in, the key's own (only it can enable the key)."""
+    return key.rsplit(":key/", 1)[-1]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict, missing
 from pullmedic.evidence import NETWORK_READS, Facts, Network, Subject
-from pullmedic.netpath.nacl import NaclDecision, connection_allowed, entries_from_api
+from pullmedic.netpath.nacl import NaclDecision, NaclEntry, connection_allowed, entries_from_api
 from pullmedic.netpath.target import HTTPS, Target
 
 META = CheckMeta(
@@ -33,24 +33,36 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
     reasons = []
     for hop in net.paths():
         ranges = hop.ranges()
-        for ip, cidr in ranges:
-            decision = connection_allowed(entries, ip=ip, port=HTTPS)
-            if not decision.allowed:
-                return _blocked(net, acl, hop, decision, cidr)
+        decisions = [(connection_allowed(entries, ip=ip, port=HTTPS), cidr) for ip, cidr in ranges]
+        blocked = [(d, cidr) for d, cidr in decisions if not d.allowed]
+        if blocked:
+            return _blocked(net, acl, hop, blocked, entries)
+        decision = decisions[-1][0]
         reasons.append(f"{hop.label}: {decision.reason}" if len(ranges) == 1 else
                        f"{hop.label}: NACL {acl} allows outbound tcp/{HTTPS} and the return traffic "
                        f"for each of {', '.join(c for _, c in ranges)}")
     return Verdict.passed(META, *reasons)
 
 
-def _blocked(net: Network, acl: str, hop: Target, decision: NaclDecision, cidr: str) -> Verdict:
-    entry = decision.entry
-    inbound = entry is not None and not entry.egress or "inbound" in decision.reason
-    number = max(1, (entry.rule_number - 1) if entry is not None and not entry.is_default else 99)
-    command = META.command.format(acl=acl, direction="--ingress" if inbound else "--egress",
-                                  number=number, low=1024 if inbound else HTTPS,
-                                  high=65535 if inbound else HTTPS, cidr=cidr)
+def _blocked(net: Network, acl: str, hop: Target, blocked: list[tuple[NaclDecision, str]],
+             entries: tuple[NaclEntry, ...]) -> Verdict:
+    """The first blocked range is the evidence; every blocked range gets its entry (each with a
+    rule number of its own, before the entry that blocks it)."""
+    taken = {(e.egress, e.rule_number) for e in entries}
+    commands = []
+    for decision, cidr in blocked:
+        entry = decision.entry
+        inbound = entry is not None and not entry.egress or "inbound" in decision.reason
+        number = max(1, (entry.rule_number - 1) if entry is not None and not entry.is_default else 99)
+        while (not inbound, number) in taken and number > 1:
+            number -= 1
+        taken.add((not inbound, number))
+        commands.append(META.command.format(acl=acl, direction="--ingress" if inbound else "--egress",
+                                            number=number, low=1024 if inbound else HTTPS,
+                                            high=65535 if inbound else HTTPS, cidr=cidr))
+    decision, cidr = blocked[0]
     where = f" ({cidr} of {hop.prefix_list})" if hop.prefix_list and hop.cidrs else ""
-    return Verdict.confirmed(META, f"{hop.label}: {decision.reason}{where} (subnet "
+    more = f"; {len(blocked) - 1} more of its ranges likewise" if len(blocked) > 1 else ""
+    return Verdict.confirmed(META, f"{hop.label}: {decision.reason}{where}{more} (subnet "
                                    f"{net.host.subnet_id}, towards {hop.description})",
-                             commands=(command,))
+                             commands=tuple(dict.fromkeys(commands)))

@@ -13,9 +13,12 @@ META = CheckMeta(
     id="pull_secrets", title="The pod has pull credentials for its registry",
     causes=frozenset({Cause.AUTH_FAILED}), severity="high",
     fix="Create a docker-registry secret for the registry in the pod's namespace and reference it "
-        "from the pod or its service account.",
+        "from the pod or its service account (export REGISTRY_USER and REGISTRY_PASSWORD first: "
+        "the command reads the credentials from them).",
+    # the credentials come from the shell: a pasted command stops, saying so, when they are unset
     command="kubectl -n {namespace} create secret docker-registry {secret} --docker-server={server} "
-            "--docker-username=<user> --docker-password=<password>",
+            "--docker-username=\"${{REGISTRY_USER:?export REGISTRY_USER first}}\" "
+            "--docker-password=\"${{REGISTRY_PASSWORD:?export REGISTRY_PASSWORD first}}\"",
     permissions=("serviceaccounts:get", "secrets:get"),
 )
 DOCKER_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")

@@ -10,16 +10,24 @@ from pullmedic.imageref import ImageRef
 from pullmedic.netpath.routes import route_for, routes_from_api
 from pullmedic.netpath.target import INTERNET_STAND_IN
 
+SECRET = "ecr-pullthroughcache/docker-hub"  # ECR requires the ecr-pullthroughcache/ prefix
 META = CheckMeta(
     id="rate_limit_cache", title="Docker Hub pulls go through an ECR pull-through cache",
     causes=frozenset({Cause.RATE_LIMITED}), severity="medium",
     fix="Create an ECR pull-through cache rule for Docker Hub (with a Docker Hub access token in "
         "Secrets Manager) and pull through it.",
+    # the rule names the secret by its full ARN (with the suffix Secrets Manager adds): read it
     command="aws ecr create-pull-through-cache-rule --region {region} --ecr-repository-prefix "
             "docker-hub --upstream-registry-url registry-1.docker.io --credential-arn "
-            "arn:aws:secretsmanager:{region}:{account}:secret:ecr-pullthroughcache/docker-hub",
+            "\"$(aws secretsmanager describe-secret --region {region} --secret-id "
+            f"{SECRET} --query ARN --output text)\"",
     permissions=NETWORK_READS + ("ecr:DescribePullThroughCacheRules",),
 )
+# the Docker Hub credentials come from the shell: a pasted command stops, saying so, when unset
+SECRET_COMMAND = (
+    "aws secretsmanager create-secret --region {region} --name " + SECRET + " --secret-string "
+    "\"{{\\\"username\\\":\\\"${{DOCKERHUB_USER:?export DOCKERHUB_USER first}}\\\",\\\"accessToken\\\":"
+    "\\\"${{DOCKERHUB_TOKEN:?export DOCKERHUB_TOKEN (a Docker Hub access token) first}}\\\"}}\"")
 
 
 def run(subject: Subject, facts: Facts) -> Verdict | None:
@@ -33,12 +41,12 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
     commands = []
     if isinstance(rules, Unavailable):
         evidence.append(f"unavailable: {rules.why}")
-        commands.append(META.command.format(region=facts.region, account=facts.account))
+        commands += _cache_rule(facts.region)
     else:
         hub = next((r for r in rules if "docker.io" in r.get("upstreamRegistryUrl", "")), None)
         if hub is None:
             evidence.append(f"no ECR pull-through cache rule for Docker Hub in {facts.region}")
-            commands.append(META.command.format(region=facts.region, account=facts.account))
+            commands += _cache_rule(facts.region)
         else:
             prefix = hub["ecrRepositoryPrefix"]
             evidence.append(f"pull-through cache rule {prefix} -> {hub['upstreamRegistryUrl']} "
@@ -76,3 +84,8 @@ def _shared_address(subject: Subject, facts: Facts) -> str:
     return (f"nodes in subnet {net.host.subnet_id} reach Docker Hub through NAT gateway "
             f"{route.target_id} (public IP {addresses}), shared by {sharing} subnet(s): Docker Hub "
             "counts anonymous pulls per public IP")
+
+
+def _cache_rule(region: str) -> list[str]:
+    """The secret with the Docker Hub token, then the rule that uses it."""
+    return [SECRET_COMMAND.format(region=region), META.command.format(region=region)]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict, missing
 from pullmedic.evidence import NETWORK_READS, Facts, Network, Subject
+from pullmedic.gather.ec2 import usable_nat
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.netpath.routes import route_for, routes_from_api
-from pullmedic.netpath.target import S3_STAND_IN, endpoint
+from pullmedic.netpath.sg import ingress_allows, rules_from_api
+from pullmedic.netpath.target import HTTPS, S3_STAND_IN, endpoint
 
 META = CheckMeta(
     id="route_to_registry", title="The node's subnet routes to the registry",
@@ -15,7 +17,7 @@ META = CheckMeta(
     fix="Give the node's subnet a route to the internet through a NAT gateway, or create the ECR "
         "interface endpoints (ecr.api, ecr.dkr) and the S3 gateway endpoint.",
     command="aws ec2 create-route --route-table-id {table} --destination-cidr-block 0.0.0.0/0 "
-            "--nat-gateway-id <nat-gateway-id>",
+            "--nat-gateway-id {nat}",
     permissions=NETWORK_READS,
 )
 
@@ -32,27 +34,30 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
     table = net.route_table["RouteTableId"]
     prefix_lists = facts.prefix_lists()
     route = route_for(routes_from_api(net.route_table), net.target.ip, prefix_lists)
+    nat = usable_nat(net.vpc, net.host.subnet_id)
     if route is None or route.target_kind in ("local", "vpce"):
         return Verdict.confirmed(
             META, f"route table {table} of subnet {net.host.subnet_id} has no route to "
                   f"{net.target.description}, and the VPC has no ECR interface endpoints",
-            commands=(META.command.format(table=table),
-                      *_endpoint_commands(net, facts.region)))
+            commands=(META.command.format(table=table, nat=nat),) if nat else
+            _endpoint_commands(net, facts.region), fix=_fix(net, nat))
     if route.state == "blackhole":
         return Verdict.confirmed(META, f"{route.describe()}: the route's target is gone",
                                  commands=(f"aws ec2 replace-route --route-table-id {table} "
                                            f"--destination-{_flag(route.destination)} {route.destination} "
-                                           "--nat-gateway-id <nat-gateway-id>",))
+                                           f"--nat-gateway-id {nat}",) if nat else
+                                 _endpoint_commands(net, facts.region), fix=_fix(net, nat))
     problem = _gateway_problem(route.target_kind, route.target_id, net)
     if problem:
         return Verdict.confirmed(META, f"{route.describe()}: {problem}")
-    layers = _layers_route(net, prefix_lists)
+    layers = _layers_route(net, prefix_lists, facts.region)
     if layers is not None:
         return layers
     return Verdict.passed(META, route.describe())
 
 
-def _layers_route(net: Network, prefix_lists: dict[str, tuple[str, ...]]) -> Verdict | None:
+def _layers_route(net: Network, prefix_lists: dict[str, tuple[str, ...]],
+                  region: str) -> Verdict | None:
     """The S3 hop can take another route than the registry's (a prefix-list route)."""
     hop = next((h for h in net.paths() if h.hop == "layers"), None)
     if hop is None or net.route_table is None:
@@ -63,7 +68,7 @@ def _layers_route(net: Network, prefix_lists: dict[str, tuple[str, ...]]) -> Ver
     table = net.route_table["RouteTableId"]
     what = f"{route.describe()}: the route's target is gone" if route else f"route table {table} has no route"
     if route is None or route.target_kind == "local":
-        command = META.command.format(table=table)
+        command = _s3_gateway(net, table, region)
     else:  # a blackhole: delete it so that the default route carries S3 again
         command = (f"aws ec2 delete-route --route-table-id {table} "
                    f"--destination-{_flag(route.destination)} {route.destination}")
@@ -98,14 +103,21 @@ def _s3_layers(net: Network, facts: Facts) -> Verdict:
                         facts.prefix_lists())
     if default is not None and default.target_kind in ("nat", "igw"):
         return Verdict.passed(META, f"layers hop (S3): layers leave through {default.describe()}")
-    fix = (f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {s3['VpcEndpointId']} "
-           f"--add-route-table-ids {table}" if s3 else
-           f"aws ec2 create-vpc-endpoint --vpc-id {net.host.vpc_id} --service-name "
-           f"com.amazonaws.{facts.region}.s3 --route-table-ids {table}")
     return Verdict.confirmed(META, f"layers hop (S3): route table {table} has no route to S3, where "
                                    "ECR keeps image layers: no S3 gateway endpoint on it and no "
                                    "internet route",
-                             commands=(fix,))
+                             commands=(_s3_gateway(net, table, facts.region),))
+
+
+def _s3_gateway(net: Network, table: str, region: str) -> str:
+    """Put route table `table` on the VPC's S3 gateway endpoint (created if there is none)."""
+    endpoints = net.vpc.endpoints
+    s3 = None if isinstance(endpoints, Unavailable) else endpoint(endpoints, region, "s3")
+    if s3 is not None:
+        return (f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {s3['VpcEndpointId']} "
+                f"--add-route-table-ids {table}")
+    return (f"aws ec2 create-vpc-endpoint --vpc-id {net.host.vpc_id} --service-name "
+            f"com.amazonaws.{region}.s3 --route-table-ids {table}")
 
 
 def _flag(destination: str) -> str:
@@ -115,8 +127,37 @@ def _flag(destination: str) -> str:
 
 
 def _endpoint_commands(net: Network, region: str) -> tuple[str, ...]:
+    """The ECR interface endpoints and the S3 gateway endpoint, in the node's security group
+    (which must then accept the node's HTTPS: it is opened to itself unless it already is)."""
     subnet, vpc = net.host.subnet_id, net.host.vpc_id
-    return tuple(f"aws ec2 create-vpc-endpoint --vpc-id {vpc} --vpc-endpoint-type Interface "
-                 f"--service-name com.amazonaws.{region}.{service} --subnet-ids {subnet} "
-                 "--security-group-ids <endpoint-sg> --private-dns-enabled"
-                 for service in ("ecr.api", "ecr.dkr"))
+    group = net.host.security_groups[0] if net.host.security_groups else None
+    groups = f" --security-group-ids {group}" if group else ""
+    table = net.route_table["RouteTableId"] if net.route_table else None
+    return (*(f"aws ec2 create-vpc-endpoint --vpc-id {vpc} --vpc-endpoint-type Interface "
+              f"--service-name com.amazonaws.{region}.{service} --subnet-ids {subnet}{groups} "
+              "--private-dns-enabled" for service in ("ecr.api", "ecr.dkr")),
+            *((_s3_gateway(net, table, region),) if table else ()),
+            *((f"aws ec2 authorize-security-group-ingress --group-id {group} --protocol tcp "
+               f"--port 443 --source-group {group}",) if group and not _admits_itself(net, group)
+              else ()))
+
+
+def _admits_itself(net: Network, group: str) -> bool:
+    """Whether the node's group already accepts tcp/443 from the node (itself or its address)."""
+    groups = net.vpc.security_groups
+    if isinstance(groups, Unavailable) or group not in groups:
+        return False
+    return ingress_allows(rules_from_api(groups[group]), port=HTTPS, source_ip=net.host.private_ip,
+                          source_groups=net.host.security_groups, group_ids=(group,)).allowed
+
+
+def _fix(net: Network, nat: str | None) -> str:
+    """The advice: through the NAT gateway there is, else through endpoints (a NAT gateway to
+    create is a step of its own: it needs a public subnet and an Elastic IP)."""
+    if nat:
+        return (f"Route the subnet's internet traffic through NAT gateway {nat}, or create the ECR "
+                "interface endpoints (ecr.api, ecr.dkr) and the S3 gateway endpoint.")
+    return (f"VPC {net.host.vpc_id} has no available NAT gateway: create the ECR interface "
+            "endpoints (ecr.api, ecr.dkr) and the S3 gateway endpoint below; or, as a step of "
+            "its own, create a NAT gateway in a public subnet (aws ec2 allocate-address, then aws "
+            "ec2 create-nat-gateway) and route 0.0.0.0/0 of the node's route table to it.")

@@ -37,11 +37,11 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
                                  dest_groups=hop.groups, prefix_list_cidrs=prefix_lists,
                                  group_ids=net.host.security_groups)
         if not decision.allowed:
-            group = net.host.security_groups[0] if net.host.security_groups else "<node-sg>"
+            group = net.host.security_groups[0] if net.host.security_groups else None
             return Verdict.confirmed(
                 META, f"{hop.label}: {decision.reason} ({hop.description})",
-                commands=(META.command.format(group=group, peer=_peer(hop)),),
-                fix=f"Allow outbound tcp/443 from {group} to {_what(hop)}.")
+                commands=(META.command.format(group=group, peer=_peer(hop)),) if group else (),
+                fix=f"Allow outbound tcp/443 from {group or 'the node'} to {_what(hop)}.")
         reasons.append(f"{hop.label}: {decision.reason}")
     return Verdict.passed(META, *reasons)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict, missing
 from pullmedic.evidence import NETWORK_READS, ROLE_READS, Facts, Network, Subject
@@ -15,9 +17,15 @@ META = CheckMeta(
     causes=frozenset({Cause.AUTH_FAILED}), severity="high",
     fix="Let the endpoint policies allow the pulling role on the repository (ecr.dkr, ecr.api) "
         "and s3:GetObject on the region's ECR layer bucket (S3 gateway endpoint).",
-    command="aws ec2 modify-vpc-endpoint --vpc-endpoint-id {endpoint} --policy-document file://policy.json",
+    # reads the policy in place, adds the statement and writes the merge (a failed read writes
+    # nothing; an endpoint policy replaced by the statement alone would drop every other grant)
+    command="aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {endpoint} --query "
+            "'VpcEndpoints[0].PolicyDocument' --output text | python3 -c '{add}' > "
+            "pullmedic-endpoint-policy.json && aws ec2 modify-vpc-endpoint --vpc-endpoint-id "
+            "{endpoint} --policy-document file://pullmedic-endpoint-policy.json",
     permissions=NETWORK_READS + ROLE_READS,
 )
+PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")
 
 
 def run(subject: Subject, facts: Facts) -> Verdict | None:
@@ -33,19 +41,35 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
         return Verdict.unavailable(META, role.why)
     blocked, checked = _blocks(net, facts, role, image)
     if blocked:
-        return Verdict.confirmed(META, *(text for text, _ in blocked),
-                                 commands=tuple(META.command.format(endpoint=e) for _, e in blocked))
+        return Verdict.confirmed(META, *(text for text, _, _ in blocked),
+                                 commands=tuple(_merge(e, role, grant) for _, e, grant in blocked))
     return Verdict.passed(META, f"endpoint policies ({', '.join(checked) or 'none set'}) allow the pull")
 
 
+def _merge(endpoint_id: str, role: str, grant: tuple[tuple[str, ...], str]) -> str:
+    """The command that adds the statement the pull needs to the endpoint's policy."""
+    actions, resource = grant
+    statement = {"Sid": "PullFromEks", "Effect": "Allow", "Principal": {"AWS": role},
+                 "Action": list(actions), "Resource": resource}
+    add = ('import json,sys; p=json.load(sys.stdin); p["Statement"]=[s for s in p["Statement"] '
+           f'if s.get("Sid")!="PullFromEks"]+[{json.dumps(statement, separators=(",", ":"))}]; '
+           "print(json.dumps(p))")
+    return META.command.format(endpoint=endpoint_id, add=add)
+
+
+Blocked = tuple[str, str, tuple[tuple[str, ...], str]]  # evidence, endpoint, (actions, resource)
+
+
 def _blocks(net: Network, facts: Facts, role: str,
-            image: ImageRef) -> tuple[list[tuple[str, str]], list[str]]:
+            image: ImageRef) -> tuple[list[Blocked], list[str]]:
     ecr = image.ecr
     assert ecr is not None
     repo_arn = f"arn:{ecr.partition}:ecr:{ecr.region}:{ecr.account}:repository/{image.repository}"
     layers = f"arn:{ecr.partition}:s3:::prod-{ecr.region}-starport-layer-bucket/layer"
     wanted = (("ecr.dkr", "ecr:BatchGetImage", repo_arn), ("ecr.api", "ecr:GetAuthorizationToken", "*"),
               ("s3", "s3:GetObject", layers))
+    grants = {"ecr.dkr": PULL_ACTIONS, "ecr.api": ("ecr:GetAuthorizationToken",),
+              "s3": ("s3:GetObject",)}
     endpoints = net.vpc.endpoints
     assert not isinstance(endpoints, Unavailable)
     blocked, checked = [], []
@@ -59,5 +83,6 @@ def _blocks(net: Network, facts: Facts, role: str,
                                           action=action, resource=resource)
         if decision.decision != "allowed":
             blocked.append((f"the policy of {service} endpoint {found['VpcEndpointId']} does not allow "
-                            f"{action} on {resource} ({decision.reason})", found["VpcEndpointId"]))
+                            f"{action} on {resource} ({decision.reason})", found["VpcEndpointId"],
+                            (grants[service], resource)))
     return blocked, checked

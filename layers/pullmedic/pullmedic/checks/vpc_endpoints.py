@@ -15,7 +15,7 @@ META = CheckMeta(
     fix="Create the missing ECR/S3 endpoints, enable private DNS on ecr.dkr, and allow tcp/443 "
         "from the nodes in the endpoints' security group.",
     command="aws ec2 authorize-security-group-ingress --group-id {group} --protocol tcp --port 443 "
-            "--source-group {source}",
+            "{source}",
     permissions=NETWORK_READS,
 )
 
@@ -70,7 +70,9 @@ def _ingress(net: Network, hop: Target) -> tuple[str, str] | None:
                               source_groups=net.host.security_groups, group_ids=hop.groups)
     if decision.allowed:
         return None
-    source = net.host.security_groups[0] if net.host.security_groups else "<node-sg>"
+    # the node's group, else (no group: a Fargate ENI without one) its address
+    source = (f"--source-group {net.host.security_groups[0]}" if net.host.security_groups
+              else f"--cidr {net.host.private_ip}/32")
     service = "ecr.api" if hop.hop == "auth" else "ecr.dkr"
     return (f"{hop.label}: {decision.reason}: the {service} endpoint's security group does not "
             f"accept the node's HTTPS", META.command.format(group=hop.groups[0], source=source))

@@ -219,3 +219,18 @@ def _host(instance: dict[str, Any]) -> Host:
         architecture=instance.get("Architecture"), instance_type=instance.get("InstanceType"),
         profile_arn=(instance.get("IamInstanceProfile") or {}).get("Arn"),
     )
+
+
+def usable_nat(vpc: VpcFacts, subnet_id: str) -> str | None:
+    """An available public NAT gateway of the VPC that a route can point at (one in the subnet's
+    Availability Zone first); None when the VPC has none or its NATs could not be read."""
+    nats, subnets = vpc.nat_gateways, vpc.subnets
+    if isinstance(nats, Unavailable):
+        return None
+    zones = {} if isinstance(subnets, Unavailable) else {
+        sid: s.get("AvailabilityZone") for sid, s in subnets.items()}
+    usable = [n for n in nats.values()
+              if n.get("State") == "available" and n.get("ConnectivityType", "public") == "public"]
+    usable.sort(key=lambda n: (zones.get(n.get("SubnetId", "")) != zones.get(subnet_id),
+                               n["NatGatewayId"]))
+    return usable[0]["NatGatewayId"] if usable else None
