@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import Facts, Subject
+from pullmedic.checks.facts import Fact, Snapshot, Subject
 from pullmedic.gather.registry import AUTH_REQUIRED, EXISTS, NOT_FOUND, RATE_LIMITED, RegistryAnswer
 from pullmedic.gather.unavailable import Unavailable
 
@@ -19,16 +19,14 @@ META = CheckMeta(
     fix="Fix the image reference to one the registry has, or give the pod an imagePullSecret for it.",
     command="kubectl -n {namespace} rollout restart {workload}",
     permissions=(),  # anonymous HTTPS to the registry: no AWS or Kubernetes permission
+    needs=frozenset({Fact.REGISTRY}),
 )
 
 
-def run(subject: Subject, facts: Facts) -> Verdict | None:
+def run(subject: Subject, facts: Snapshot) -> Verdict | None:
     """One anonymous token + manifest HEAD per distinct image per scan (cached, budgeted)."""
-    image = subject.image
-    if image is None:
-        return None
-    answer = facts.registry.answer(image)
-    if answer is None:
+    image, answer = subject.image, facts.registry
+    if image is None or answer is None:
         return None
     if isinstance(answer, Unavailable):
         return Verdict.unavailable(META, answer.why)

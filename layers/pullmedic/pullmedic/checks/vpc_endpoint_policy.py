@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict, missing
-from pullmedic.evidence import NETWORK_READS, ROLE_READS, Facts, Network, Subject
+from pullmedic.checks.facts import NETWORK_READS, ROLE_READS, Fact, Network, Snapshot, Subject
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.iampolicy import resource_policy_allows
 from pullmedic.imageref import ImageRef
-from pullmedic.netpath.target import endpoint
 
 META = CheckMeta(
     id="vpc_endpoint_policy", title="VPC endpoint policies allow the pull",
@@ -17,18 +16,18 @@ META = CheckMeta(
         "and s3:GetObject on the region's ECR layer bucket (S3 gateway endpoint).",
     command="aws ec2 modify-vpc-endpoint --vpc-endpoint-id {endpoint} --policy-document file://policy.json",
     permissions=NETWORK_READS + ROLE_READS,
+    needs=frozenset({Fact.NETWORK, Fact.PULL_ROLE}),
 )
 
 
-def run(subject: Subject, facts: Facts) -> Verdict | None:
+def run(subject: Subject, facts: Snapshot) -> Verdict | None:
     """Only for ECR images pulled through the VPC's ecr.dkr endpoint."""
-    net = facts.network(subject)
+    net = facts.network
     if not isinstance(net, Network):
         return missing(META, net)
-    image = subject.image
-    if net.target.kind != "endpoint" or image is None or image.ecr is None:
+    image, role = subject.image, facts.pull_role
+    if net.target.kind != "endpoint" or image is None or image.ecr is None or role is None:
         return None
-    role = facts.pull_role(subject)
     if isinstance(role, Unavailable):
         return Verdict.unavailable(META, role.why)
     blocked, checked = _blocks(net, facts, role, image)
@@ -38,7 +37,7 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
     return Verdict.passed(META, f"endpoint policies ({', '.join(checked) or 'none set'}) allow the pull")
 
 
-def _blocks(net: Network, facts: Facts, role: str,
+def _blocks(net: Network, facts: Snapshot, role: str,
             image: ImageRef) -> tuple[list[tuple[str, str]], list[str]]:
     ecr = image.ecr
     assert ecr is not None
@@ -46,18 +45,16 @@ def _blocks(net: Network, facts: Facts, role: str,
     layers = f"arn:{ecr.partition}:s3:::prod-{ecr.region}-starport-layer-bucket/layer"
     wanted = (("ecr.dkr", "ecr:BatchGetImage", repo_arn), ("ecr.api", "ecr:GetAuthorizationToken", "*"),
               ("s3", "s3:GetObject", layers))
-    endpoints = net.vpc.endpoints
-    assert not isinstance(endpoints, Unavailable)
     blocked, checked = [], []
     for service, action, resource in wanted:
-        found = endpoint(endpoints, facts.region, service)
-        document = (found or {}).get("PolicyDocument")
-        if not found or not document:
+        found = net.endpoints.get(service)
+        if found is None or not found.policy:
             continue
-        checked.append(found["VpcEndpointId"])
-        decision = resource_policy_allows(document, principal_arn=role, principal_account=facts.account,
-                                          action=action, resource=resource)
+        checked.append(found.id)
+        decision = resource_policy_allows(found.policy, principal_arn=role,
+                                          principal_account=facts.account, action=action,
+                                          resource=resource)
         if decision.decision != "allowed":
-            blocked.append((f"the policy of {service} endpoint {found['VpcEndpointId']} does not allow "
-                            f"{action} on {resource} ({decision.reason})", found["VpcEndpointId"]))
+            blocked.append((f"the policy of {service} endpoint {found.id} does not allow "
+                            f"{action} on {resource} ({decision.reason})", found.id))
     return blocked, checked
