@@ -10,20 +10,20 @@ from pullmedic.checks import vpc_dns
 from pullmedic.checks.base import Status
 from pullmedic.gather.unavailable import Unavailable
 
-DNS = {"cause": Cause.REGISTRY_UNREACHABLE, "rule_id": "dns_failure"}
+DNS = subject(cause=Cause.REGISTRY_UNREACHABLE, rule_id="dns_failure")
 CASES = [
     Case("not a DNS failure", subject(cause=Cause.REGISTRY_UNREACHABLE, rule_id="connection_refused"),
          facts(host=host(), dns_support=False), None),
-    Case("no host", subject(**DNS), facts(host=None), None),
-    Case("host unknown", subject(**DNS), facts(host=Unavailable("no EC2 instance found for node x")),
+    Case("no host", DNS, facts(host=None), None),
+    Case("host unknown", DNS, facts(host=Unavailable("no EC2 instance found for node x")),
          Status.UNAVAILABLE, says=("unavailable: no EC2 instance found for node x",)),
-    Case("attribute unreadable", subject(**DNS), facts(host=host(), dns_support=Unavailable(
+    Case("attribute unreadable", DNS, facts(host=host(), dns_support=Unavailable(
         "ec2:DescribeVpcAttribute: UnauthorizedOperation: no")), Status.UNAVAILABLE,
         says=("unavailable: ec2:DescribeVpcAttribute",)),
-    Case("DNS off", subject(**DNS), facts(host=host(), dns_support=False), Status.CONFIRMED,
+    Case("DNS off", DNS, facts(host=host(), dns_support=False), Status.CONFIRMED,
          says=("VPC vpc-1 has enableDnsSupport=false: nothing in it can resolve the registry's name",),
          fix=("aws ec2 modify-vpc-attribute --vpc-id vpc-1 --enable-dns-support '{\"Value\":true}'",)),
-    Case("DNS on", subject(**DNS), facts(host=host(), dns_support=True), Status.PASSED,
+    Case("DNS on", DNS, facts(host=host(), dns_support=True), Status.PASSED,
          says=("VPC vpc-1 resolves DNS (enableDnsSupport=true); check the registry name",)),
 ]
 
