@@ -3,10 +3,11 @@ applies(), plan() and apply(). Every action is opt-in (PULLMEDIC_REMEDIATION).""
 
 from __future__ import annotations
 
-from types import ModuleType
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from pullmedic.actions import grant_ecr_pull, pull_through_cache, retry_pods
+from pullmedic.actions.base import Action
 
-ACTIONS: dict[str, ModuleType] = {module.META.id: module for module in (
-    grant_ecr_pull, retry_pods, pull_through_cache,
-)}
+REGISTRY: tuple[Action, ...] = (grant_ecr_pull, retry_pods, pull_through_cache)
+ACTIONS: Mapping[str, Action] = MappingProxyType({action.META.id: action for action in REGISTRY})

@@ -12,7 +12,7 @@ import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -148,6 +148,19 @@ class Context:
     client_for: Callable[[str, str | None], Any]
     settings: Settings
     budget: Budget
+
+
+class Action(Protocol):
+    """An action module: its metadata, when the evidence calls for it, its plan and its apply."""
+
+    @property
+    def META(self) -> ActionMeta: ...  # a module constant
+
+    def applies(self, finding: Finding) -> bool: ...
+
+    def plan(self, context: Context) -> Plan | None: ...
+
+    def apply(self, plan: Plan, context: Context) -> Outcome: ...
 
 
 def proven(meta: ActionMeta, finding: Finding) -> bool:
