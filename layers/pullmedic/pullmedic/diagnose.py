@@ -22,8 +22,9 @@ _MARK = {CONFIRMED: "confirmed", CONTRADICTED: "contradicts the message", PASSED
 
 def diagnose(findings: list[Finding], facts: Facts) -> list[Finding]:
     """Every finding with its evidence, confidence, fix commands and (if disproved) new cause."""
-    facts.prepare(findings)
-    return [_diagnose(subject_of(finding), facts) for finding in findings]
+    subjects = [subject_of(finding) for finding in findings]  # each image parsed once
+    facts.prepare_subjects(subjects)
+    return [_diagnose(subject, facts) for subject in subjects]
 
 
 def in_region(command: str, region: str) -> str:

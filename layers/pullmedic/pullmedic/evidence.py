@@ -79,7 +79,7 @@ class Facts:
         self.ec2, self.iam, self.ecr = readers.ec2(self.region), readers.iam, readers.ecr
         self.kms, self.registry = readers.kms, readers.registry
         self._eks = readers.client_for("eks", self.region)
-        self._ec2_for = lambda region: readers.client_for("ec2", region)
+        self._ec2_for: Callable[[str], Any] = lambda region: readers.client_for("ec2", region)
         self._versions: dict[tuple[str, str, str], tuple[str, ...]] = {}
         self._repository_arns: set[str] = set()
         self._hosts: dict[str, Host] | Unavailable = {}
@@ -92,10 +92,14 @@ class Facts:
         """Batch the look-ups of every finding: one node list, one EC2 call for the nodes'
         instances (and one by host IP for pods on nodes without one), and every tag the
         findings ask of an ECR repository in one request."""
-        findings = list(findings)
-        for finding in findings:
-            self._ask_versions(subject_of(finding).image)
-        pods = [f.pod_sample for f in findings if f.pod_sample is not None]
+        self.prepare_subjects([subject_of(finding) for finding in findings])
+
+    def prepare_subjects(self, subjects: Iterable[Subject]) -> None:
+        """`prepare` for findings whose images are parsed already."""
+        subjects = list(subjects)
+        for subject in subjects:
+            self._ask_versions(subject.image)
+        pods = [s.finding.pod_sample for s in subjects if s.finding.pod_sample is not None]
         if pods:
             self._nodes = self._node_instances()
             self._hosts = self._find_hosts(pods)
