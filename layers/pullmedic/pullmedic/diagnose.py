@@ -86,11 +86,11 @@ def _evidence(verdicts: list[Verdict]) -> tuple[str, ...]:
     """One line per fact; the same missing fact for several checks is said once."""
     lines: dict[str, list[str]] = {}
     for verdict in verdicts:
-        for line in verdict.evidence:
+        for line, text in zip(verdict.evidence, verdict.text(), strict=True):
             if isinstance(line, Unavailable):
-                lines.setdefault(f"unavailable: {line.why}", []).append(verdict.check)
+                lines.setdefault(text, []).append(verdict.check)
             else:
-                lines[f"{_MARK.get(verdict.status, verdict.status)} [{verdict.check}]: {line}"] = []
+                lines[f"{_MARK.get(verdict.status, verdict.status)} [{verdict.check}]: {text}"] = []
     return tuple(f"[{', '.join(checks)}] {line}" if checks else line for line, checks in lines.items())
 
 
