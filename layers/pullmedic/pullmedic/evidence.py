@@ -24,7 +24,9 @@ from pullmedic.model import Finding, PodInfo
 from pullmedic.netpath.routes import table_for_subnet
 from pullmedic.netpath.target import Target, auth_target, endpoint, layers_target, target_for
 
-__all__ = ["PullSecret", "Subject", "repository_arn", "subject_of"]  # where the checks' types live
+# Subject, subject_of, PullSecret and repository_arn are pure and live in checks.facts.
+__all__ = ["ClientFor", "Facts", "NetworkParts", "PullSecret", "Readers", "Subject", "repository_arn",
+           "subject_of"]
 ClientFor = Callable[[str, str | None], Any]
 
 
@@ -39,10 +41,6 @@ class NetworkParts:
     network_acl: dict[str, Any] | None
     target: Target
     hops: tuple[Target, ...] = ()  # every hop of the pull, the registry (`target`) first
-
-    def paths(self) -> tuple[Target, ...]:
-        """The hops to evaluate: all of them, or the registry alone."""
-        return self.hops or (self.target,)
 
 
 class Readers:
