@@ -13,17 +13,6 @@ REPO = Path(__file__).resolve().parents[2]
 ROOTS = (REPO / "layers" / "pullmedic" / "pullmedic", REPO / "functions")
 LIMIT = 15
 
-# Functions being reworked elsewhere right now (owner in the comment); each entry goes when its
-# rework lands, and an entry that is no longer needed fails the gate so it cannot linger.
-KNOWN: dict[str, int] = {
-    # pure checks rework (branch purechecks)
-    "pullmedic/evidence.py:Facts.prepare": 28,
-    "pullmedic/evidence.py:Facts.host": 19,
-    "pullmedic/diagnose.py:_diagnose": 21,
-    "pullmedic/checks/image_platform.py:run": 18,
-    "pullmedic/checks/ecr_pull_permission.py:run": 18,
-}
-
 
 def measure() -> dict[str, int]:
     """Complexity of every function and method above LIMIT, by `file:qualified name`."""
@@ -38,13 +27,9 @@ def measure() -> dict[str, int]:
 
 
 def problems() -> list[str]:
-    """One line per function over the limit that is not a known exception, or stale exception."""
-    over = measure()
-    lines = [f"{name} has complexity {cc} (at most {LIMIT}): split it into named steps"
-             for name, cc in sorted(over.items()) if name not in KNOWN]
-    lines += [f"{name} is at most {LIMIT} now: remove it from KNOWN in tests/unit/test_complexity.py"
-              for name in sorted(KNOWN) if name not in over]
-    return lines
+    """One line per function over the limit."""
+    return [f"{name} has complexity {cc} (at most {LIMIT}): split it into named steps"
+            for name, cc in sorted(measure().items())]
 
 
 def test_no_function_above_the_limit() -> None:

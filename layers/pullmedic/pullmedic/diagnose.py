@@ -6,11 +6,14 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from pullmedic.causes import ADVICE, Cause
-from pullmedic.checks import CHECKS
-from pullmedic.checks.base import CONFIRMED, CONTRADICTED, PASSED, UNAVAILABLE, Verdict
+from pullmedic.checks import REGISTRY
+from pullmedic.checks.base import CONFIRMED, CONTRADICTED, PASSED, UNAVAILABLE, Check, Verdict
+from pullmedic.checks.facts import Fact, Snapshot, Subject, subject_of
 from pullmedic.console import resources
-from pullmedic.evidence import Facts, subject_of
+from pullmedic.evidence import Facts
 from pullmedic.findings import severity
+from pullmedic.gather.unavailable import Unavailable
+from pullmedic.gathering import gather
 from pullmedic.limits import COMMAND_MAX, EVIDENCE_LINE_MAX, EVIDENCE_LINES_MAX, cut, lines
 from pullmedic.model import Evidence, Finding
 from pullmedic.vocab import Confidence
@@ -20,8 +23,9 @@ _MARK = {CONFIRMED: "confirmed", CONTRADICTED: "contradicts the message", PASSED
 
 def diagnose(findings: list[Finding], facts: Facts) -> list[Finding]:
     """Every finding with its evidence, confidence, fix commands and (if disproved) new cause."""
-    facts.prepare(findings)
-    return [_diagnose(finding, facts) for finding in findings]
+    subjects = [subject_of(finding) for finding in findings]  # each image parsed once
+    facts.prepare_subjects(subjects)
+    return [_diagnose(subject, facts) for subject in subjects]
 
 
 def in_region(command: str, region: str) -> str:
@@ -40,38 +44,45 @@ def in_context(command: str, cluster_arn: str) -> str:
     return f"kubectl --context {cluster_arn} {command.removeprefix('kubectl ')}"
 
 
-def pasteable(command: str, facts: Facts) -> str:
-    """A fix command with what it needs to work when pasted: the Region, the kube context."""
-    return in_context(in_region(command, facts.region), facts.cluster.arn)
+def _checks(cause: Cause, done: Iterable[str] = ()) -> tuple[Check, ...]:
+    """The checks of `cause`, in registry order, but those that already gave a verdict."""
+    return tuple(c for c in REGISTRY if cause in c.META.causes and c.META.id not in done)
 
 
-def _run(cause: Cause, finding: Finding, facts: Facts, done: Iterable[str] = ()) -> list[Verdict]:
-    subject = subject_of(finding)
-    verdicts = []
-    for check_id, check in CHECKS.items():
-        if cause in check.META.causes and check_id not in done:
-            verdict = check.run(subject, facts)
-            if verdict is not None:
-                verdicts.append(verdict)
-    return verdicts
+def _needs(checks: Iterable[Check]) -> frozenset[Fact]:
+    return frozenset(kind for check in checks for kind in check.META.needs)
 
 
-def _diagnose(finding: Finding, facts: Facts) -> Finding:
-    verdicts = _run(finding.cause, finding, facts)
-    cause, confidence = finding.cause, Confidence.LIKELY
+def _run(checks: Iterable[Check], subject: Subject, snapshot: Snapshot) -> list[Verdict]:
+    return [v for check in checks if (v := check.run(subject, snapshot)) is not None]
+
+
+def _diagnose(subject: Subject, facts: Facts) -> Finding:
+    finding = subject.finding
+    checks = _checks(finding.cause)
+    snapshot = gather(facts, subject, _needs(checks))
+    verdicts = _run(checks, subject, snapshot)
+    cause = finding.cause
     named = next((v.rediagnose for v in verdicts if v.rediagnose and v.status != PASSED), None)
-    if any(v.status == CONTRADICTED for v in verdicts):
-        confidence = Confidence.CONTRADICTED
+    contradicted = any(v.status == CONTRADICTED for v in verdicts)
     if named is not None and named != cause:
         cause = named
-        verdicts += _run(cause, finding, facts, done={v.check for v in verdicts})
-    if confidence != Confidence.CONTRADICTED and any(v.status == CONFIRMED for v in verdicts):
-        confidence = Confidence.CONFIRMED
+        more = _checks(cause, done={v.check for v in verdicts})
+        snapshot = gather(facts, subject, _needs(more) - _needs(checks), into=snapshot)
+        verdicts += _run(more, subject, snapshot)
+    confidence = Confidence.CONTRADICTED if contradicted else (
+        Confidence.CONFIRMED if any(v.status == CONFIRMED for v in verdicts) else Confidence.LIKELY)
+    return _fold(finding, cause, confidence, verdicts, snapshot, facts.cluster.arn)
+
+
+def _fold(finding: Finding, cause: Cause, confidence: Confidence, verdicts: list[Verdict],
+          snapshot: Snapshot, cluster_arn: str) -> Finding:
+    """The finding with what its checks found."""
     useful = [v for v in verdicts if v.status in (CONFIRMED, PASSED)]
     return replace(
         finding, cause=cause, confidence=confidence, severity=severity(cause),
-        evidence=lines(_evidence(verdicts) + tuple(filter(None, [facts.host_note(finding)]))),
-        fix_commands=lines(tuple(dict.fromkeys(pasteable(c, facts)
+        evidence=lines(_evidence(verdicts) + tuple(filter(None, [snapshot.host_note]))),
+        fix_commands=lines(tuple(dict.fromkeys(in_context(in_region(c, snapshot.region), cluster_arn)
                                                for v in useful for c in v.commands)), COMMAND_MAX),
         advice=" ".join(dict.fromkeys(v.fix for v in useful if v.fix)) or ADVICE[cause],
         message_cause=finding.cause if cause != finding.cause else None,
@@ -84,13 +95,12 @@ def _evidence(verdicts: list[Verdict]) -> tuple[str, ...]:
     """One line per fact; the same missing fact for several checks is said once."""
     lines: dict[str, list[str]] = {}
     for verdict in verdicts:
-        for line in verdict.evidence:
-            if line.startswith("unavailable"):
-                lines.setdefault(line, []).append(verdict.check)
+        for line, text in zip(verdict.evidence, verdict.text(), strict=True):
+            if isinstance(line, Unavailable):
+                lines.setdefault(text, []).append(verdict.check)
             else:
-                lines[f"{_MARK.get(verdict.status, verdict.status)} [{verdict.check}]: {line}"] = []
+                lines[f"{_MARK.get(verdict.status, verdict.status)} [{verdict.check}]: {text}"] = []
     return tuple(f"[{', '.join(checks)}] {line}" if checks else line for line, checks in lines.items())
-
 
 
 def _items(verdicts: list[Verdict]) -> tuple[Evidence, ...]:
@@ -99,7 +109,7 @@ def _items(verdicts: list[Verdict]) -> tuple[Evidence, ...]:
     items = []
     for verdict in verdicts:
         for line in verdict.evidence:
-            status = UNAVAILABLE if line.startswith("unavailable: ") else verdict.status
-            text = cut(line.removeprefix("unavailable: "), EVIDENCE_LINE_MAX)
+            status = UNAVAILABLE if isinstance(line, Unavailable) else verdict.status
+            text = cut(line.why if isinstance(line, Unavailable) else line, EVIDENCE_LINE_MAX)
             items.append(Evidence(verdict.check, status, text, resources(text)))
     return tuple(items[:EVIDENCE_LINES_MAX])

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pullmedic.aws.eks import ClusterAccess
 from pullmedic.awsclients import ClientFor, Service
+from pullmedic.checks.facts import FARGATE_PROFILE_LABEL, PullSecret, Subject, repository_arn, subject_of
 from pullmedic.gather.cache import Memo
 from pullmedic.gather.ec2 import Ec2Reader, Host, PrefixList, VpcFacts
 from pullmedic.gather.ecr import EcrReader, RepoImages
@@ -18,30 +19,23 @@ from pullmedic.gather.iam import IamReader
 from pullmedic.gather.kms import KmsReader
 from pullmedic.gather.registry import ASKED_FOR, RegistryReader
 from pullmedic.gather.unavailable import Unavailable, guarded
-from pullmedic.imageref import ImageRef, parse_image
+from pullmedic.imageref import ImageRef
 from pullmedic.kube.reader import KubeReader, KubeReadError
-from pullmedic.model import Finding
+from pullmedic.model import Finding, PodInfo
 from pullmedic.netpath.routes import table_for_subnet
 from pullmedic.netpath.target import Target, auth_target, endpoint, layers_target, target_for
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
 
-FARGATE_PROFILE_LABEL = "eks.amazonaws.com/fargate-profile"
-# What finding a pod's host costs (nodes are matched by providerID, else by host IP; Fargate by ENI).
-HOST_READS = ("ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces")
-# What reading one VPC's network costs (once per VPC per scan; see Ec2Reader.vpc).
-NETWORK_READS = HOST_READS + (
-    "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeRouteTables", "ec2:DescribeNetworkAcls",
-    "ec2:DescribeSecurityGroups", "ec2:DescribeVpcEndpoints", "ec2:DescribeNatGateways",
-    "ec2:DescribeVpcAttribute", "ec2:DescribePrefixLists", "ec2:GetManagedPrefixListEntries")
-# The role that pulls: instance profile -> role, or the Fargate profile's execution role.
-ROLE_READS = HOST_READS + ("iam:GetInstanceProfile", "eks:DescribeFargateProfile")
+# Subject, subject_of, PullSecret and repository_arn are pure and live in checks.facts.
+__all__ = ["ClientFor", "Facts", "NetworkParts", "PullSecret", "Readers", "Subject", "repository_arn",
+           "subject_of"]
 
 
 @dataclass(frozen=True)
-class Network:
-    """The network a pod's pulls leave from: host, VPC facts, its subnet's table and ACL."""
+class NetworkParts:
+    """The network a pod's pulls leave from, as read: host, VPC facts, its subnet's table and ACL."""
 
     host: Host
     vpc: VpcFacts
@@ -50,24 +44,6 @@ class Network:
     network_acl: dict[str, Any] | None
     target: Target
     hops: tuple[Target, ...] = ()  # every hop of the pull, the registry (`target`) first
-
-    def paths(self) -> tuple[Target, ...]:
-        """The hops to evaluate: all of them, or the registry alone."""
-        return self.hops or (self.target,)
-
-
-@dataclass(frozen=True)
-class Subject:
-    """What the checks look at for one finding."""
-
-    finding: Finding
-    image: ImageRef | None
-
-    @property
-    def fargate_profile(self) -> str | None:
-        """The Fargate profile the pod runs under, if any."""
-        pod = self.finding.pod_sample
-        return pod.labels.get(FARGATE_PROFILE_LABEL) if pod else None
 
 
 class Readers:
@@ -109,7 +85,6 @@ class Facts:
         self._repository_arns: set[str] = set()
         self._hosts: dict[str, Host] | Unavailable = {}
         self._nodes: dict[str, str] | Unavailable = {}
-        self._by_host_ip: set[tuple[str, str]] = set()  # pods found by host IP: nodes unreadable
         self._fargate_roles: dict[str, str | Unavailable] = {}
         self._service_accounts: dict[tuple[str, str], dict[str, Any] | Unavailable] = {}
         self._regions: tuple[str, ...] | Unavailable | None = None
@@ -119,37 +94,50 @@ class Facts:
         instances (and one by host IP for pods on nodes without one), and every tag the
         findings ask of an ECR repository in one request; the public images they may ask a
         registry about, for one token request per registry."""
-        findings = list(findings)
-        self.registry.plan(_asked_of_registries(findings))
-        for finding in findings:
-            image = subject_of(finding).image
-            if image is not None and image.ecr is not None:
-                key = (image.ecr.account, image.ecr.region, image.repository)
-                version = image.digest or image.tag or "latest"
-                self._versions[key] = tuple(sorted({*self._versions.get(key, ()), version}))
-                self._repository_arns.add(repository_arn(image))
-        pods = [f.pod_sample for f in findings if f.pod_sample is not None]
-        if not pods:
+        self.prepare_subjects([subject_of(finding) for finding in findings])
+
+    def prepare_subjects(self, subjects: Iterable[Subject]) -> None:
+        """`prepare` for findings whose images are parsed already."""
+        subjects = list(subjects)
+        self.registry.plan([s.image for s in subjects if s.finding.cause in ASKED_FOR])
+        for subject in subjects:
+            self._ask_versions(subject.image)
+        pods = [s.finding.pod_sample for s in subjects if s.finding.pod_sample is not None]
+        if pods:
+            self._nodes = self._node_instances()
+            self._hosts = self._find_hosts(pods)
+
+    def _ask_versions(self, image: ImageRef | None) -> None:
+        """Note the version an ECR image asks of its repository (read in one request later)."""
+        if image is None or image.ecr is None:
             return
-        self._nodes = self._node_instances()
+        key = (image.ecr.account, image.ecr.region, image.repository)
+        version = image.digest or image.tag or "latest"
+        self._versions[key] = tuple(sorted({*self._versions.get(key, ()), version}))
+        self._repository_arns.add(repository_arn(image))
+
+    def _find_hosts(self, pods: list[PodInfo]) -> dict[str, Host] | Unavailable:
+        """The nodes' instances, then by host IP only the pods whose node names no instance that
+        exists (a node's IP may differ from its instance's primary IP: looking those up would
+        only cost requests), then the Fargate pods' network interfaces."""
         known = {} if isinstance(self._nodes, Unavailable) else self._nodes
         instances = self.ec2.instances(sorted(set(known.values())))
-        hosts: dict[str, Host] | Unavailable = instances if isinstance(instances, Unavailable) else {
-            key: host for key, host in instances.items() if host is not None}
-        # by host IP only the pods whose node names no instance that exists (a node's IP may
-        # differ from its instance's primary IP: looking those up would only cost requests)
-        if not isinstance(hosts, Unavailable):
-            found = hosts
-            host_ips = sorted({p.host_ip for p in pods if p.host_ip and not p.labels.get(
-                FARGATE_PROFILE_LABEL) and known.get(p.node or "") not in found})
-            by_ip = self.ec2.hosts_by_ip(host_ips) if host_ips else {}
-            hosts = by_ip if isinstance(by_ip, Unavailable) else {**found, **by_ip}
-        fargate_ips = sorted({p.pod_ip or p.host_ip or "" for p in pods
-                              if p.labels.get(FARGATE_PROFILE_LABEL)} - {""})
-        if not isinstance(hosts, Unavailable) and fargate_ips:
-            fargate = self.ec2.fargate_hosts(fargate_ips)
-            hosts = hosts if isinstance(fargate, Unavailable) else {**hosts, **fargate}
-        self._hosts = hosts
+        if isinstance(instances, Unavailable):
+            return instances
+        found = {key: host for key, host in instances.items() if host is not None}
+        host_ips = sorted({p.host_ip for p in pods if p.host_ip and not p.labels.get(
+            FARGATE_PROFILE_LABEL) and known.get(p.node or "") not in found})
+        by_ip = self.ec2.hosts_by_ip(host_ips) if host_ips else {}
+        if isinstance(by_ip, Unavailable):
+            return by_ip
+        return {**found, **by_ip, **self._fargate_hosts(pods)}
+
+    def _fargate_hosts(self, pods: list[PodInfo]) -> dict[str, Host]:
+        """The Fargate pods' network interfaces by pod IP ({} where unreadable)."""
+        ips = sorted({p.pod_ip or p.host_ip or "" for p in pods if p.labels.get(FARGATE_PROFILE_LABEL)}
+                     - {""})
+        found = self.ec2.fargate_hosts(ips) if ips else {}
+        return {} if isinstance(found, Unavailable) else found
 
     def host(self, subject: Subject) -> Host | Unavailable | None:
         """The instance or Fargate ENI the finding's pod runs on."""
@@ -159,21 +147,17 @@ class Facts:
         if isinstance(self._hosts, Unavailable):
             return self._hosts
         if subject.fargate_profile:
-            return self._hosts.get(pod.pod_ip or "") or self._hosts.get(pod.host_ip or "") \
-                or Unavailable(f"no network interface found for Fargate pod IP {pod.pod_ip or '?'}")
+            return _fargate_host(self._hosts, pod)
         instance = None if isinstance(self._nodes, Unavailable) else self._nodes.get(pod.node or "")
         found = self._hosts.get(instance or "") or self._hosts.get(pod.host_ip or "")
-        if found and isinstance(self._nodes, Unavailable):
-            self._by_host_ip.add((pod.namespace, pod.name))
         at = f" (host IP {pod.host_ip})" if pod.host_ip else ""
         return found or Unavailable(f"no EC2 instance found for node {pod.node or '?'}{at}")
 
     def host_note(self, finding: Finding) -> str | None:
-        """An evidence line when the finding's instance was found by host IP, not by node."""
+        """An evidence line for a pod whose instance is found by host IP, as nodes are unreadable."""
         pod = finding.pod_sample
-        if pod is None or (pod.namespace, pod.name) not in self._by_host_ip:
+        if pod is None or not isinstance(self._nodes, Unavailable):
             return None
-        assert isinstance(self._nodes, Unavailable)
         return f"note: {self._nodes.why} {pod.host_ip}"
 
     def pull_role(self, subject: Subject) -> str | Unavailable:
@@ -198,7 +182,7 @@ class Facts:
         versions = self._versions.get(key) or (image.digest or image.tag or "latest",)
         return self.ecr.images(*key, versions)
 
-    def network(self, subject: Subject) -> Network | Unavailable | None:
+    def network(self, subject: Subject) -> NetworkParts | Unavailable | None:
         """The finding's network view (None when the pod has no host)."""
         host = self.host(subject)
         if host is None or isinstance(host, Unavailable):
@@ -218,7 +202,7 @@ class Facts:
         auth = auth_target(subject.image, vpc.endpoints, vpc.subnets, self.region)
         layers = self._layers_hop(subject.image, vpc, table)
         hops = tuple(t for t in (registry, auth, layers) if t is not None)
-        return Network(host, vpc, vpc.subnets.get(host.subnet_id, {}), table, acl, registry, hops)
+        return NetworkParts(host, vpc, vpc.subnets.get(host.subnet_id, {}), table, acl, registry, hops)
 
     def _layers_hop(self, image: ImageRef | None, vpc: VpcFacts, table: Mapping[str, Any] | None
                     ) -> Target | None:
@@ -303,13 +287,10 @@ class Facts:
         return self._fargate_roles[profile]
 
 
-@dataclass(frozen=True)
-class PullSecret:
-    """What pullmedic may know of an image pull secret: never its credentials."""
-
-    name: str
-    type: str
-    hosts: tuple[str, ...]
+def _fargate_host(hosts: Mapping[str, Host], pod: PodInfo) -> Host | Unavailable:
+    """A Fargate pod's network interface, by its pod IP (or host IP)."""
+    return hosts.get(pod.pod_ip or "") or hosts.get(pod.host_ip or "") \
+        or Unavailable(f"no network interface found for Fargate pod IP {pod.pod_ip or '?'}")
 
 
 def _registry_hosts(secret: dict[str, Any]) -> tuple[str, ...]:
@@ -328,20 +309,3 @@ def _host(key: str) -> str:
     """`https://index.docker.io/v1/` -> `index.docker.io`; `ghcr.io` -> `ghcr.io`."""
     return key.split("://", 1)[-1].split("/", 1)[0]
 
-
-def _asked_of_registries(findings: list[Finding]) -> list[ImageRef | None]:
-    """The images of the findings whose cause a registry's answer can weigh."""
-    return [subject_of(f).image for f in findings if f.cause in ASKED_FOR]
-
-
-def repository_arn(image: ImageRef) -> str:
-    """The ARN of an ECR image's repository."""
-    assert image.ecr is not None
-    ecr = image.ecr
-    return f"arn:{ecr.partition}:ecr:{ecr.region}:{ecr.account}:repository/{image.repository}"
-
-
-def subject_of(finding: Finding) -> Subject:
-    """The finding plus its parsed image."""
-    parsed = parse_image(finding.image) if finding.image else None
-    return Subject(finding, parsed if isinstance(parsed, ImageRef) else None)

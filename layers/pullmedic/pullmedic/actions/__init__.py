@@ -3,8 +3,11 @@ applies(), plan() and apply() (the Action protocol). Every action is opt-in (PUL
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from pullmedic.actions import grant_ecr_pull, pull_through_cache, retry_pods
 from pullmedic.actions.base import Action
 
-_MODULES: tuple[Action, ...] = (grant_ecr_pull, retry_pods, pull_through_cache)
-ACTIONS: dict[str, Action] = {module.META.id: module for module in _MODULES}
+REGISTRY: tuple[Action, ...] = (grant_ecr_pull, retry_pods, pull_through_cache)
+ACTIONS: Mapping[str, Action] = MappingProxyType({action.META.id: action for action in REGISTRY})

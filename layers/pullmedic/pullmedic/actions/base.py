@@ -174,10 +174,10 @@ def proven(meta: ActionMeta, finding: Finding) -> bool:
 
 
 def evidence_digest(meta: ActionMeta, finding: Finding, *resources: str) -> str:
-    """A hash of the finding's evidence lines from the action's checks, and the resources."""
+    """A hash of the finding's evidence from the action's checks (as data), and the resources."""
     checks = {check for check, _ in meta.evidence}
-    lines = sorted(line for line in finding.evidence if any(f"[{c}]" in line for c in checks))
-    text = json.dumps([finding.cause.value, lines, sorted(resources)])
+    items = sorted([e.check, str(e.status), e.text] for e in finding.evidence_items if e.check in checks)
+    text = json.dumps([finding.cause.value, items, sorted(resources)])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -1,8 +1,9 @@
-"""The explicit registry of diagnostic checks: id (= module name) -> module with META and run()."""
+"""The explicit registry of diagnostic checks, in the order they run."""
 
 from __future__ import annotations
 
-from types import ModuleType
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from pullmedic.checks import (
     ecr_image_exists,
@@ -22,9 +23,11 @@ from pullmedic.checks import (
     vpc_endpoint_policy,
     vpc_endpoints,
 )
+from pullmedic.checks.base import Check
 
-CHECKS: dict[str, ModuleType] = {module.META.id: module for module in (
+REGISTRY: tuple[Check, ...] = (
     ecr_image_exists, ecr_kms_key, ecr_pull_permission, ecr_repository_policy, pause_image_registry,
     route_to_registry, sg_egress, nacl_path, vpc_endpoints, vpc_endpoint_policy, vpc_dns, subnet_free_ips,
     image_platform, pull_secrets, rate_limit_cache, public_registry,
-)}
+)
+CHECKS: Mapping[str, Check] = MappingProxyType({check.META.id: check for check in REGISTRY})

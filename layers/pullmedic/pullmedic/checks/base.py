@@ -1,15 +1,19 @@
-"""What every check module declares (META) and returns (Verdict)."""
+"""What every check module declares (META), is (Check) and returns (Verdict)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from pullmedic.causes import Cause
+from pullmedic.checks.facts import Fact, Snapshot, Subject
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.vocab import VerdictStatus
 
 CONFIRMED, CONTRADICTED, PASSED, UNAVAILABLE = (VerdictStatus.CONFIRMED, VerdictStatus.CONTRADICTED,
                                                 VerdictStatus.PASSED, VerdictStatus.UNAVAILABLE)
+# One evidence line: a statement, or a fact that could not be read (with its reason).
+Line = str | Unavailable
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,7 @@ class CheckMeta:
     fix: str
     command: str  # the fix command template; {placeholders} are filled with real ids
     permissions: tuple[str, ...] = ()  # the read actions the check needs (IAM or Kubernetes)
+    needs: frozenset[Fact] = frozenset()  # the facts `run` reads; gathered before it runs
 
 
 @dataclass(frozen=True)
@@ -31,13 +36,13 @@ class Verdict:
 
     check: str
     status: VerdictStatus
-    evidence: tuple[str, ...]
+    evidence: tuple[Line, ...]
     commands: tuple[str, ...] = ()
     fix: str = ""
     rediagnose: Cause | None = field(default=None)
 
     @classmethod
-    def confirmed(cls, meta: CheckMeta, *evidence: str, commands: tuple[str, ...] = (),
+    def confirmed(cls, meta: CheckMeta, *evidence: Line, commands: tuple[str, ...] = (),
                   fix: str = "", cause: Cause | None = None) -> Verdict:
         """Evidence agrees with (or, with `cause`, names) the cause."""
         return cls(meta.id, CONFIRMED, evidence, commands, fix or meta.fix, cause)
@@ -55,7 +60,21 @@ class Verdict:
     @classmethod
     def unavailable(cls, meta: CheckMeta, why: str) -> Verdict:
         """The facts could not be read; the finding stays `likely`."""
-        return cls(meta.id, UNAVAILABLE, (f"unavailable: {why}",))
+        return cls(meta.id, UNAVAILABLE, (Unavailable(why),))
+
+    def text(self) -> tuple[str, ...]:
+        """The evidence as a user reads it (a missing fact says "unavailable: why")."""
+        return tuple(f"unavailable: {line.why}" if isinstance(line, Unavailable) else line
+                     for line in self.evidence)
+
+
+class Check(Protocol):
+    """A check module: its metadata and a pure `run` over the facts it declared."""
+
+    @property
+    def META(self) -> CheckMeta: ...  # a module constant
+
+    def run(self, subject: Subject, facts: Snapshot) -> Verdict | None: ...
 
 
 def missing(meta: CheckMeta, fact: Unavailable | None) -> Verdict | None:

@@ -6,8 +6,8 @@ import difflib
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
+from pullmedic.checks.facts import EcrImages, Fact, Snapshot, Subject
 from pullmedic.ecrlifecycle import rules_covering
-from pullmedic.evidence import Facts, Subject
 from pullmedic.gather.unavailable import Unavailable
 
 META = CheckMeta(
@@ -17,25 +17,26 @@ META = CheckMeta(
     command="kubectl -n {namespace} set image {workload} {container}={uri}:{tag}",
     permissions=("ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:GetLifecyclePolicy",
                  "ec2:DescribeRegions"),
+    needs=frozenset({Fact.ECR_IMAGES}),
 )
 
 
-def run(subject: Subject, facts: Facts) -> Verdict | None:
+def run(subject: Subject, facts: Snapshot) -> Verdict | None:
     """Confirm a missing repository/tag, or contradict a "not found" for an image that exists."""
     image = subject.image
-    if image is None or image.ecr is None:
+    found = facts.ecr_images
+    if image is None or image.ecr is None or found is None:
         return None
     ecr, version = image.ecr, image.digest or image.tag or "latest"
-    found = facts.ecr_images(image)
     if isinstance(found, Unavailable):
         return Verdict.unavailable(META, found.why)
     where = f"{ecr.account}/{ecr.region}"
     if not found.exists:
-        return _missing_repository(subject, facts, where)
-    detail = found.found.get(version)
+        return _missing_repository(subject, found, where)
+    detail = found.version
     if detail is None:
-        return _missing_tag(subject, version, found.tags, _expired_by(facts, subject, version))
-    if detail.get("imageStatus") == "ARCHIVED":
+        return _missing_tag(subject, version, found.tags, _expired_by(found.lifecycle, version))
+    if detail.archived:
         return Verdict.confirmed(
             META, f"{image.repository}{image.version} exists in {where} but is ARCHIVED: "
                   "archived images cannot be pulled",
@@ -44,19 +45,16 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
                       f"imageTag={version} --target-storage-class STANDARD",),
             fix="Restore the archived image to the standard storage class.",
             cause=Cause.IMAGE_NOT_FOUND)
-    pushed = detail.get("imagePushedAt")
+    pushed = detail.pushed_at
     return Verdict.contradicted(
         META, f"{image.repository}{image.version} exists in {where}"
-              + (f" (pushed {pushed:%Y-%m-%d %H:%M} UTC)" if hasattr(pushed, "strftime") else "")
+              + (f" (pushed {pushed:%Y-%m-%d %H:%M} UTC)" if pushed is not None else "")
               + ": a pull that fails for an existing image points at credentials or permissions",
         cause=Cause.AUTH_FAILED)
 
 
-def _expired_by(facts: Facts, subject: Subject, version: str) -> str:
+def _expired_by(policy: str | Unavailable | None, version: str) -> str:
     """Why the tag may be gone: lifecycle rules of the repository that select it."""
-    image = subject.image
-    assert image is not None and image.ecr is not None
-    policy = facts.ecr.lifecycle(image.ecr.account, image.ecr.region, image.repository)
     if isinstance(policy, Unavailable) or policy is None or version.startswith("sha256:"):
         return ""
     rules = rules_covering(policy, version)
@@ -84,12 +82,12 @@ def _missing_tag(subject: Subject, version: str, tags: tuple[str, ...], expired:
                              cause=Cause.IMAGE_NOT_FOUND)
 
 
-def _missing_repository(subject: Subject, facts: Facts, where: str) -> Verdict:
+def _missing_repository(subject: Subject, found: EcrImages, where: str) -> Verdict:
     image = subject.image
     assert image is not None and image.ecr is not None
     evidence = [f"ECR repository {image.repository} does not exist in {where}"]
     commands: list[str] = []
-    elsewhere = _other_regions(subject, facts)
+    elsewhere = found.other_regions
     if elsewhere:
         evidence.append(f"a repository {image.repository} exists in {', '.join(elsewhere)}: the "
                         "image was pushed to another region (ECR tokens and VPC endpoints are "
@@ -98,7 +96,7 @@ def _missing_repository(subject: Subject, facts: Facts, where: str) -> Verdict:
             "aws ecr put-replication-configuration --region " + elsewhere[0]
             + " --replication-configuration '{\"rules\":[{\"destinations\":[{\"region\":\""
             + image.ecr.region + "\",\"registryId\":\"" + image.ecr.account + "\"}]}]}'")
-    names = facts.ecr.repositories(image.ecr.account, image.ecr.region)
+    names = found.repositories
     if not isinstance(names, Unavailable):
         close = difflib.get_close_matches(image.repository, names, n=3, cutoff=0.6)
         if close:
@@ -107,19 +105,3 @@ def _missing_repository(subject: Subject, facts: Facts, where: str) -> Verdict:
                              fix="Push the image to this region's registry, replicate it, or fix "
                                  "the repository name.", cause=Cause.IMAGE_NOT_FOUND)
 
-
-def _other_regions(subject: Subject, facts: Facts) -> list[str]:
-    """Regions of the same account that hold a repository of that name (one small call each)."""
-    image = subject.image
-    assert image is not None and image.ecr is not None
-    regions = facts.regions()
-    if isinstance(regions, Unavailable):
-        return []
-    found = []
-    for region in regions:
-        if region == image.ecr.region:
-            continue
-        repository = facts.ecr.repository(image.ecr.account, region, image.repository)
-        if repository and not isinstance(repository, Unavailable):
-            found.append(region)
-    return found

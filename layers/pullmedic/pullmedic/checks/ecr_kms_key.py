@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pullmedic.causes import Cause
-from pullmedic.checks.base import CheckMeta, Verdict, missing
-from pullmedic.evidence import Facts, Subject
+from pullmedic.checks.base import CheckMeta, Verdict
+from pullmedic.checks.facts import Fact, Snapshot, Subject
 from pullmedic.gather.unavailable import Unavailable
 
 META = CheckMeta(
@@ -13,24 +13,19 @@ META = CheckMeta(
     fix="Enable the repository's KMS key (or cancel its deletion); do not revoke ECR's grants on it.",
     command="aws kms {verb} --key-id {key} --region {region}",
     permissions=("ecr:DescribeRepositories", "kms:DescribeKey"),
+    needs=frozenset({Fact.ECR_ENCRYPTION}),
 )
 _COMMAND = {"Disabled": "enable-key", "PendingDeletion": "cancel-key-deletion"}
 
 
-def run(subject: Subject, facts: Facts) -> Verdict | None:
+def run(subject: Subject, facts: Snapshot) -> Verdict | None:
     """Only for KMS-encrypted ECR repositories."""
-    image = subject.image
-    if image is None or image.ecr is None:
+    image, encryption = subject.image, facts.ecr_encryption
+    if image is None or image.ecr is None or encryption is None:
         return None
-    ecr = image.ecr
-    repo = facts.ecr.repository(ecr.account, ecr.region, image.repository)
-    if not isinstance(repo, dict):
-        return missing(META, repo)
-    encryption = repo.get("encryptionConfiguration") or {}
-    key = encryption.get("kmsKey")
-    if not encryption.get("encryptionType", "").startswith("KMS") or not key:
-        return None
-    state = facts.kms.key_state(key)
+    if isinstance(encryption, Unavailable):
+        return Verdict.unavailable(META, encryption.why)
+    ecr, key, state = image.ecr, encryption.key, encryption.state
     if isinstance(state, Unavailable):
         return Verdict.unavailable(META, f"{state.why} (the key policy must allow pullmedic's role)")
     if state == "Enabled":

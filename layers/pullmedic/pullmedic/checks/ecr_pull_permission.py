@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import ROLE_READS, Facts, Subject, repository_arn
+from pullmedic.checks.facts import ROLE_READS, Fact, RolePermissions, Snapshot, Subject, repository_arn
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.iampolicy import evaluate
 
@@ -22,36 +22,48 @@ META = CheckMeta(
     permissions=ROLE_READS + ("iam:ListAttachedRolePolicies", "iam:GetPolicy", "iam:GetPolicyVersion",
                               "iam:ListRolePolicies", "iam:GetRolePolicy",
                               "iam:SimulatePrincipalPolicy"),
+    needs=frozenset({Fact.PULL_ROLE, Fact.ROLE_PERMISSIONS}),
 )
 TOKEN = "ecr:GetAuthorizationToken"  # on every resource ("*")
 PULL = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")  # on the repository
 ACTIONS = (TOKEN, *PULL)
 
 
-def run(subject: Subject, facts: Facts) -> Verdict | None:
+def run(subject: Subject, facts: Snapshot) -> Verdict | None:
     """Evaluate the role's identity policies for the three actions a pull needs."""
-    image = subject.image
-    if image is None or image.ecr is None:
+    image, role_arn, permissions = subject.image, facts.pull_role, facts.role_permissions
+    if image is None or image.ecr is None or role_arn is None:
         return None
-    role_arn = facts.pull_role(subject)
     if isinstance(role_arn, Unavailable):
         return Verdict.unavailable(META, role_arn.why)
-    policies = facts.iam.policies(role_arn)
-    if isinstance(policies, Unavailable):
-        return Verdict.unavailable(META, policies.why)
-    ecr = image.ecr
+    if permissions is None:
+        return None
+    if isinstance(permissions, Unavailable):
+        return Verdict.unavailable(META, permissions.why)
+    ecr, policies = image.ecr, permissions.policies
     repo_arn = repository_arn(image)
     role = role_arn.rsplit("/", 1)[-1]
     kind = "Fargate pod execution role" if subject.fargate_profile else "node role"
+    denied, simulator = _denied(permissions, repo_arn)
+    note = (f" (decided from the role's policies; {simulator[0]})" if simulator else
+            " (the IAM policy simulator agrees)")
+    if not denied:
+        names = ", ".join(name for name, _ in policies)
+        return Verdict.passed(META, f"{kind} {role} allows the ECR pull actions ({names}){note}")
+    return Verdict.confirmed(
+        META, f"{kind} {role} ({role_arn}) is not allowed " + "; ".join(denied) + note,
+        commands=(META.command.format(role=role, partition=ecr.partition,
+                                      policy=FARGATE_POLICY if subject.fargate_profile else PULL_ONLY),))
+
+
+def _denied(permissions: RolePermissions, repo_arn: str) -> tuple[list[str], list[str]]:
+    """The actions the role may not take (its policies, overruled by the simulator's denial),
+    and why the simulator could not decide, when it could not."""
     denied, simulator = [], []
-    # One simulation per role for the token, one for every ECR repository the scan's findings
-    # name: the request count stays flat however many findings share the role.
-    token = facts.iam.simulate(role_arn, (TOKEN,), ("*",))
-    pull = facts.iam.simulate(role_arn, PULL, (repo_arn, *facts.repository_arns()))
     for action in ACTIONS:
         resource = "*" if action == TOKEN else repo_arn
-        decision = evaluate(policies, action, resource)
-        decisions = token if action == TOKEN else pull
+        decision = evaluate(permissions.policies, action, resource)
+        decisions = permissions.token if action == TOKEN else permissions.pull
         simulated = decisions if isinstance(decisions, Unavailable) else decisions.get(
             (action, resource), Unavailable(f"iam:SimulatePrincipalPolicy: no decision for {action}"))
         if isinstance(simulated, Unavailable):
@@ -62,12 +74,4 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
                                       "boundary, which the role's own policies do not show)")
         if decision.decision != "allowed":
             denied.append(f"{action} ({decision.decision}: {decision.reason})")
-    note = (f" (decided from the role's policies; {simulator[0]})" if simulator else
-            " (the IAM policy simulator agrees)")
-    if not denied:
-        names = ", ".join(name for name, _ in policies)
-        return Verdict.passed(META, f"{kind} {role} allows the ECR pull actions ({names}){note}")
-    return Verdict.confirmed(
-        META, f"{kind} {role} ({role_arn}) is not allowed " + "; ".join(denied) + note,
-        commands=(META.command.format(role=role, partition=ecr.partition,
-                                      policy=FARGATE_POLICY if subject.fargate_profile else PULL_ONLY),))
+    return denied, simulator

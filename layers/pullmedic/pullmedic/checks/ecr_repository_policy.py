@@ -6,7 +6,7 @@ import json
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import ROLE_READS, Facts, Subject
+from pullmedic.checks.facts import ROLE_READS, Fact, Snapshot, Subject
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.iampolicy import resource_policy_allows
 
@@ -18,6 +18,7 @@ META = CheckMeta(
     command="aws ecr set-repository-policy --registry-id {account} --region {region} "
             "--repository-name {repo} --policy-text '{policy}'",
     permissions=ROLE_READS + ("ecr:GetRepositoryPolicy",),
+    needs=frozenset({Fact.PULL_ROLE, Fact.ECR_POLICY}),
 )
 ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 # Reads the policy in place (a failure stops the chain: nothing is written).
@@ -25,16 +26,14 @@ MERGE = ("aws ecr get-repository-policy --registry-id {account} --region {region
          "--repository-name {repo} --query policyText --output text")
 
 
-def run(subject: Subject, facts: Facts) -> Verdict | None:
+def run(subject: Subject, facts: Snapshot) -> Verdict | None:
     """Only for images in another account than the cluster's."""
-    image = subject.image
-    if image is None or image.ecr is None or image.ecr.account == facts.account:
+    image, role_arn, policy = subject.image, facts.pull_role, facts.ecr_policy
+    if image is None or image.ecr is None or image.ecr.account == facts.account or role_arn is None:
         return None
     ecr = image.ecr
-    role_arn = facts.pull_role(subject)
     if isinstance(role_arn, Unavailable):
         return Verdict.unavailable(META, role_arn.why)
-    policy = facts.ecr.policy(ecr.account, ecr.region, image.repository)
     if isinstance(policy, Unavailable):
         return Verdict.unavailable(META, f"{policy.why} (account {ecr.account} must allow "
                                          "ecr:GetRepositoryPolicy to pullmedic's role)")
@@ -43,9 +42,8 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
         return _fix(META, subject, role_arn, f"{where} has no repository policy, so no other "
                                              f"account (including {facts.account}) may pull from it",
                     merge=False)
-    document = policy.get("policyText", "{}")
     denied = [a for a in ACTIONS if resource_policy_allows(
-        document, principal_arn=role_arn, principal_account=facts.account, action=a).decision
+        policy, principal_arn=role_arn, principal_account=facts.account, action=a).decision
         != "allowed"]
     if not denied:
         return Verdict.passed(META, f"the policy of {where} allows {role_arn}")

@@ -6,7 +6,7 @@ import json
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict, missing
-from pullmedic.evidence import HOST_READS, Facts, Subject
+from pullmedic.checks.facts import HOST_READS, Fact, Snapshot, Subject
 from pullmedic.gather.ec2 import Host
 from pullmedic.gather.unavailable import Unavailable
 
@@ -17,31 +17,27 @@ META = CheckMeta(
         "architecture.",
     command="docker buildx build --platform linux/amd64,linux/arm64 -t {uri} --push .",
     permissions=HOST_READS + ("ecr:BatchGetImage",),
+    needs=frozenset({Fact.HOST, Fact.MANIFEST}),
 )
 _ARCH = {"x86_64": "amd64", "arm64": "arm64", "aarch64": "arm64"}
-_INDEXES = ("application/vnd.oci.image.index.v1+json",
-            "application/vnd.docker.distribution.manifest.list.v2+json")
 
 
-def run(subject: Subject, facts: Facts) -> Verdict | None:
+def run(subject: Subject, facts: Snapshot) -> Verdict | None:
     """Node architecture (EC2) against the platforms the image index lists."""
-    image = subject.image
+    image, host, manifest = subject.image, facts.host, facts.manifest
     if image is None or image.ecr is None:
         return None
-    host = facts.host(subject)
     if not isinstance(host, Host):
         return missing(META, host)
     arch = _ARCH.get(host.architecture or "", host.architecture)
-    manifest = facts.ecr.manifest(image.ecr.account, image.ecr.region, image.repository,
-                                  image.digest or image.tag or "latest")
+    if manifest is None:
+        return None
     if isinstance(manifest, Unavailable):
         return Verdict.unavailable(META, manifest.why)
-    document = json.loads(manifest.get("imageManifest") or "{}")
-    if manifest.get("imageManifestMediaType") not in _INDEXES and "manifests" not in document:
+    if not manifest.index:
         return Verdict.unavailable(META, "single-platform manifest: its architecture is in the "
                                          "config blob, which pullmedic does not download")
-    platforms = sorted({f"{m['platform'].get('os')}/{m['platform'].get('architecture')}"
-                        for m in document.get("manifests", []) if m.get("platform")})
+    platforms = list(manifest.platforms)
     node = f"node {subject.finding.pod_sample.node if subject.finding.pod_sample else '?'} " \
            f"(instance {host.instance_id}) is linux/{arch}"
     if f"linux/{arch}" in platforms:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict, missing
-from pullmedic.evidence import NETWORK_READS, Facts, Network, Subject
-from pullmedic.netpath.nacl import NaclDecision, NaclEntry, connection_allowed, entries_from_api
+from pullmedic.checks.facts import NETWORK_READS, Fact, Network, Snapshot, Subject
+from pullmedic.netpath.nacl import NaclDecision, NaclEntry, connection_allowed
 from pullmedic.netpath.target import HTTPS, Target
 
 META = CheckMeta(
@@ -18,18 +18,18 @@ META = CheckMeta(
             "{number} --protocol tcp --port-range From={low},To={high} --cidr-block {cidr} "
             "--rule-action allow",
     permissions=NETWORK_READS,
+    needs=frozenset({Fact.NETWORK}),
 )
 
 
-def run(subject: Subject, facts: Facts) -> Verdict | None:
+def run(subject: Subject, facts: Snapshot) -> Verdict | None:
     """First match wins, both directions, return traffic on the Linux ephemeral ports."""
-    net = facts.network(subject)
+    net = facts.network
     if not isinstance(net, Network):
         return missing(META, net)
-    if net.network_acl is None:
+    if net.acl is None:
         return Verdict.unavailable(META, f"no network ACL found for subnet {net.host.subnet_id}")
-    acl = net.network_acl["NetworkAclId"]
-    entries = entries_from_api(net.network_acl)
+    acl, entries = net.acl, net.acl_entries
     reasons = []
     for hop in net.paths():
         ranges = hop.ranges()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import Facts, Subject
+from pullmedic.checks.facts import Snapshot, Subject
 
 META = CheckMeta(
     id="pause_image_registry", title="The sandbox image is the region's EKS pause image",
@@ -32,7 +32,7 @@ EKS_REGISTRY_ACCOUNTS = {
 }
 
 
-def run(subject: Subject, facts: Facts) -> Verdict | None:
+def run(subject: Subject, facts: Snapshot) -> Verdict | None:
     """Only for pod sandboxes whose pause image is an ECR image."""
     image = subject.image
     if subject.finding.container_type != "sandbox" or image is None or image.ecr is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import Facts, Subject
+from pullmedic.checks.facts import Fact, Snapshot, Subject
 from pullmedic.gather.registry import (
     ASKED_FOR,
     AUTH_REQUIRED,
@@ -26,17 +26,15 @@ META = CheckMeta(
     fix="Fix the image reference to one the registry has, or give the pod an imagePullSecret for it.",
     command="kubectl -n {namespace} rollout restart {workload}",
     permissions=(),  # anonymous HTTPS to the registry: no AWS or Kubernetes permission
+    needs=frozenset({Fact.REGISTRY}),
 )
 
 
-def run(subject: Subject, facts: Facts) -> Verdict | None:
+def run(subject: Subject, facts: Snapshot) -> Verdict | None:
     """One manifest HEAD per distinct image per scan (cached, budgeted; the anonymous token is
     asked once per registry, see gather/registry_auth.py)."""
-    image = subject.image
-    if image is None:
-        return None
-    answer = facts.registry.answer(image)
-    if answer is None:
+    image, answer = subject.image, facts.registry
+    if image is None or answer is None:
         return None
     if isinstance(answer, Unavailable):
         return Verdict.unavailable(META, answer.why)

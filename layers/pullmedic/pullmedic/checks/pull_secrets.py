@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict
-from pullmedic.evidence import Facts, Subject
+from pullmedic.checks.facts import Fact, PullSecret, Snapshot, Subject
 from pullmedic.gather.unavailable import Unavailable
 
 META = CheckMeta(
@@ -20,12 +21,13 @@ META = CheckMeta(
             "--docker-username=\"${{REGISTRY_USER:?export REGISTRY_USER first}}\" "
             "--docker-password=\"${{REGISTRY_PASSWORD:?export REGISTRY_PASSWORD first}}\"",
     permissions=("serviceaccounts:get", "secrets:get"),
+    needs=frozenset({Fact.PULL_SECRETS}),
 )
 DOCKER_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
 _MISSING = re.compile(r"pull secrets? \(?([^)]+?)\)?;|secrets? \"([^\"]+)\" not found")
 
 
-def run(subject: Subject, facts: Facts) -> Verdict | None:
+def run(subject: Subject, facts: Snapshot) -> Verdict | None:
     """Only for registries that are not ECR (ECR pulls use the node role, not secrets)."""
     image, finding, pod = subject.image, subject.finding, subject.finding.pod_sample
     if image is None or image.ecr is not None or pod is None:
@@ -39,12 +41,12 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
                   f"{finding.namespace} (event FailedToRetrieveImagePullSecret)",
             commands=(META.command.format(namespace=finding.namespace, secret=names.split(",")[0].strip(),
                                           server=server),))
-    account = facts.service_account(pod.namespace, pod.service_account)
-    from_sa = () if isinstance(account, Unavailable) else tuple(
-        s.get("name", "") for s in account.get("imagePullSecrets") or [])
-    secrets = pod.pull_secrets + from_sa
-    if secrets and facts.read_secrets:
-        return _read(subject, facts, secrets, server)
+    if facts.pull_secrets is None:
+        return None
+    account, read = facts.pull_secrets.from_account, facts.pull_secrets.read
+    secrets = pod.pull_secrets + (() if isinstance(account, Unavailable) else account)
+    if secrets and read is not None:
+        return _read(subject, read, secrets, server)
     if secrets:
         return Verdict.passed(META, f"the pod uses imagePullSecrets {', '.join(secrets)}: check that "
                                     f"they hold valid credentials for {server}")
@@ -59,14 +61,15 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
                   "'{\"imagePullSecrets\":[{\"name\":\"regcred\"}]}'"))
 
 
-def _read(subject: Subject, facts: Facts, names: tuple[str, ...], server: str) -> Verdict:
+def _read(subject: Subject, read: Mapping[str, PullSecret | None] | Unavailable,
+          names: tuple[str, ...], server: str) -> Verdict:
     """With secret reading on: each secret exists, is a registry credential, and names the host."""
     namespace = subject.finding.namespace
+    if isinstance(read, Unavailable):
+        return Verdict.unavailable(META, read.why)
     problems, seen = [], []
     for name in dict.fromkeys(names):
-        secret = facts.pull_secret(namespace, name)
-        if isinstance(secret, Unavailable):
-            return Verdict.unavailable(META, secret.why)
+        secret = read.get(name)
         if secret is None:
             problems.append(f"imagePullSecret {name} does not exist in namespace {namespace}")
         elif secret.type not in DOCKER_TYPES:

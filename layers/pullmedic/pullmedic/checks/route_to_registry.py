@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict, missing
-from pullmedic.evidence import NETWORK_READS, Facts, Network, Subject
-from pullmedic.gather.ec2 import usable_nat
+from pullmedic.checks.facts import NETWORK_READS, Fact, Network, Snapshot, Subject
 from pullmedic.gather.unavailable import Unavailable
-from pullmedic.netpath.routes import route_for, routes_from_api
-from pullmedic.netpath.sg import ingress_allows, rules_from_api
-from pullmedic.netpath.target import HTTPS, S3_STAND_IN, endpoint
+from pullmedic.netpath.routes import route_for
+from pullmedic.netpath.sg import ingress_allows
+from pullmedic.netpath.target import HTTPS, S3_STAND_IN
 
 META = CheckMeta(
     id="route_to_registry", title="The node's subnet routes to the registry",
@@ -19,22 +20,23 @@ META = CheckMeta(
     command="aws ec2 create-route --route-table-id {table} --destination-cidr-block 0.0.0.0/0 "
             "--nat-gateway-id {nat}",
     permissions=NETWORK_READS,
+    needs=frozenset({Fact.NETWORK, Fact.PREFIX_LISTS}),
 )
 
 
-def run(subject: Subject, facts: Facts) -> Verdict | None:
+def run(subject: Subject, facts: Snapshot) -> Verdict | None:
     """Longest-prefix route to the target; NAT state; public IP for IGW routes; S3 for layers."""
-    net = facts.network(subject)
+    net = facts.network
     if not isinstance(net, Network):
         return missing(META, net)
     if net.route_table is None:
         return Verdict.unavailable(META, f"no route table found for subnet {net.host.subnet_id}")
     if net.target.kind == "endpoint":
         return _s3_layers(net, facts)
-    table = net.route_table["RouteTableId"]
-    prefix_lists = facts.prefix_lists()
-    route = route_for(routes_from_api(net.route_table), net.target.ip, prefix_lists)
-    nat = usable_nat(net.vpc, net.host.subnet_id)
+    table = net.route_table
+    prefix_lists = facts.prefix_lists
+    route = route_for(net.routes, net.target.ip, prefix_lists)
+    nat = net.usable_nat
     if route is None or route.target_kind in ("local", "vpce"):
         return Verdict.confirmed(
             META, f"route table {table} of subnet {net.host.subnet_id} has no route to "
@@ -56,16 +58,16 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
     return Verdict.passed(META, route.describe())
 
 
-def _layers_route(net: Network, prefix_lists: dict[str, tuple[str, ...]],
+def _layers_route(net: Network, prefix_lists: Mapping[str, tuple[str, ...]],
                   region: str) -> Verdict | None:
     """The S3 hop can take another route than the registry's (a prefix-list route)."""
     hop = next((h for h in net.paths() if h.hop == "layers"), None)
     if hop is None or net.route_table is None:
         return None
-    route = route_for(routes_from_api(net.route_table), hop.ip, prefix_lists)
+    route = route_for(net.routes, hop.ip, prefix_lists)
     if route is not None and route.state != "blackhole" and route.target_kind != "local":
         return None
-    table = net.route_table["RouteTableId"]
+    table = net.route_table
     what = f"{route.describe()}: the route's target is gone" if route else f"route table {table} has no route"
     if route is None or route.target_kind == "local":
         command = _s3_gateway(net, table, region)
@@ -77,11 +79,11 @@ def _layers_route(net: Network, prefix_lists: dict[str, tuple[str, ...]],
 
 def _gateway_problem(kind: str, target: str, net: Network) -> str | None:
     if kind == "nat":
-        nats = net.vpc.nat_gateways
+        nats = net.nat_gateways
         nat = None if isinstance(nats, Unavailable) else nats.get(target)
-        if nat is not None and nat.get("State") != "available":
-            return f"NAT gateway {target} is {nat.get('State')}"
-        if nat is not None and nat.get("ConnectivityType") == "private":
+        if nat is not None and nat.state != "available":
+            return f"NAT gateway {target} is {nat.state}"
+        if nat is not None and nat.private:
             return f"NAT gateway {target} is a private NAT: it gives no internet access"
     if kind == "igw" and not net.host.public_ip and not net.host.fargate:
         return (f"the route goes to an internet gateway but instance {net.host.instance_id} has "
@@ -89,18 +91,15 @@ def _gateway_problem(kind: str, target: str, net: Network) -> str | None:
     return None
 
 
-def _s3_layers(net: Network, facts: Facts) -> Verdict:
+def _s3_layers(net: Network, facts: Snapshot) -> Verdict:
     """Through the endpoints, image layers still come from S3: the gateway must serve the table."""
-    table = net.route_table["RouteTableId"] if net.route_table else "?"
-    endpoints = net.vpc.endpoints
-    assert not isinstance(endpoints, Unavailable)
-    s3 = endpoint(endpoints, facts.region, "s3")
-    if s3 is not None and table in (s3.get("RouteTableIds") or []):
+    table = net.route_table or "?"
+    s3 = net.endpoints.get("s3")
+    if s3 is not None and table in s3.route_tables:
         return Verdict.passed(META, f"route table {table} uses the ECR endpoints and the S3 "
-                                    f"gateway endpoint {s3['VpcEndpointId']}")
+                                    f"gateway endpoint {s3.id}")
     hop = next((h for h in net.paths() if h.hop == "layers"), None)
-    default = route_for(routes_from_api(net.route_table or {}), hop.ip if hop else S3_STAND_IN,
-                        facts.prefix_lists())
+    default = route_for(net.routes, hop.ip if hop else S3_STAND_IN, facts.prefix_lists)
     if default is not None and default.target_kind in ("nat", "igw"):
         return Verdict.passed(META, f"layers hop (S3): layers leave through {default.describe()}")
     return Verdict.confirmed(META, f"layers hop (S3): route table {table} has no route to S3, where "
@@ -111,11 +110,9 @@ def _s3_layers(net: Network, facts: Facts) -> Verdict:
 
 def _s3_gateway(net: Network, table: str, region: str) -> str:
     """Put route table `table` on the VPC's S3 gateway endpoint (created if there is none)."""
-    endpoints = net.vpc.endpoints
-    s3 = None if isinstance(endpoints, Unavailable) else endpoint(endpoints, region, "s3")
+    s3 = net.endpoints.get("s3")
     if s3 is not None:
-        return (f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {s3['VpcEndpointId']} "
-                f"--add-route-table-ids {table}")
+        return f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {s3.id} --add-route-table-ids {table}"
     return (f"aws ec2 create-vpc-endpoint --vpc-id {net.host.vpc_id} --service-name "
             f"com.amazonaws.{region}.s3 --route-table-ids {table}")
 
@@ -132,7 +129,7 @@ def _endpoint_commands(net: Network, region: str) -> tuple[str, ...]:
     subnet, vpc = net.host.subnet_id, net.host.vpc_id
     group = net.host.security_groups[0] if net.host.security_groups else None
     groups = f" --security-group-ids {group}" if group else ""
-    table = net.route_table["RouteTableId"] if net.route_table else None
+    table = net.route_table
     return (*(f"aws ec2 create-vpc-endpoint --vpc-id {vpc} --vpc-endpoint-type Interface "
               f"--service-name com.amazonaws.{region}.{service} --subnet-ids {subnet}{groups} "
               "--private-dns-enabled" for service in ("ecr.api", "ecr.dkr")),
@@ -144,10 +141,10 @@ def _endpoint_commands(net: Network, region: str) -> tuple[str, ...]:
 
 def _admits_itself(net: Network, group: str) -> bool:
     """Whether the node's group already accepts tcp/443 from the node (itself or its address)."""
-    groups = net.vpc.security_groups
-    if isinstance(groups, Unavailable) or group not in groups:
+    rules = net.group_rules
+    if isinstance(rules, Unavailable) or group not in rules:
         return False
-    return ingress_allows(rules_from_api(groups[group]), port=HTTPS, source_ip=net.host.private_ip,
+    return ingress_allows(rules[group], port=HTTPS, source_ip=net.host.private_ip,
                           source_groups=net.host.security_groups, group_ids=(group,)).allowed
 
 

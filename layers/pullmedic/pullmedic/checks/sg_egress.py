@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict, missing
-from pullmedic.evidence import NETWORK_READS, Facts, Network, Subject
+from pullmedic.checks.facts import NETWORK_READS, Fact, Network, Snapshot, Subject
 from pullmedic.gather.unavailable import Unavailable
-from pullmedic.netpath.sg import egress_allows, rules_from_api
+from pullmedic.netpath.sg import egress_allows
 from pullmedic.netpath.target import HTTPS, Target
 
 META = CheckMeta(
@@ -18,19 +18,20 @@ META = CheckMeta(
     command="aws ec2 authorize-security-group-egress --group-id {group} --ip-permissions "
             "IpProtocol=tcp,FromPort=443,ToPort=443,{peer}",
     permissions=NETWORK_READS,
+    needs=frozenset({Fact.NETWORK, Fact.PREFIX_LISTS}),
 )
 
 
-def run(subject: Subject, facts: Facts) -> Verdict | None:
+def run(subject: Subject, facts: Snapshot) -> Verdict | None:
     """Evaluate egress tcp/443 to each hop (CIDR, prefix list or the endpoint's groups)."""
-    net = facts.network(subject)
+    net = facts.network
     if not isinstance(net, Network):
         return missing(META, net)
-    groups = net.vpc.security_groups
+    groups = net.group_rules
     if isinstance(groups, Unavailable):
         return Verdict.unavailable(META, groups.why)
-    rules = [r for gid in net.host.security_groups if gid in groups for r in rules_from_api(groups[gid])]
-    prefix_lists = facts.prefix_lists()
+    rules = [r for gid in net.host.security_groups if gid in groups for r in groups[gid]]
+    prefix_lists = facts.prefix_lists
     reasons = []
     for hop in net.paths():
         decision = egress_allows(rules, port=HTTPS, dest_ip=hop.ip, dest_prefix_list=hop.prefix_list,

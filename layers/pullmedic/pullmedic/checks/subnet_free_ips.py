@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict, missing
-from pullmedic.evidence import NETWORK_READS, Facts, Network, Subject
-from pullmedic.gather.unavailable import Unavailable
+from pullmedic.checks.facts import NETWORK_READS, Fact, Network, Snapshot, Subject
 
 META = CheckMeta(
     id="subnet_free_ips", title="The subnet has free IP addresses",
@@ -14,35 +13,25 @@ META = CheckMeta(
         "so each ENI slot carries a /28.",
     command="kubectl -n kube-system set env daemonset aws-node ENABLE_PREFIX_DELEGATION=true",
     permissions=NETWORK_READS + ("ec2:DescribeInstanceTypes",),
+    needs=frozenset({Fact.NETWORK, Fact.NODE_IP_LIMIT}),
 )
 
 
-def run(subject: Subject, facts: Facts) -> Verdict | None:
+def run(subject: Subject, facts: Snapshot) -> Verdict | None:
     """Subnet free addresses first; otherwise the instance type's per-node IP ceiling."""
-    net = facts.network(subject)
+    net = facts.network
     if not isinstance(net, Network):
         return missing(META, net)
-    subnet = net.host.subnet_id
-    free = net.subnet.get("AvailableIpAddressCount")
-    cidr = net.subnet.get("CidrBlock", "?")
+    subnet, free, cidr = net.host.subnet_id, net.free_ips, net.subnet_cidr
     if free == 0:
         return Verdict.confirmed(
             META, f"subnet {subnet} ({cidr}) has 0 free IP addresses",
             commands=(META.command, f"aws ec2 associate-vpc-cidr-block --vpc-id {net.host.vpc_id} "
                                     "--cidr-block 100.64.0.0/16"))
-    limit = _per_node_limit(net.host.instance_type, facts)
+    limit = facts.node_ip_limit
     evidence = f"subnet {subnet} ({cidr}) has {free} free IP addresses"
     if limit:
         evidence += f"; {net.host.instance_type} takes at most {limit} pod IPs without prefix delegation"
     return Verdict.passed(META, evidence + ": the subnet is not the limit; the node's ENI slots "
                                            "probably are (prefix delegation raises them)")
 
-
-def _per_node_limit(instance_type: str | None, facts: Facts) -> int | None:
-    """ENIs x (IPs per ENI - 1): the VPC CNI's pod address ceiling."""
-    if not instance_type:
-        return None
-    info = facts.ec2.instance_type(instance_type)
-    network = {} if isinstance(info, Unavailable) else info.get("NetworkInfo", {})
-    enis, per_eni = network.get("MaximumNetworkInterfaces"), network.get("Ipv4AddressesPerInterface")
-    return enis * (per_eni - 1) if enis and per_eni else None

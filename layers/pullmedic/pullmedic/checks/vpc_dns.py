@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict, missing
-from pullmedic.evidence import NETWORK_READS, Facts, Subject
+from pullmedic.checks.facts import NETWORK_READS, Fact, Snapshot, Subject
 from pullmedic.gather.ec2 import Host
 from pullmedic.gather.unavailable import Unavailable
 
@@ -14,17 +14,18 @@ META = CheckMeta(
     fix="Turn on DNS support in the VPC (and DNS hostnames, which private endpoints need).",
     command="aws ec2 modify-vpc-attribute --vpc-id {vpc} --enable-dns-support '{{\"Value\":true}}'",
     permissions=NETWORK_READS,
+    needs=frozenset({Fact.HOST, Fact.DNS_SUPPORT}),
 )
 
 
-def run(subject: Subject, facts: Facts) -> Verdict | None:
+def run(subject: Subject, facts: Snapshot) -> Verdict | None:
     """Only for messages that say the name did not resolve."""
     if subject.finding.rule_id != "dns_failure":
         return None
-    host = facts.host(subject)
+    host = facts.host
     if not isinstance(host, Host):
         return missing(META, host)
-    support = facts.ec2.vpc(host.vpc_id).dns_support
+    support = facts.dns_support
     if isinstance(support, Unavailable):
         return Verdict.unavailable(META, support.why)
     if support is False:

@@ -6,11 +6,10 @@ import json
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict, missing
-from pullmedic.evidence import NETWORK_READS, ROLE_READS, Facts, Network, Subject
+from pullmedic.checks.facts import NETWORK_READS, ROLE_READS, Fact, Network, Snapshot, Subject
 from pullmedic.gather.unavailable import Unavailable
 from pullmedic.iampolicy import resource_policy_allows
 from pullmedic.imageref import ImageRef
-from pullmedic.netpath.target import endpoint
 
 META = CheckMeta(
     id="vpc_endpoint_policy", title="VPC endpoint policies allow the pull",
@@ -24,19 +23,19 @@ META = CheckMeta(
             "pullmedic-endpoint-policy.json && aws ec2 modify-vpc-endpoint --vpc-endpoint-id "
             "{endpoint} --policy-document file://pullmedic-endpoint-policy.json",
     permissions=NETWORK_READS + ROLE_READS,
+    needs=frozenset({Fact.NETWORK, Fact.PULL_ROLE}),
 )
 PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")
 
 
-def run(subject: Subject, facts: Facts) -> Verdict | None:
+def run(subject: Subject, facts: Snapshot) -> Verdict | None:
     """Only for ECR images pulled through the VPC's ecr.dkr endpoint."""
-    net = facts.network(subject)
+    net = facts.network
     if not isinstance(net, Network):
         return missing(META, net)
-    image = subject.image
-    if net.target.kind != "endpoint" or image is None or image.ecr is None:
+    image, role = subject.image, facts.pull_role
+    if net.target.kind != "endpoint" or image is None or image.ecr is None or role is None:
         return None
-    role = facts.pull_role(subject)
     if isinstance(role, Unavailable):
         return Verdict.unavailable(META, role.why)
     blocked, checked = _blocks(net, facts, role, image)
@@ -60,7 +59,7 @@ def _merge(endpoint_id: str, role: str, grant: tuple[tuple[str, ...], str]) -> s
 Blocked = tuple[str, str, tuple[tuple[str, ...], str]]  # evidence, endpoint, (actions, resource)
 
 
-def _blocks(net: Network, facts: Facts, role: str,
+def _blocks(net: Network, facts: Snapshot, role: str,
             image: ImageRef) -> tuple[list[Blocked], list[str]]:
     ecr = image.ecr
     assert ecr is not None
@@ -70,19 +69,18 @@ def _blocks(net: Network, facts: Facts, role: str,
               ("s3", "s3:GetObject", layers))
     grants = {"ecr.dkr": PULL_ACTIONS, "ecr.api": ("ecr:GetAuthorizationToken",),
               "s3": ("s3:GetObject",)}
-    endpoints = net.vpc.endpoints
-    assert not isinstance(endpoints, Unavailable)
-    blocked, checked = [], []
+    blocked: list[Blocked] = []
+    checked: list[str] = []
     for service, action, resource in wanted:
-        found = endpoint(endpoints, facts.region, service)
-        document = (found or {}).get("PolicyDocument")
-        if not found or not document:
+        found = net.endpoints.get(service)
+        if found is None or not found.policy:
             continue
-        checked.append(found["VpcEndpointId"])
-        decision = resource_policy_allows(document, principal_arn=role, principal_account=facts.account,
-                                          action=action, resource=resource)
+        checked.append(found.id)
+        decision = resource_policy_allows(found.policy, principal_arn=role,
+                                          principal_account=facts.account, action=action,
+                                          resource=resource)
         if decision.decision != "allowed":
-            blocked.append((f"the policy of {service} endpoint {found['VpcEndpointId']} does not allow "
-                            f"{action} on {resource} ({decision.reason})", found["VpcEndpointId"],
+            blocked.append((f"the policy of {service} endpoint {found.id} does not allow "
+                            f"{action} on {resource} ({decision.reason})", found.id,
                             (grants[service], resource)))
     return blocked, checked

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pullmedic.causes import Cause
 from pullmedic.checks.base import CheckMeta, Verdict, missing
-from pullmedic.evidence import NETWORK_READS, Facts, Network, Subject
+from pullmedic.checks.facts import NETWORK_READS, Fact, Network, Snapshot, Subject
 from pullmedic.gather.unavailable import Unavailable
-from pullmedic.netpath.sg import ingress_allows, rules_from_api
-from pullmedic.netpath.target import HTTPS, Target, endpoint
+from pullmedic.netpath.sg import ingress_allows
+from pullmedic.netpath.target import HTTPS, Target
 
 META = CheckMeta(
     id="vpc_endpoints", title="ECR interface endpoints are usable from the node",
@@ -17,22 +17,23 @@ META = CheckMeta(
     command="aws ec2 authorize-security-group-ingress --group-id {group} --protocol tcp --port 443 "
             "{source}",
     permissions=NETWORK_READS,
+    needs=frozenset({Fact.NETWORK}),
 )
 
 
-def run(subject: Subject, facts: Facts) -> Verdict | None:
+def run(subject: Subject, facts: Snapshot) -> Verdict | None:
     """Only for ECR images pulled through the VPC's ecr.dkr endpoint."""
-    net = facts.network(subject)
+    net = facts.network
     if not isinstance(net, Network):
         return missing(META, net)
     if net.target.kind != "endpoint":
         return None
     problems, commands = _missing(net, facts.region)
-    dkr = net.target.endpoint or {}
-    if dkr.get("PrivateDnsEnabled") is False:
-        problems.append(f"ecr.dkr endpoint {dkr['VpcEndpointId']} has private DNS disabled: the "
+    dkr = net.endpoints.get("ecr.dkr")
+    if dkr is not None and dkr.private_dns is False:
+        problems.append(f"ecr.dkr endpoint {dkr.id} has private DNS disabled: the "
                         "node still resolves the registry to its public address")
-        commands.append(f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {dkr['VpcEndpointId']} "
+        commands.append(f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {dkr.id} "
                         "--private-dns-enabled")
     for hop in net.paths():
         ingress = _ingress(net, hop) if hop.kind == "endpoint" else None
@@ -41,18 +42,16 @@ def run(subject: Subject, facts: Facts) -> Verdict | None:
             commands.append(ingress[1])
     if problems:
         return Verdict.confirmed(META, *problems, commands=tuple(dict.fromkeys(commands)))
-    return Verdict.passed(META, f"ECR endpoints present, private DNS on, {dkr.get('VpcEndpointId')} "
+    return Verdict.passed(META, f"ECR endpoints present, private DNS on, {dkr.id if dkr else None} "
                                 "accepts tcp/443 from the node")
 
 
 def _missing(net: Network, region: str) -> tuple[list[str], list[str]]:
-    endpoints = net.vpc.endpoints
-    assert not isinstance(endpoints, Unavailable)
     problems, commands = [], []
     for service in ("ecr.api", "ecr.dkr"):
-        found = endpoint(endpoints, region, service)
-        if found is None or found.get("State", "available").lower() != "available":
-            state = "missing" if found is None else f"{found['VpcEndpointId']} is {found.get('State')}"
+        found = net.endpoints.get(service)
+        if found is None or found.state.lower() != "available":
+            state = "missing" if found is None else f"{found.id} is {found.state}"
             problems.append(f"{service} endpoint {state} in {net.host.vpc_id}")
             commands.append(f"aws ec2 create-vpc-endpoint --vpc-id {net.host.vpc_id} "
                             f"--vpc-endpoint-type Interface --service-name com.amazonaws.{region}."
@@ -62,10 +61,10 @@ def _missing(net: Network, region: str) -> tuple[list[str], list[str]]:
 
 def _ingress(net: Network, hop: Target) -> tuple[str, str] | None:
     """The endpoint's groups must accept tcp/443 from the node (its groups or its address)."""
-    groups = net.vpc.security_groups
+    groups = net.group_rules
     if isinstance(groups, Unavailable) or not hop.groups:
         return None
-    rules = [r for gid in hop.groups if gid in groups for r in rules_from_api(groups[gid])]
+    rules = [r for gid in hop.groups if gid in groups for r in groups[gid]]
     decision = ingress_allows(rules, port=HTTPS, source_ip=net.host.private_ip,
                               source_groups=net.host.security_groups, group_ids=hop.groups)
     if decision.allowed:
