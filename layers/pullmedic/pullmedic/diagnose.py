@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 
 from pullmedic.causes import ADVICE, Cause
 from pullmedic.checks import CHECKS
@@ -13,14 +14,16 @@ from pullmedic.evidence import Facts, subject_of
 from pullmedic.findings import severity
 from pullmedic.limits import EVIDENCE_LINE_MAX, EVIDENCE_LINES_MAX, cut, lines
 from pullmedic.model import Evidence, Finding
+from pullmedic.parallel import ordered
 
 _MARK = {CONFIRMED: "confirmed", CONTRADICTED: "contradicts the message", PASSED: "ok"}
 
 
-def diagnose(findings: list[Finding], facts: Facts) -> list[Finding]:
-    """Every finding with its evidence, confidence, fix commands and (if disproved) new cause."""
+def diagnose(findings: list[Finding], facts: Facts, workers: int = 1) -> list[Finding]:
+    """Every finding with its evidence, confidence, fix commands and (if disproved) new cause;
+    `workers` findings at a time (their reads wait on the network; each is made once)."""
     facts.prepare(findings)
-    return [_diagnose(finding, facts) for finding in findings]
+    return ordered([partial(_diagnose, finding, facts) for finding in findings], workers)
 
 
 def in_region(command: str, region: str) -> str:

@@ -22,7 +22,6 @@ from pullmedic.findings import group
 from pullmedic.kube.pods import (
     EVENT_FIELD_SELECTOR,
     POD_FIELD_SELECTOR,
-    Candidate,
     candidates,
     event_key,
     failure_event,
@@ -33,12 +32,13 @@ from pullmedic.kube.reader import KubeReader, KubeReadError
 from pullmedic.kube.workloads import controller_index, needs_jobs, replicaset_selector, workload_of
 from pullmedic.limits import ERROR_MAX, clean
 from pullmedic.model import FailureEvent, Finding, ScanError, Workload
-from pullmedic.parallel import bounded
+from pullmedic.parallel import Background, ahead, bounded
 
 Connect = Callable[[str, str, str], AbstractContextManager[Any]]
 # Runs inside each cluster's Kubernetes client context, after its findings are diagnosed.
 Hook = Callable[[ClusterAccess, list[Finding], Facts, KubeReader], None]
 CLUSTER_WORKERS = 8  # clusters read side by side in one invocation (they mostly wait)
+EVIDENCE_WORKERS = 6  # findings of one cluster diagnosed side by side (their AWS reads wait)
 
 
 @dataclass(frozen=True)
@@ -161,9 +161,15 @@ def _findings(access: ClusterAccess, request: ScanRequest, deps: ScanDeps, reade
 
     A read the diagnosis needs but could not make, or an object that could not be understood,
     is a scan error of the cluster: its findings still count, but nothing of it resolves.
+    The waiting overlaps, without a request more than one after another: the next pod page
+    is fetched while this one is read; from the first failing container on, the event list
+    and the node list (with the nodes' instances) are read while the pods still are.
     """
     now, found, malformed = deps.now(), [], 0
-    for page in reader.pods(POD_FIELD_SELECTOR):
+    facts: Facts | None = None
+    events: Background[dict[tuple[str, str, str], FailureEvent]] | None = None
+    hosts: Background[None] | None = None
+    for page in ahead(reader.pods(POD_FIELD_SELECTOR)):
         for pod in page:
             try:
                 namespace = (pod.get("metadata") or {}).get("namespace", "")
@@ -171,28 +177,36 @@ def _findings(access: ClusterAccess, request: ScanRequest, deps: ScanDeps, reade
                     found.extend(candidates(pod, now, deps.grace))
             except (AttributeError, TypeError, ValueError):
                 malformed += 1
+        if found and events is None:
+            events = Background(partial(_events, reader), "pullmedic-events")
+        if facts is None and any(c.container_type != "sandbox" for c in found):
+            facts = Facts(deps.readers, access, reader, read_secrets=deps.read_secrets)
+            hosts = Background(facts.warm_hosts, "pullmedic-nodes")  # prepare() reads them
     if malformed:
         result.errors.append(scan_error(access.name, "pods", (
             f"{malformed} pod object(s) of cluster {access.name} could not be read (malformed "
             "fields) and were skipped; nothing in this cluster is resolved until they can be.")))
-    if not found:
+    if events is None:
         return [], None
-    failed = failures(access.name, found, _events(reader, found))
     owners = _owners(reader, [c.pod for c in found], access, result)
-    grouped = group(failed, lambda f: workload_of(f.pod, owners.get(f.pod.owner_kind or "")))
-    facts = Facts(deps.readers, access, reader, read_secrets=deps.read_secrets)
-    where = {"account": account_of(access.arn), "region": access.region or None}
-    return diagnose([replace(f, **where) for f in grouped], facts), facts
-
-
-def _events(reader: KubeReader, found: list[Candidate]) -> dict[tuple[str, str, str], FailureEvent]:
-    """The newest explaining event per (namespace, pod, container) of the failing pods."""
     pods = {(c.pod.namespace, c.pod.name) for c in found}
+    kept = {key: event for key, event in events.result().items() if key[:2] in pods}
+    failed = failures(access.name, found, kept)
+    if hosts is not None:
+        hosts.result()
+    grouped = group(failed, lambda f: workload_of(f.pod, owners.get(f.pod.owner_kind or "")))
+    where = {"account": account_of(access.arn), "region": access.region or None}
+    facts = facts or Facts(deps.readers, access, reader, read_secrets=deps.read_secrets)
+    return diagnose([replace(f, **where) for f in grouped], facts, EVIDENCE_WORKERS), facts
+
+
+def _events(reader: KubeReader) -> dict[tuple[str, str, str], FailureEvent]:
+    """The newest explaining event per (namespace, pod, container) of every pod."""
     kept: dict[tuple[str, str, str], FailureEvent] = {}
     for page in reader.events(EVENT_FIELD_SELECTOR):
         for event in page:
             key = event_key(event)
-            if key is not None and key[:2] in pods:
+            if key is not None:
                 kept[key] = newer(kept.get(key), failure_event(event))
     return kept
 

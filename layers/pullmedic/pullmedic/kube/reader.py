@@ -6,6 +6,7 @@ The one write is `evict`, for the opt-in retry_pods remediation.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -46,7 +47,12 @@ class KubeReader:
         self._core, self._apps, self._batch = CoreV1Api(client), AppsV1Api(client), BatchV1Api(client)
         self._page_size, self._attempts, self._sleep = page_size, attempts, sleep
         self._deadline = deadline
+        self._count = threading.Lock()  # pages, events and service accounts are read side by side
         self.requests = 0
+
+    def _counted(self) -> None:
+        with self._count:
+            self.requests += 1
 
     def _timeout(self, what: str) -> tuple[float, float]:
         """(connect, read) seconds for the next request: 5 and 30, or what is left of the deadline."""
@@ -101,7 +107,7 @@ class KubeReader:
 
         body = {"apiVersion": "policy/v1", "kind": "Eviction",
                 "metadata": {"name": name, "namespace": namespace}}
-        self.requests += 1
+        self._counted()
         try:
             response = self._core.create_namespaced_pod_eviction(
                 name, namespace, body, _preload_content=False,
@@ -139,7 +145,7 @@ class KubeReader:
 
         for attempt in range(1, self._attempts + 1):
             timeout = self._timeout(what)
-            self.requests += 1
+            self._counted()
             try:
                 response = call(_preload_content=False, _request_timeout=timeout, **params)
                 return _body(what, response.data)
