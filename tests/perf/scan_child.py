@@ -65,7 +65,7 @@ def main() -> None:
         settings = load()
         return run_scan(order, settings, bootstrap(settings, session=session))
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if args.profile:
         import cProfile
 
@@ -74,9 +74,9 @@ def main() -> None:
         profiler.dump_stats(args.profile)
     else:
         result, _ = scan()
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     json.dump({
-        "wall_s": wall,
+        "wall_s": wall, "cpu_s": cpu,
         "peak_rss_kb": peak_rss_kb(),
         "aws_calls": dict(calls.most_common()),
         "findings": len(result.findings),

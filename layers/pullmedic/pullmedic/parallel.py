@@ -117,19 +117,37 @@ def ordered(calls: Sequence[Callable[[], T]], workers: int) -> list[T]:
     return results  # type: ignore[return-value]
 
 
-def ahead(items: Iterator[T]) -> Iterator[T]:
-    """`items`, the next one read on a daemon thread while the caller handles the current one
-    (a paginated list: the next page is fetched and parsed while this one is read). At most
-    two items are held at once; an exception of `items` is raised where it occurred."""
-    def step() -> tuple[bool, T | None]:
-        for item in items:
-            return True, item
-        return False, None
+def ahead(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """`items`, read on a daemon thread up to `depth` items ahead of the caller (a paginated
+    list whose pages are read into small results: the next page is requested as soon as one
+    is read, while the caller works). An exception of `items` is raised where it occurred; a
+    caller that stops early stops the reading at its next item."""
+    done: queue.Queue[tuple[bool, T | None, BaseException | None]] = queue.Queue(maxsize=depth)
+    stopped = threading.Event()
 
-    following = Background(step, "pullmedic-ahead")
-    while True:
-        more, item = following.result()
-        if not more:
-            return
-        following = Background(step, "pullmedic-ahead")
-        yield item  # type: ignore[misc]
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stopped.is_set():
+                    try:
+                        done.put((True, item, None), timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stopped.is_set():
+                    return
+            done.put((False, None, None))
+        except BaseException as err:  # handed to the caller, never lost
+            done.put((False, None, err))
+
+    threading.Thread(target=produce, name="pullmedic-ahead", daemon=True).start()
+    try:
+        while True:
+            more, item, error = done.get()
+            if error is not None:
+                raise error
+            if not more:
+                return
+            yield item  # type: ignore[misc]
+    finally:
+        stopped.set()

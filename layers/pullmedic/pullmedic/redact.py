@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 _MASK = "[REDACTED]"
@@ -72,6 +73,7 @@ _PATTERNS: dict[str, tuple[str, str]] = {
 # to it: a new pattern adds its own literal here).
 _TRIGGER = re.compile(r"""[:=%"'_]|(?i:bearer|basic)|gl(?:pat|dt|rt|ptt|cbt|soat)-|AKIA|ASIA"""
                       r"""|FwoGZXIvYXdz|IQoJb3JpZ2lu|eyJ|k8s-aws-v1\.""")
+_MEMO_MAX = 512  # redact() remembers the last 4096 texts up to this long (evidence, commands)
 _COMPILED: dict[str, tuple[re.Pattern[str], str]] = {
     name: (re.compile(pattern), replacement) for name, (pattern, replacement) in _PATTERNS.items()}
 
@@ -88,6 +90,15 @@ def redact(text: str) -> str:
     """`text` with credentials, signatures and tokens replaced by [REDACTED]."""
     if _TRIGGER.search(text) is None:
         return text
+    return _redact_short(text) if len(text) <= _MEMO_MAX else _redact(text)
+
+
+@lru_cache(maxsize=4096)
+def _redact_short(text: str) -> str:
+    return _redact(text)
+
+
+def _redact(text: str) -> str:
     for pattern, replacement in _COMPILED.values():
         text = pattern.sub(replacement, text)
     return text

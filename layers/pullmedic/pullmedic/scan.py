@@ -22,6 +22,7 @@ from pullmedic.findings import group
 from pullmedic.kube.pods import (
     EVENT_FIELD_SELECTOR,
     POD_FIELD_SELECTOR,
+    Candidate,
     candidates,
     event_key,
     failure_event,
@@ -37,7 +38,7 @@ from pullmedic.parallel import Background, ahead, bounded
 Connect = Callable[[str, str, str], AbstractContextManager[Any]]
 # Runs inside each cluster's Kubernetes client context, after its findings are diagnosed.
 Hook = Callable[[ClusterAccess, list[Finding], Facts, KubeReader], None]
-CLUSTER_WORKERS = 8  # clusters read side by side in one invocation (they mostly wait)
+CLUSTER_WORKERS = 16  # clusters read side by side in one invocation (they mostly wait)
 EVIDENCE_WORKERS = 6  # findings of one cluster diagnosed side by side (their AWS reads wait)
 
 
@@ -169,14 +170,10 @@ def _findings(access: ClusterAccess, request: ScanRequest, deps: ScanDeps, reade
     facts: Facts | None = None
     events: Background[dict[tuple[str, str, str], FailureEvent]] | None = None
     hosts: Background[None] | None = None
-    for page in ahead(reader.pods(POD_FIELD_SELECTOR)):
-        for pod in page:
-            try:
-                namespace = (pod.get("metadata") or {}).get("namespace", "")
-                if request.namespaces is None or namespace in request.namespaces:
-                    found.extend(candidates(pod, now, deps.grace))
-            except (AttributeError, TypeError, ValueError):
-                malformed += 1
+    read = partial(_candidates, now, deps.grace, request.namespaces)
+    for page, bad in ahead(reader.pods(POD_FIELD_SELECTOR, read)):
+        found += page
+        malformed += bad
         if found and events is None:
             events = Background(partial(_events, reader), "pullmedic-events")
         if facts is None and any(c.container_type != "sandbox" for c in found):
@@ -200,14 +197,32 @@ def _findings(access: ClusterAccess, request: ScanRequest, deps: ScanDeps, reade
     return diagnose([replace(f, **where) for f in grouped], facts, EVIDENCE_WORKERS), facts
 
 
+def _candidates(now: datetime, grace: timedelta, namespaces: frozenset[str] | None,
+                page: list[dict[str, Any]]) -> tuple[list[Candidate], int]:
+    """The candidates of one page of pods, and how many of its pods could not be read."""
+    found: list[Candidate] = []
+    malformed = 0
+    for pod in page:
+        try:
+            namespace = (pod.get("metadata") or {}).get("namespace", "")
+            if namespaces is None or namespace in namespaces:
+                found.extend(candidates(pod, now, grace))
+        except (AttributeError, TypeError, ValueError):
+            malformed += 1
+    return found, malformed
+
+
 def _events(reader: KubeReader) -> dict[tuple[str, str, str], FailureEvent]:
     """The newest explaining event per (namespace, pod, container) of every pod."""
     kept: dict[tuple[str, str, str], FailureEvent] = {}
-    for page in reader.events(EVENT_FIELD_SELECTOR):
+
+    def read(page: list[dict[str, Any]]) -> None:
         for event in page:
             key = event_key(event)
             if key is not None:
                 kept[key] = newer(kept.get(key), failure_event(event))
+    for _ in reader.events(EVENT_FIELD_SELECTOR, read):
+        pass
     return kept
 
 
