@@ -422,6 +422,8 @@ def request_budgets(records: list[dict[str, Any]]) -> list[Budget]:
             + ("" if record["kube_stable"] else "; counts differ between repeats")
             + ("" if record["kube_agrees"] else "; the scan counted otherwise than the servers")))
     single = [r for r in records if r["clusters"] == 1]
+    if not single:  # no one-cluster world run: nothing to compare with
+        return budgets
     reference = single[0]
     for record in single[1:]:
         diff = {api: (reference["aws_calls"].get(api, 0), record["aws_calls"].get(api, 0))

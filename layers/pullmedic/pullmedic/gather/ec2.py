@@ -5,7 +5,9 @@ Every list is one call per VPC (or one per 200 instances), cached for the scan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from pullmedic.gather.cache import Memo
@@ -161,8 +163,8 @@ class Ec2Reader:
     def _read_vpc(self, vpc_id: str) -> VpcFacts:
         """The VPC's eight reads, side by side (VPC_WORKERS at a time): none needs another."""
         ec2, by_vpc = self._ec2, [{"Name": "vpc-id", "Values": [vpc_id]}]
-        vpcs, subnets, tables, acls, groups, endpoints, nats, dns = ordered([
-            lambda: guarded("ec2:DescribeVpcs", lambda: ec2.describe_vpcs(VpcIds=[vpc_id])),
+        reads: list[Callable[[], Any]] = [
+            partial(guarded, "ec2:DescribeVpcs", lambda: ec2.describe_vpcs(VpcIds=[vpc_id])),
             lambda: guarded("ec2:DescribeSubnets", lambda: _all(
                 ec2, "describe_subnets", "Subnets", Filters=by_vpc)),
             lambda: guarded("ec2:DescribeRouteTables", lambda: _all(
@@ -177,7 +179,8 @@ class Ec2Reader:
                 ec2, "describe_nat_gateways", "NatGateways", Filter=by_vpc)),
             lambda: guarded("ec2:DescribeVpcAttribute", lambda: ec2.describe_vpc_attribute(
                 VpcId=vpc_id, Attribute="enableDnsSupport")),
-        ], VPC_WORKERS)
+        ]
+        vpcs, subnets, tables, acls, groups, endpoints, nats, dns = ordered(reads, VPC_WORKERS)
         facts = VpcFacts(vpc_id)
         if not isinstance(vpcs, Unavailable) and vpcs.get("Vpcs"):
             facts.cidrs = tuple(a["CidrBlock"] for a in vpcs["Vpcs"][0].get("CidrBlockAssociationSet", []))

@@ -21,7 +21,9 @@ MAX_RETRY_AFTER = 5.0  # seconds; a scan must not idle away its Lambda time
 # Answers parsed (and read) at once in this process, whatever the clusters and threads waiting
 # on the network: a parsed page of 500 pods takes several times its JSON's size.
 PARSING = threading.BoundedSemaphore(2)
-T, R, V = TypeVar("T"), TypeVar("R"), TypeVar("V")
+T = TypeVar("T")
+R = TypeVar("R")
+V = TypeVar("V")
 
 
 def _same(value: V) -> V:
@@ -148,13 +150,17 @@ class KubeReader:
                 if after is not None and not isinstance(after, str):
                     raise KubeReadError(what, None, "the API server's continue token is not a string")
                 return page, after
-            page, token = self._call(what, call, split, limit=self._page_size, _continue=token, **params)
+            page, token = self._request(what, call, split, limit=self._page_size, _continue=token,
+                                        **params)
             yield page
             if not token:
                 return
 
-    def _call(self, what: str, call: Callable[..., Any], then: Callable[[dict[str, Any]], R] = _same,
-              **params: Any) -> R:
+    def _call(self, what: str, call: Callable[..., Any], **params: Any) -> dict[str, Any]:
+        return self._request(what, call, _same, **params)
+
+    def _request(self, what: str, call: Callable[..., Any], then: Callable[[dict[str, Any]], R],
+                 **params: Any) -> R:
         """One request (retried on 429/5xx) and `then` of its JSON body, parsed and read under
         PARSING: the body's objects are dropped before another thread may parse more."""
         from kubernetes.client.exceptions import ApiException  # deferred import
