@@ -460,11 +460,12 @@ def print_table(mode: str, latency: Latency, records: list[dict[str, Any]]) -> N
     print(f"\n{mode}" + (f": every Kubernetes answer +{latency.kube_ms:.0f} ms, every AWS answer "
                          f"+{latency.aws_ms:.0f} ms" if latency.kube_ms or latency.aws_ms else
                          ": sandbox servers on 127.0.0.1, no added delay"))
-    header = ("world", "pods", "failing", "scan s", "floor s", "scan/floor", "peer s", "peer/scan",
-              "sandbox CPU s (scan/floor/peer)", "RSS MB", "k8s req", "AWS req", "findings")
+    header = ("world", "pods", "failing", "scan s", "scan CPU s", "floor s", "scan/floor", "peer s",
+              "peer/scan", "sandbox CPU s (scan/floor/peer)", "RSS MB", "k8s req", "AWS req", "findings")
     # sandbox CPU: while the scan / the floor / the timed part of the peer ran
     rows = [header] + [(
         r["scenario"], f"{r['pods']:,}", f"{r['failing_pods']:,}", f"{r['wall_s']:.2f}",
+        f"{r['cpu_s']:.2f}" if "cpu_s" in r else "-",
         *((f"{r['floor_s']:.2f}", f"{r['scan_over_floor']:.2f}",
            f"{r['peer_s']:.1f}" + ("*" if r["peer_extrapolated"] else ""), f"{r['peer_over_scan']:.1f}")
           if "floor_s" in r else ("-",) * 4),
