@@ -89,6 +89,12 @@ class Readers:
         """The EC2 reader of `region`."""
         return self._ec2.get(region, lambda: Ec2Reader(self.client_for("ec2", region)))
 
+    def warm(self, region: str) -> None:
+        """Create the EC2 and ECR clients of `region` (no request; a client takes CPU time to
+        build, EC2's most): done while the first cluster's pods are being listed."""
+        self.ec2(region)
+        self.client_for("ecr", region)
+
 
 class Facts:
     """Lazy, cached facts for one cluster: hosts, VPCs, roles, ECR, service accounts."""

@@ -137,6 +137,7 @@ def _read_cluster(name: str, request: ScanRequest, deps: ScanDeps, result: ScanR
     try:
         with SESSION_LOCK:  # boto3 sessions are not thread-safe; minting is local and quick
             token = eks_token(deps.session, access.name, deps.region)
+        Background(partial(deps.readers.warm, access.region), "pullmedic-clients")
         with deps.connect(access.endpoint, access.ca_data, token) as client:
             reader = KubeReader(client, page_size=deps.page_size, deadline=deps.deadline)
             findings, facts = _findings(access, request, deps, reader, result)
