@@ -163,39 +163,54 @@ def _findings(access: ClusterAccess, request: ScanRequest, deps: ScanDeps, reade
 
     A read the diagnosis needs but could not make, or an object that could not be understood,
     is a scan error of the cluster: its findings still count, but nothing of it resolves.
-    The waiting overlaps, without a request more than one after another: the next pod page
-    is fetched while this one is read; from the first failing container on, the event list
-    and the node list (with the nodes' instances) are read while the pods still are.
+    The waiting overlaps (_list_pods), without a request more than one after another.
     """
-    now, found, malformed = deps.now(), [], 0
-    facts: Facts | None = None
-    events: Background[dict[tuple[str, str, str], FailureEvent]] | None = None
-    hosts: Background[None] | None = None
-    read = partial(_candidates, now, deps.grace, request.namespaces)
-    for page, bad in ahead(reader.pods(POD_FIELD_SELECTOR, read)):
-        found += page
-        malformed += bad
-        if found and events is None:
-            events = Background(partial(_events, reader), "pullmedic-events")
-        if facts is None and any(c.container_type != "sandbox" for c in found):
-            facts = Facts(deps.readers, access, reader, read_secrets=deps.read_secrets)
-            hosts = Background(facts.warm_hosts, "pullmedic-nodes")  # prepare() reads them
-    if malformed:
+    listed = _list_pods(access, request, deps, reader)
+    if listed.malformed:
         result.errors.append(scan_error(access.name, "pods", (
-            f"{malformed} pod object(s) of cluster {access.name} could not be read (malformed "
+            f"{listed.malformed} pod object(s) of cluster {access.name} could not be read (malformed "
             "fields) and were skipped; nothing in this cluster is resolved until they can be.")))
-    if events is None:
+    if listed.events is None:
         return [], None
+    found = listed.found
     owners = _owners(reader, [c.pod for c in found], access, result)
     pods = {(c.pod.namespace, c.pod.name) for c in found}
-    kept = {key: event for key, event in events.result().items() if key[:2] in pods}
+    kept = {key: event for key, event in listed.events.result().items() if key[:2] in pods}
     failed = failures(access.name, found, kept)
-    if hosts is not None:
-        hosts.result()
+    if listed.hosts is not None:
+        listed.hosts.result()
     grouped = group(failed, lambda f: workload_of(f.pod, owners.get(f.pod.owner_kind or "")))
     where = {"account": account_of(access.arn), "region": access.region or None}
-    facts = facts or Facts(deps.readers, access, reader, read_secrets=deps.read_secrets)
+    facts = listed.facts or Facts(deps.readers, access, reader, read_secrets=deps.read_secrets)
     return diagnose([replace(f, **where) for f in grouped], facts, EVIDENCE_WORKERS), facts
+
+
+@dataclass
+class _Listed:
+    """A cluster's pods read: the candidates, and the reads started on the first of them."""
+
+    found: list[Candidate] = field(default_factory=list)
+    malformed: int = 0
+    events: Background[dict[tuple[str, str, str], FailureEvent]] | None = None
+    facts: Facts | None = None
+    hosts: Background[None] | None = None
+
+
+def _list_pods(access: ClusterAccess, request: ScanRequest, deps: ScanDeps, reader: KubeReader) -> _Listed:
+    """Every page of pods read into candidates (the next page is requested while this one is
+    read); from the first candidate on, the event list, and from the first container waiting
+    on its image, the node list with the nodes' instances, are read meanwhile."""
+    listed = _Listed()
+    read = partial(_candidates, deps.now(), deps.grace, request.namespaces)
+    for page, malformed in ahead(reader.pods(POD_FIELD_SELECTOR, read)):
+        listed.found += page
+        listed.malformed += malformed
+        if listed.found and listed.events is None:
+            listed.events = Background(partial(_events, reader), "pullmedic-events")
+        if listed.facts is None and any(c.container_type != "sandbox" for c in page):
+            listed.facts = Facts(deps.readers, access, reader, read_secrets=deps.read_secrets)
+            listed.hosts = Background(listed.facts.warm_hosts, "pullmedic-nodes")  # prepare() reads them
+    return listed
 
 
 def _candidates(now: datetime, grace: timedelta, namespaces: frozenset[str] | None,
