@@ -107,13 +107,17 @@ clean-checkov:
 # --- Performance: large sandbox worlds against the scan's budgets, every regular expression on
 # hostile input, hostile pods (a reduced run of the request and memory budgets is part of
 # `make test`: tests/perf/test_bench_budgets.py) ---------------------------------------------
-.PHONY: bench
+.PHONY: bench bench-check
 
 # BENCH_ARGS, e.g. --modes localhost --worlds 1k,10k --repeat 1 (see tests/perf/bench.py --help)
 bench: $(STAMP)
 	status=0; $(BIN)/python tests/perf/bench.py $(BENCH_ARGS) || status=1; \
 	$(BIN)/python tests/perf/regex_bench.py || status=1; \
 	$(BIN)/python tests/perf/hostile_bench.py || status=1; exit $$status
+
+# Does bench/results.json hold the figures of the code as it is here? (exit 1 if not)
+bench-check: $(STAMP)
+	$(BIN)/python tests/perf/bench.py --check
 
 # --- Step Functions definition check (tests/deploy runs it; npm is needed once) ---------------
 NPM_TOOLS := .npm-tools

@@ -22,6 +22,7 @@ it anew (with the commit it was measured at).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import pstats
@@ -54,11 +55,16 @@ SHAPES = (
     Shape("50x1k", pods=1_000, failing=100, clusters=50),
 )
 MODES = ("localhost", "latency")
-MEASURED = ("layers", "functions", "tests/perf", "tests/sandbox")  # a change here changes the figures
+# A change here changes the figures (bench/ itself is not measured code).
+MEASURED = ("layers", "functions", "tests/perf", "tests/sandbox", "pyproject.toml", "tests/constraints.txt")
 RSS_BUDGET_MB, IMPORT_BUDGET_MS = 256, 600
 FLOOR_RATIO = {"localhost": 1.5, "latency": 2.0}  # scan/floor at most, BUDGET_SHAPE
 MANY_CLUSTERS_S = 10.0  # the 50 x 1k world with latency, one invocation
 BUDGET_SHAPE, MANY_SHAPE = "10k", "50x1k"
+# Lambda sizing (lambda_sizing): x86 on-demand prices (us-east-2), one vCPU at 1,769 MB.
+LAMBDA_GB_S_USD, LAMBDA_REQUEST_USD, LAMBDA_VCPU_MB = 0.0000166667, 0.0000002, 1769
+LAMBDA_SIZES_MB = (512, 768, 1024, 1280, 1536, 1769, 2048, 3008)
+LAMBDA_HEADROOM, LAMBDA_SLOWDOWN = 2.0, 1.25  # memory over the peak RSS; duration over one vCPU's
 # The peer: event lists timed per cluster (the rest extrapolated), and clusters of a many-cluster world.
 PEER_SAMPLE = {"localhost": 200, "latency": 100}
 PEER_CLUSTERS = 5
@@ -99,13 +105,18 @@ def main() -> None:
     parser.add_argument("--scan-only", action="store_true", help="no floor and peer (no ratio budgets)")
     parser.add_argument("--profile", choices=[s.name for s in SHAPES],
                         help="profile one scenario's scan instead")
+    parser.add_argument("--check", action="store_true",
+                        help="only say whether bench/results.json holds this code's figures (exit 1 if not)")
     args = parser.parse_args()
     if args.profile:
         profile(next(s for s in SHAPES if s.name == args.profile))
         return
-    commit = git_commit()
+    commit, code = git_commit(), code_hash()
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else None
-    stale = staleness(previous, commit)
+    stale = staleness(previous, code)
+    if args.check:
+        print(stale or f"{RESULTS.relative_to(REPO)} holds the figures of this code ({code})")
+        sys.exit(1 if stale else 0)
     if stale:
         print(stale, file=sys.stderr)
     latency = {"localhost": Latency(), "latency": Latency(args.kube_rtt_ms, args.aws_rtt_ms)}
@@ -120,6 +131,9 @@ def main() -> None:
           f"Lambda environment): best {imports['best_ms']:.0f} ms, median {imports['median_ms']:.0f} ms "
           f"of {', '.join(f'{ms:.0f}' for ms in imports['runs_ms'])} ms; heaviest in the best: "
           + ", ".join(f"{name} {ms:.0f} ms" for name, ms in imports["heaviest"]))
+    sizing = lambda_sizing(records)
+    if sizing:
+        print_sizing(sizing)
     budgets = check(records, imports)
     print("\nbudgets")
     for budget in budgets:
@@ -128,45 +142,53 @@ def main() -> None:
         print_changes(previous, records)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps({
-        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit,
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit, "code": code,
         "nproc": os.cpu_count(), "python": sys.version.split()[0], "page_size": PAGE_SIZE,
         "repeat": args.repeat,
         "latency_ms": {mode: {"kube": m.kube_ms, "aws": m.aws_ms} for mode, m in modes.items()},
         "modes": {mode: {r["scenario"]: r for r in rows} for mode, rows in records.items()},
-        "cold_import": imports,
+        "cold_import": imports, "lambda": sizing,
         "budgets": [{"name": b.name, "ok": b.ok, "detail": b.detail} for b in budgets],
     }, indent=2) + "\n")
-    print(f"\nwrote {RESULTS.relative_to(REPO)} (commit {commit})")
+    print(f"\nwrote {RESULTS.relative_to(REPO)} (code {code}, commit {commit})")
     sys.exit(0 if all(b.ok for b in budgets) else 1)
 
 
 def git_commit() -> str:
-    """HEAD's commit, with `-dirty` when tracked files under layers/ or tests/ differ from it."""
-    def git(*argv: str) -> str:
-        return subprocess.run(["git", *argv], cwd=REPO, capture_output=True, text=True,
-                              check=False).stdout.strip()
-    head = git("rev-parse", "HEAD") or "unknown"
-    dirty = git("status", "--porcelain", "--untracked-files=no", "--", *MEASURED)
+    """HEAD's commit, with `-dirty` when tracked files the figures depend on differ from it."""
+    head = _git("rev-parse", "HEAD") or "unknown"
+    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", *MEASURED)
     return f"{head}-dirty" if dirty else head
 
 
-def staleness(previous: dict[str, Any] | None, commit: str) -> str:
-    """A line saying that bench/results.json is not from `commit` (empty when it is, or when
-    nothing measured, the code or the bench and its sandbox, changed since its commit)."""
+def code_hash(root: Path = REPO) -> str:
+    """A hash of every tracked file the figures depend on (MEASURED), as it is in the working
+    tree. bench/ is not part of it: bench/results.json can be committed in the commit whose
+    code it measured, and still be that code's figures after any number of commits that
+    change nothing measured."""
+    digest = hashlib.sha256()
+    for path in sorted(_git("ls-files", "--", *MEASURED, cwd=root).splitlines()):
+        file = root / path
+        if file.is_file():
+            digest.update(path.encode() + b"\0" + hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def staleness(previous: dict[str, Any] | None, code: str) -> str:
+    """A line saying that bench/results.json does not hold the figures of the code tree `code`
+    (empty when it does)."""
     if previous is None:
+        return f"note: there is no {RESULTS.relative_to(REPO)}: run make bench"
+    if previous.get("code") == code:
         return ""
-    made = previous.get("commit")
-    if made == commit and not commit.endswith("-dirty"):
-        return ""
-    if made and not made.endswith("-dirty") and not commit.endswith("-dirty") and subprocess.run(
-            ["git", "diff", "--quiet", made, commit, "--", *MEASURED], cwd=REPO, check=False).returncode == 0:
-        return ""
-    if commit.endswith("-dirty"):
-        return (f"note: the working tree differs from commit {commit.removesuffix('-dirty')}: "
-                f"{RESULTS.relative_to(REPO)} (made at {made}) and this run are not a commit's figures")
-    made = made or "unknown (made before commits were recorded)"
-    return (f"note: {RESULTS.relative_to(REPO)} was made at commit {made}, not at the current "
-            f"{commit}: its figures are not this code's")
+    made = previous.get("code") or f"commit {previous.get('commit', 'unknown')}, before code hashes"
+    return (f"note: {RESULTS.relative_to(REPO)} measured code {made}, not the code here ({code}): "
+            "its figures are not this code's; run make bench")
+
+
+def _git(*argv: str, cwd: Path = REPO) -> str:
+    return subprocess.run(["git", *argv], cwd=cwd, capture_output=True, text=True,
+                          check=False).stdout.strip()
 
 
 def run_all(shapes: Iterable[Shape], modes: dict[str, Latency], repeat: int,
@@ -210,6 +232,7 @@ def run_scenario(box: Sandbox, shape: Shape, repeat: int, mode: str, baselines: 
         "failing_pods": last["failing_pods"], "workloads": len(shape.failing_workloads) * shape.clusters,
         "nodes_per_cluster": shape.nodes, "instances": shape.instances,
         "wall_s": best["wall_s"], "wall_runs_s": [round(r["wall_s"], 3) for r in runs],
+        "cpu_s": round(best["cpu_s"], 3),
         "sandbox_cpu_s": round(best["sandbox_cpu_s"], 3),
         "peak_rss_mb": round(max(r["peak_rss_kb"] for r in runs) / 1024, 1),
         "kube_requests": sum(last["kube_per_cluster"].values()),
@@ -308,6 +331,49 @@ def cold_import(runs: int = 5) -> dict[str, Any]:
             "heaviest": [(name, round(ms, 1)) for name, ms in heaviest]}
 
 
+def lambda_sizing(records: dict[str, list[dict[str, Any]]]) -> dict[str, Any] | None:
+    """The Lambda memory size to recommend, and what a scan costs at it.
+
+    A function gets CPU in proportion to its memory (one vCPU at 1,769 MB); the scan's CPU
+    seconds run on one core at a time (threads wait on the network, the GIL serializes the
+    rest), so below 1,769 MB its CPU time is stretched: duration(m) = wall + cpu x (1769/m - 1).
+    Recommended: the smallest size that holds LAMBDA_HEADROOM x the peak RSS and keeps every
+    world's duration within LAMBDA_SLOWDOWN of its duration at one full vCPU. Costs are of the
+    latency mode (a real network), at x86 on-demand prices.
+    """
+    rows = records.get("latency") or next(iter(records.values()))
+    if not rows or any("cpu_s" not in r for r in rows):
+        return None
+    peak = max(r["peak_rss_mb"] for mode_rows in records.values() for r in mode_rows)
+
+    def duration(row: dict[str, Any], mb: int) -> float:
+        return float(row["wall_s"] + row["cpu_s"] * max(0.0, LAMBDA_VCPU_MB / mb - 1))
+
+    def cost(row: dict[str, Any], mb: int) -> float:
+        return round(mb / 1024 * duration(row, mb) * LAMBDA_GB_S_USD + LAMBDA_REQUEST_USD, 7)
+
+    size = next((mb for mb in LAMBDA_SIZES_MB if mb >= peak * LAMBDA_HEADROOM and all(
+        duration(r, mb) <= duration(r, LAMBDA_VCPU_MB) * LAMBDA_SLOWDOWN for r in rows)), LAMBDA_SIZES_MB[-1])
+    return {"memory_mb": size, "peak_rss_mb": peak,
+            "mode": "latency" if "latency" in records else "localhost",
+            "usd_per_gb_s": LAMBDA_GB_S_USD, "usd_per_request": LAMBDA_REQUEST_USD,
+            "worlds": {r["scenario"]: {
+                "duration_s": round(duration(r, size), 2), "cpu_s": r["cpu_s"], "usd_per_scan": cost(r, size),
+                "duration_at_1024_mb_s": round(duration(r, 1024), 2)} for r in rows}}
+
+
+def print_sizing(sizing: dict[str, Any]) -> None:
+    """The recommended memory size and the cost of a scan at it, per world."""
+    print(f"\nLambda: MemorySize {sizing['memory_mb']} MB recommended (peak RSS "
+          f"{sizing['peak_rss_mb']:.0f} MB x {LAMBDA_HEADROOM:g} fits; CPU is one vCPU at "
+          f"{LAMBDA_VCPU_MB} MB, less below it); cost of one scan at it "
+          f"({sizing['mode']} mode durations, ${sizing['usd_per_gb_s']}/GB-s + "
+          f"${sizing['usd_per_request']}/request):")
+    for world, row in sizing["worlds"].items():
+        print(f"  {world}: {row['duration_s']:.2f} s, ${row['usd_per_scan']:.6f} per scan "
+              f"(CPU {row['cpu_s']:.2f} s; at 1024 MB {row['duration_at_1024_mb_s']:.2f} s)")
+
+
 def check(records: dict[str, list[dict[str, Any]]], imports: dict[str, Any] | None,
           walls: bool = True) -> list[Budget]:
     """Every budget, in the order printed; `walls=False` keeps only the request and memory
@@ -389,6 +455,8 @@ def request_budgets(records: list[dict[str, Any]]) -> list[Budget]:
             + ("" if record["kube_stable"] else "; counts differ between repeats")
             + ("" if record["kube_agrees"] else "; the scan counted otherwise than the servers")))
     single = [r for r in records if r["clusters"] == 1]
+    if not single:  # no one-cluster world run: nothing to compare with
+        return budgets
     reference = single[0]
     for record in single[1:]:
         diff = {api: (reference["aws_calls"].get(api, 0), record["aws_calls"].get(api, 0))
@@ -425,12 +493,13 @@ def print_table(mode: str, latency: Latency, records: list[dict[str, Any]]) -> N
     print(f"\n{mode}" + (f": every Kubernetes answer +{latency.kube_ms:.0f} ms, every AWS answer "
                          f"+{latency.aws_ms:.0f} ms" if latency.kube_ms or latency.aws_ms else
                          ": sandbox servers on 127.0.0.1, no added delay"))
-    header = ("world", "pods", "failing", "scan s", "floor s", "scan/floor", "peer s", "peer/scan",
-              "sandbox CPU s (scan/floor/peer)", "RSS MB", "k8s req", "AWS req", "registry req",
+    header = ("world", "pods", "failing", "scan s", "scan CPU s", "floor s", "scan/floor", "peer s",
+              "peer/scan", "sandbox CPU s (scan/floor/peer)", "RSS MB", "k8s req", "AWS req", "registry req",
               "findings")
     # sandbox CPU: while the scan / the floor / the timed part of the peer ran
     rows = [header] + [(
         r["scenario"], f"{r['pods']:,}", f"{r['failing_pods']:,}", f"{r['wall_s']:.2f}",
+        f"{r['cpu_s']:.2f}" if "cpu_s" in r else "-",
         *((f"{r['floor_s']:.2f}", f"{r['scan_over_floor']:.2f}",
            f"{r['peer_s']:.1f}" + ("*" if r["peer_extrapolated"] else ""), f"{r['peer_over_scan']:.1f}")
           if "floor_s" in r else ("-",) * 4),

@@ -51,6 +51,7 @@ def main() -> None:
     from pullmedic.event import ScanOrder
     from pullmedic.service import run_scan
     from pullmedic.settings import load
+    from pullmedic.vocab import OrderSource
 
     calls: Counter[str] = Counter()
 
@@ -59,13 +60,13 @@ def main() -> None:
 
     session = boto3.session.Session()
     session.events.register("before-call", count)
-    order = ScanOrder("on-demand", None, None, dry_run=True)
+    order = ScanOrder(OrderSource.ON_DEMAND, None, None, dry_run=True)
 
     def scan() -> Any:
         settings = load()
         return run_scan(order, settings, bootstrap(settings, session=session)).result
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if args.profile:
         import cProfile
 
@@ -74,9 +75,9 @@ def main() -> None:
         profiler.dump_stats(args.profile)
     else:
         result = scan()
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     json.dump({
-        "wall_s": wall,
+        "wall_s": wall, "cpu_s": cpu,
         "peak_rss_kb": peak_rss_kb(),
         "aws_calls": dict(calls.most_common()),
         "findings": len(result.findings),

@@ -10,11 +10,14 @@ RSS under the budget.
 
 from __future__ import annotations
 
+import json
+import subprocess
 from dataclasses import replace
+from pathlib import Path
 
 from world import Shape
 
-from bench import Latency, check, run_all
+from bench import Latency, check, code_hash, run_all, staleness
 
 # Like the bench's 1k -> 10k: ten times the failing pods on the same repositories, roles and
 # VPC, and the larger world has more nodes than instances (node IPs that are no instance's).
@@ -40,3 +43,28 @@ def test_request_and_memory_budgets_hold_on_small_worlds() -> None:
         {"manifests": 5, "tokens": 3, "challenges": 0}] * 3
     failed = [f"{b.name}: {b.detail}" for b in budgets if not b.ok]
     assert not failed, "\n".join(failed)
+
+
+def test_results_are_stale_when_measured_code_changes_not_when_they_are_committed(tmp_path: Path) -> None:
+    def git(*argv: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *argv], cwd=tmp_path,
+                       check=True, capture_output=True)
+
+    (tmp_path / "layers").mkdir()
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "layers" / "scan.py").write_text("pages = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "code")
+    measured = code_hash(tmp_path)
+    results = {"code": measured, "commit": "any"}
+    (tmp_path / "bench" / "results.json").write_text(json.dumps(results))
+    git("add", ".")
+    git("commit", "-qm", "its figures")  # committed with the code: still that code's figures
+
+    assert code_hash(tmp_path) == measured and staleness(results, measured) == ""
+    (tmp_path / "layers" / "scan.py").write_text("pages = 2\n")
+    changed = code_hash(tmp_path)
+    assert changed != measured
+    assert "not this code's" in staleness(results, changed)
+    assert "not this code's" in staleness({"commit": "d55a092"}, measured)  # made before hashes

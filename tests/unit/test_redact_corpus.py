@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pullmedic.redact import redact, redacted_json
+from pullmedic.redact import _COMPILED, _TRIGGER, redact, redacted_json
 
 CORPUS: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).resolve().parents[1] / "fixtures" / "secrets.yaml").read_text())
@@ -83,3 +83,19 @@ def test_redaction_never_changes_a_classification() -> None:
 
     changed = [m["id"] for m in MESSAGES if verdict(redact(m["message"]), m) != verdict(m["message"], m)]
     assert changed == []
+
+
+@pytest.mark.parametrize("name", sorted(_COMPILED))
+def test_every_match_holds_what_redact_looks_for_first(name: str) -> None:
+    """redact() skips text without a _TRIGGER: each pattern's every match in the corpus has one."""
+    pattern, _ = _COMPILED[name]
+    matches = [m.group(0) for entry in CORPUS for m in pattern.finditer(entry["text"])]
+    assert matches, f"no corpus entry exercises {name}"
+    assert [m for m in matches if _TRIGGER.search(m) is None] == []
+
+
+def test_text_without_a_trigger_is_returned_as_is() -> None:
+    name = "web-0042-7d9f8c6b5-x2k4q i-0abc123 123456789012.dkr.ecr.us-east-2.amazonaws.com/shop/svc-01"
+    assert _TRIGGER.search(name) is None and redact(name) is name
+    assert redact("glpat-abcdefghijklmnopqrstuvwx") == "glpat-[REDACTED]"
+    assert redact("x k8s-aws-v1.aHR0cHM6Ly9zdHM") == "x k8s-aws-v1.[REDACTED]"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 
 from pullmedic.causes import ADVICE, Cause
 from pullmedic.checks import REGISTRY
@@ -16,16 +17,18 @@ from pullmedic.gather.unavailable import Unavailable
 from pullmedic.gathering import gather
 from pullmedic.limits import COMMAND_MAX, EVIDENCE_LINE_MAX, EVIDENCE_LINES_MAX, cut, lines
 from pullmedic.model import Evidence, Finding
+from pullmedic.parallel import ordered
 from pullmedic.vocab import Confidence
 
 _MARK = {CONFIRMED: "confirmed", CONTRADICTED: "contradicts the message", PASSED: "ok"}
 
 
-def diagnose(findings: list[Finding], facts: Facts) -> list[Finding]:
-    """Every finding with its evidence, confidence, fix commands and (if disproved) new cause."""
+def diagnose(findings: list[Finding], facts: Facts, workers: int = 1) -> list[Finding]:
+    """Every finding with its evidence, confidence, fix commands and (if disproved) new cause;
+    `workers` findings at a time (their reads wait on the network; each is made once)."""
     subjects = [subject_of(finding) for finding in findings]  # each image parsed once
     facts.prepare_subjects(subjects)
-    return [_diagnose(subject, facts) for subject in subjects]
+    return ordered([partial(_diagnose, subject, facts) for subject in subjects], workers)
 
 
 def in_region(command: str, region: str) -> str:

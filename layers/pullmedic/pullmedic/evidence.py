@@ -68,6 +68,12 @@ class Readers:
         """The EC2 reader of `region`."""
         return self._ec2.get(region, lambda: Ec2Reader(self.client_for("ec2", region)))
 
+    def warm(self, region: str) -> None:
+        """Create the EC2 and ECR clients of `region` (no request; a client takes CPU time to
+        build, EC2's most): done while the first cluster's pods are being listed."""
+        self.ec2(region)
+        self.client_for("ecr", region)
+
 
 class Facts:
     """Lazy, cached facts for one cluster: hosts, VPCs, roles, ECR, service accounts."""
@@ -85,9 +91,19 @@ class Facts:
         self._repository_arns: set[str] = set()
         self._hosts: dict[str, Host] | Unavailable = {}
         self._nodes: dict[str, str] | Unavailable = {}
-        self._fargate_roles: dict[str, str | Unavailable] = {}
-        self._service_accounts: dict[tuple[str, str], dict[str, Any] | Unavailable] = {}
-        self._regions: tuple[str, ...] | Unavailable | None = None
+        self._by_host_ip: set[tuple[str, str]] = set()  # pods found by host IP: nodes unreadable
+        # once per key, whichever of the threads diagnosing this cluster's findings asks first
+        self._fargate_roles: Memo[str, str | Unavailable] = Memo()
+        self._service_accounts: Memo[tuple[str, str], dict[str, Any] | Unavailable] = Memo()
+        self._regions: Memo[str, tuple[str, ...] | Unavailable] = Memo()
+        self._node_list: Memo[str, dict[str, str] | Unavailable] = Memo()
+
+    def warm_hosts(self) -> None:
+        """Read the node list and the nodes' instances now (prepare() uses them; each is read
+        once): started while the pods are still being listed."""
+        known = self._node_instances()
+        if not isinstance(known, Unavailable):
+            self.ec2.instances(sorted(set(known.values())))
 
     def prepare(self, findings: Iterable[Finding]) -> None:
         """Batch the look-ups of every finding: one node list, one EC2 call for the nodes'
@@ -236,16 +252,14 @@ class Facts:
 
     def service_account(self, namespace: str, name: str) -> dict[str, Any] | Unavailable:
         """A service account (for its imagePullSecrets)."""
-        key = (namespace, name)
-        if key not in self._service_accounts:
+        def read() -> dict[str, Any] | Unavailable:
             if self._kube is None:
-                self._service_accounts[key] = Unavailable("no Kubernetes access")
-            else:
-                try:
-                    self._service_accounts[key] = self._kube.service_account(namespace, name)
-                except KubeReadError as err:  # a missing account has no pull secrets either
-                    self._service_accounts[key] = {} if err.status == 404 else Unavailable(str(err))
-        return self._service_accounts[key]
+                return Unavailable("no Kubernetes access")
+            try:
+                return self._kube.service_account(namespace, name)
+            except KubeReadError as err:  # a missing account has no pull secrets either
+                return {} if err.status == 404 else Unavailable(str(err))
+        return self._service_accounts.get((namespace, name), read)
 
     def pull_secret(self, namespace: str, name: str) -> PullSecret | None | Unavailable:
         """A pull secret's type and registry hosts (None: it does not exist). The values are
@@ -260,14 +274,17 @@ class Facts:
 
     def regions(self) -> tuple[str, ...] | Unavailable:
         """The account's enabled regions (to find an image pushed elsewhere)."""
-        if self._regions is None:
+        def read() -> tuple[str, ...] | Unavailable:
             result = guarded("ec2:DescribeRegions", lambda: self._ec2_for(self.region).describe_regions())
-            self._regions = result if isinstance(result, Unavailable) else tuple(
+            return result if isinstance(result, Unavailable) else tuple(
                 sorted(r["RegionName"] for r in result["Regions"]))
-        return self._regions
+        return self._regions.get(self.region, read)
 
     def _node_instances(self) -> dict[str, str] | Unavailable:
         """node name -> EC2 instance id, from the nodes' providerID (needs RBAC on nodes)."""
+        return self._node_list.get("nodes", self._read_nodes)
+
+    def _read_nodes(self) -> dict[str, str] | Unavailable:
         if self._kube is None:
             return Unavailable("no Kubernetes access")
         try:
@@ -279,12 +296,12 @@ class Facts:
                 and n["spec"]["providerID"].rsplit("/", 1)[-1].startswith("i-")}
 
     def _fargate_role(self, profile: str) -> str | Unavailable:
-        if profile not in self._fargate_roles:
+        def read() -> str | Unavailable:
             result = guarded("eks:DescribeFargateProfile", lambda: self._eks.describe_fargate_profile(
                 clusterName=self.cluster.name, fargateProfileName=profile))
-            self._fargate_roles[profile] = result if isinstance(result, Unavailable) else \
+            return result if isinstance(result, Unavailable) else \
                 result["fargateProfile"]["podExecutionRoleArn"]
-        return self._fargate_roles[profile]
+        return self._fargate_roles.get(profile, read)
 
 
 def _fargate_host(hosts: Mapping[str, Host], pod: PodInfo) -> Host | Unavailable:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from pullmedic.redact import printable, redact
 
@@ -24,6 +25,7 @@ STORED_DOCS_BYTES = 250_000  # finding documents kept with one problem (DynamoDB
 CLUSTERS_MAX = 200  # clusters one invocation scans (more: the fan-out, or several targets)
 NAMESPACES_MAX = 500  # namespaces one scan may name
 _PRE_CUT = 16  # redact at most this many times the limit: the rest is cut anyway
+_MEMO_MAX = 512  # clean() remembers the strings up to this long it cleaned last (4096 of them)
 
 # An EKS cluster name: 1-100 letters, digits, hyphens and underscores, starting alphanumeric.
 CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
@@ -47,6 +49,17 @@ def clean(text: object, limit: int) -> str:
     """
     if not isinstance(text, str):
         return ""
+    if len(text) <= _MEMO_MAX:  # names, images, most messages: a scan reads the same ones often
+        return _clean_short(text, limit)
+    return _clean(text, limit)
+
+
+@lru_cache(maxsize=4096)
+def _clean_short(text: str, limit: int) -> str:
+    return _clean(text, limit)
+
+
+def _clean(text: str, limit: int) -> str:
     length = len(text)
     kept = printable(redact(text[: limit * _PRE_CUT]))
     if length <= limit:

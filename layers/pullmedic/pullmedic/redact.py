@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 _MASK = "[REDACTED]"
@@ -68,6 +69,13 @@ _PATTERNS: dict[str, tuple[str, str]] = {
     "jwts": (r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}+\.ey[A-Za-z0-9_-]++(?:\.[A-Za-z0-9_-]*+)?", _MASK),
     "eks-tokens": (r"(?<![A-Za-z0-9_-])k8s-aws-v1\.[A-Za-z0-9_-]++", f"k8s-aws-v1.{_MASK}"),
 }
+# What every pattern above needs somewhere in its match (a separator, a quote, an underscore or
+# a token's fixed prefix): text without any of them (most names, ids and images) has nothing to
+# redact, and one search of this says so (tests/unit/test_redact_corpus.py holds every pattern
+# to it: a new pattern adds its own literal here).
+_TRIGGER = re.compile(r"""[:=%"'_]|(?i:bearer|basic)|gl(?:pat|dt|rt|ptt|cbt|soat)-|AKIA|ASIA"""
+                      r"""|FwoGZXIvYXdz|IQoJb3JpZ2lu|eyJ|k8s-aws-v1\.""")
+_MEMO_MAX = 512  # redact() remembers the last 4096 texts up to this long (evidence, commands)
 _COMPILED: dict[str, tuple[re.Pattern[str], str]] = {
     name: (re.compile(pattern), replacement) for name, (pattern, replacement) in _PATTERNS.items()}
 
@@ -82,6 +90,17 @@ _INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\
 
 def redact(text: str) -> str:
     """`text` with credentials, signatures and tokens replaced by [REDACTED]."""
+    if _TRIGGER.search(text) is None:
+        return text
+    return _redact_short(text) if len(text) <= _MEMO_MAX else _redact(text)
+
+
+@lru_cache(maxsize=4096)
+def _redact_short(text: str) -> str:
+    return _redact(text)
+
+
+def _redact(text: str) -> str:
     for pattern, replacement in _COMPILED.values():
         text = pattern.sub(replacement, text)
     return text

@@ -35,7 +35,7 @@ from pullmedic.kube.reader import KubeReader, KubeReadError
 from pullmedic.kube.workloads import controller_index, needs_jobs, replicaset_selector, workload_of
 from pullmedic.limits import ERROR_MAX, clean
 from pullmedic.model import FailureEvent, Finding, ScanError, Workload
-from pullmedic.parallel import bounded
+from pullmedic.parallel import Background, ahead, bounded
 from pullmedic.reach import unreachable_fix, vantage
 
 if TYPE_CHECKING:
@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 Connect = Callable[[str, str, str], AbstractContextManager[Any]]
 # Runs inside each cluster's Kubernetes client context, after its findings are diagnosed.
 Hook = Callable[[ClusterAccess, list[Finding], Facts, KubeReader], None]
-CLUSTER_WORKERS = 8  # clusters read side by side in one invocation (they mostly wait)
+CLUSTER_WORKERS = 16  # clusters read side by side in one invocation (they mostly wait)
+EVIDENCE_WORKERS = 6  # findings of one cluster diagnosed side by side (their AWS reads wait)
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def _read_cluster(name: str, request: ScanRequest, deps: ScanDeps, result: ScanR
     try:
         with SESSION_LOCK:  # boto3 sessions are not thread-safe; minting is local and quick
             token = eks_token(deps.session, access.name, deps.region)
+        Background(partial(deps.readers.warm, access.region), "pullmedic-clients")
         with deps.connect(access.endpoint, access.ca_data, token) as client:
             reader = KubeReader(client, page_size=deps.page_size, deadline=deps.deadline)
             findings, facts = _findings(access, request, deps, reader, result)
@@ -172,39 +174,83 @@ def _findings(access: ClusterAccess, request: ScanRequest, deps: ScanDeps, reade
 
     A read the diagnosis needs but could not make, or an object that could not be understood,
     is a scan error of the cluster: its findings still count, but nothing of it resolves.
+    The waiting overlaps (_list_pods), without a request more than one after another.
     """
-    now, found, malformed = deps.now(), [], 0
-    for page in reader.pods(POD_FIELD_SELECTOR):
-        for pod in page:
-            try:
-                namespace = (pod.get("metadata") or {}).get("namespace", "")
-                if request.namespaces is None or namespace in request.namespaces:
-                    found.extend(candidates(pod, now, deps.grace))
-            except (AttributeError, TypeError, ValueError):
-                malformed += 1
-    if malformed:
+    listed = _list_pods(access, request, deps, reader)
+    if listed.malformed:
         result.errors.append(scan_error(access.name, "pods", (
-            f"{malformed} pod object(s) of cluster {access.name} could not be read (malformed "
+            f"{listed.malformed} pod object(s) of cluster {access.name} could not be read (malformed "
             "fields) and were skipped; nothing in this cluster is resolved until they can be.")))
-    if not found:
+    if listed.events is None:
         return [], None
-    failed = failures(access.name, found, _events(reader, found))
+    found = listed.found
     owners = _owners(reader, [c.pod for c in found], access, result)
-    grouped = group(failed, lambda f: workload_of(f.pod, owners.get(f.pod.owner_kind or "")))
-    facts = Facts(deps.readers, access, reader, read_secrets=deps.read_secrets)
-    account, region = account_of(access.arn), access.region or None
-    return diagnose([replace(f, account=account, region=region) for f in grouped], facts), facts
-
-
-def _events(reader: KubeReader, found: list[Candidate]) -> dict[tuple[str, str, str], FailureEvent]:
-    """The newest explaining event per (namespace, pod, container) of the failing pods."""
     pods = {(c.pod.namespace, c.pod.name) for c in found}
+    kept = {key: event for key, event in listed.events.result().items() if key[:2] in pods}
+    failed = failures(access.name, found, kept)
+    if listed.hosts is not None:
+        listed.hosts.result()
+    grouped = group(failed, lambda f: workload_of(f.pod, owners.get(f.pod.owner_kind or "")))
+    account, region = account_of(access.arn), access.region or None
+    facts = listed.facts or Facts(deps.readers, access, reader, read_secrets=deps.read_secrets)
+    return diagnose([replace(f, account=account, region=region) for f in grouped], facts,
+                    EVIDENCE_WORKERS), facts
+
+
+@dataclass
+class _Listed:
+    """A cluster's pods read: the candidates, and the reads started on the first of them."""
+
+    found: list[Candidate] = field(default_factory=list)
+    malformed: int = 0
+    events: Background[dict[tuple[str, str, str], FailureEvent]] | None = None
+    facts: Facts | None = None
+    hosts: Background[None] | None = None
+
+
+def _list_pods(access: ClusterAccess, request: ScanRequest, deps: ScanDeps, reader: KubeReader) -> _Listed:
+    """Every page of pods read into candidates (the next page is requested while this one is
+    read); from the first candidate on, the event list, and from the first container waiting
+    on its image, the node list with the nodes' instances, are read meanwhile."""
+    listed = _Listed()
+    read = partial(_candidates, deps.now(), deps.grace, request.namespaces)
+    for page, malformed in ahead(reader.pods(POD_FIELD_SELECTOR, read)):
+        listed.found += page
+        listed.malformed += malformed
+        if listed.found and listed.events is None:
+            listed.events = Background(partial(_events, reader), "pullmedic-events")
+        if listed.facts is None and any(c.container_type != "sandbox" for c in page):
+            listed.facts = Facts(deps.readers, access, reader, read_secrets=deps.read_secrets)
+            listed.hosts = Background(listed.facts.warm_hosts, "pullmedic-nodes")  # prepare() reads them
+    return listed
+
+
+def _candidates(now: datetime, grace: timedelta, namespaces: frozenset[str] | None,
+                page: list[dict[str, Any]]) -> tuple[list[Candidate], int]:
+    """The candidates of one page of pods, and how many of its pods could not be read."""
+    found: list[Candidate] = []
+    malformed = 0
+    for pod in page:
+        try:
+            namespace = (pod.get("metadata") or {}).get("namespace", "")
+            if namespaces is None or namespace in namespaces:
+                found.extend(candidates(pod, now, grace))
+        except (AttributeError, TypeError, ValueError):
+            malformed += 1
+    return found, malformed
+
+
+def _events(reader: KubeReader) -> dict[tuple[str, str, str], FailureEvent]:
+    """The newest explaining event per (namespace, pod, container) of every pod."""
     kept: dict[tuple[str, str, str], FailureEvent] = {}
-    for page in reader.events(EVENT_FIELD_SELECTOR):
+
+    def read(page: list[dict[str, Any]]) -> None:
         for event in page:
             key = event_key(event)
-            if key is not None and key[:2] in pods:
+            if key is not None:
                 kept[key] = newer(kept.get(key), failure_event(event))
+    for _ in reader.events(EVENT_FIELD_SELECTOR, read):
+        pass
     return kept
 
 

@@ -5,6 +5,7 @@ Every list is one call per VPC (or one per 200 instances), cached for the scan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
@@ -12,6 +13,9 @@ from typing import TYPE_CHECKING, Any, cast
 from pullmedic.awsclients import plain, plains
 from pullmedic.gather.cache import Memo
 from pullmedic.gather.unavailable import Unavailable, guarded
+from pullmedic.parallel import ordered
+
+VPC_WORKERS = 4  # of one VPC's reads, at once
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -169,25 +173,33 @@ class Ec2Reader:
         return hosts
 
     def _read_vpc(self, vpc_id: str) -> VpcFacts:
+        """The VPC's eight reads, side by side (VPC_WORKERS at a time): none needs another."""
         ec2, by_vpc = self._ec2, [{"Name": "vpc-id", "Values": [vpc_id]}]
+        reads: list[Callable[[], Any]] = [
+            partial(guarded, "ec2:DescribeVpcs", lambda: ec2.describe_vpcs(VpcIds=[vpc_id])),
+            lambda: guarded("ec2:DescribeSubnets", lambda: _all(
+                ec2, "describe_subnets", "Subnets", Filters=by_vpc)),
+            lambda: guarded("ec2:DescribeRouteTables", lambda: _all(
+                ec2, "describe_route_tables", "RouteTables", Filters=by_vpc)),
+            lambda: guarded("ec2:DescribeNetworkAcls", lambda: _all(
+                ec2, "describe_network_acls", "NetworkAcls", Filters=by_vpc)),
+            lambda: guarded("ec2:DescribeSecurityGroups", lambda: _all(
+                ec2, "describe_security_groups", "SecurityGroups", Filters=by_vpc)),
+            lambda: guarded("ec2:DescribeVpcEndpoints", lambda: _all(
+                ec2, "describe_vpc_endpoints", "VpcEndpoints", Filters=by_vpc)),
+            lambda: guarded("ec2:DescribeNatGateways", lambda: _all(
+                ec2, "describe_nat_gateways", "NatGateways", Filter=by_vpc)),
+            lambda: guarded("ec2:DescribeVpcAttribute", lambda: ec2.describe_vpc_attribute(
+                VpcId=vpc_id, Attribute="enableDnsSupport")),
+        ]
+        vpcs, subnets, tables, acls, groups, endpoints, nats, dns = ordered(reads, VPC_WORKERS)
         facts = VpcFacts(vpc_id)
-        vpcs = guarded("ec2:DescribeVpcs", lambda: ec2.describe_vpcs(VpcIds=[vpc_id]))
         if not isinstance(vpcs, Unavailable) and vpcs.get("Vpcs"):
             facts.cidrs = tuple(a["CidrBlock"] for a in vpcs["Vpcs"][0].get("CidrBlockAssociationSet", []))
-        facts.subnets = _keyed(guarded("ec2:DescribeSubnets", lambda: _all(
-            ec2, "describe_subnets", "Subnets", Filters=by_vpc)), "SubnetId")
-        facts.route_tables = guarded("ec2:DescribeRouteTables", lambda: _all(
-            ec2, "describe_route_tables", "RouteTables", Filters=by_vpc))
-        facts.network_acls = guarded("ec2:DescribeNetworkAcls", lambda: _all(
-            ec2, "describe_network_acls", "NetworkAcls", Filters=by_vpc))
-        facts.security_groups = _keyed(guarded("ec2:DescribeSecurityGroups", lambda: _all(
-            ec2, "describe_security_groups", "SecurityGroups", Filters=by_vpc)), "GroupId")
-        facts.endpoints = guarded("ec2:DescribeVpcEndpoints", lambda: _all(
-            ec2, "describe_vpc_endpoints", "VpcEndpoints", Filters=by_vpc))
-        facts.nat_gateways = _keyed(guarded("ec2:DescribeNatGateways", lambda: _all(
-            ec2, "describe_nat_gateways", "NatGateways", Filter=by_vpc)), "NatGatewayId")
-        dns = guarded("ec2:DescribeVpcAttribute", lambda: ec2.describe_vpc_attribute(
-            VpcId=vpc_id, Attribute="enableDnsSupport"))
+        facts.subnets = _keyed(subnets, "SubnetId")
+        facts.route_tables, facts.network_acls, facts.endpoints = tables, acls, endpoints
+        facts.security_groups = _keyed(groups, "GroupId")
+        facts.nat_gateways = _keyed(nats, "NatGatewayId")
         facts.dns_support = dns if isinstance(dns, Unavailable) else dns["EnableDnsSupport"]["Value"]
         return facts
 

@@ -6,10 +6,11 @@ The one write is `evict`, for the opt-in retry_pods remediation.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
@@ -17,6 +18,16 @@ if TYPE_CHECKING:
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 30.0  # seconds, per request (less when the deadline is near)
 MAX_RETRY_AFTER = 5.0  # seconds; a scan must not idle away its Lambda time
+# Answers parsed (and read) at once in this process, whatever the clusters and threads waiting
+# on the network: a parsed page of 500 pods takes several times its JSON's size.
+PARSING = threading.BoundedSemaphore(2)
+T = TypeVar("T")
+R = TypeVar("R")
+V = TypeVar("V")
+
+
+def _same(value: V) -> V:
+    return value
 
 
 class KubeReadError(Exception):
@@ -46,7 +57,12 @@ class KubeReader:
         self._core, self._apps, self._batch = CoreV1Api(client), AppsV1Api(client), BatchV1Api(client)
         self._page_size, self._attempts, self._sleep = page_size, attempts, sleep
         self._deadline = deadline
+        self._count = threading.Lock()  # pages, events and service accounts are read side by side
         self.requests = 0
+
+    def _counted(self) -> None:
+        with self._count:
+            self.requests += 1
 
     def _timeout(self, what: str) -> tuple[float, float]:
         """(connect, read) seconds for the next request: 5 and 30, or what is left of the deadline."""
@@ -57,24 +73,25 @@ class KubeReader:
             raise KubeReadError(what, None, "no time left before the scan's deadline", timed_out=True)
         return min(CONNECT_TIMEOUT, left), min(READ_TIMEOUT, left)
 
-    def pods(self, field_selector: str) -> Iterator[list[dict[str, Any]]]:
-        """Pages of pods in all namespaces."""
-        return self._pages("pods", self._core.list_pod_for_all_namespaces,
+    def pods(self, field_selector: str, read: Callable[[list[dict[str, Any]]], T]) -> Iterator[T]:
+        """`read` of each page of pods in all namespaces (a page is dropped once read: see
+        PARSING)."""
+        return self._pages("pods", self._core.list_pod_for_all_namespaces, read,
                            field_selector=field_selector)
 
-    def events(self, field_selector: str) -> Iterator[list[dict[str, Any]]]:
-        """Pages of core/v1 events in all namespaces."""
-        return self._pages("events", self._core.list_event_for_all_namespaces,
+    def events(self, field_selector: str, read: Callable[[list[dict[str, Any]]], T]) -> Iterator[T]:
+        """`read` of each page of core/v1 events in all namespaces."""
+        return self._pages("events", self._core.list_event_for_all_namespaces, read,
                            field_selector=field_selector)
 
     def replicasets(self, label_selector: str) -> Iterator[list[dict[str, Any]]]:
         """Pages of ReplicaSets in all namespaces matching `label_selector`."""
-        return self._pages("replicasets", self._apps.list_replica_set_for_all_namespaces,
+        return self._pages("replicasets", self._apps.list_replica_set_for_all_namespaces, _same,
                            label_selector=label_selector)
 
     def nodes(self) -> Iterator[list[dict[str, Any]]]:
         """Pages of nodes (needs RBAC beyond AmazonEKSViewPolicy; optional)."""
-        return self._pages("nodes", self._core.list_node)
+        return self._pages("nodes", self._core.list_node, _same)
 
     def service_account(self, namespace: str, name: str) -> dict[str, Any]:
         """One service account."""
@@ -101,7 +118,7 @@ class KubeReader:
 
         body = {"apiVersion": "policy/v1", "kind": "Eviction",
                 "metadata": {"name": name, "namespace": namespace}}
-        self.requests += 1
+        self._counted()
         try:
             response = self._core.create_namespaced_pod_eviction(
                 name, namespace, body, _preload_content=False,
@@ -118,39 +135,53 @@ class KubeReader:
 
     def jobs(self) -> Iterator[list[dict[str, Any]]]:
         """Pages of Jobs in all namespaces."""
-        return self._pages("jobs", self._batch.list_job_for_all_namespaces)
+        return self._pages("jobs", self._batch.list_job_for_all_namespaces, _same)
 
-    def _pages(self, what: str, call: Callable[..., Any], **params: str) -> Iterator[list[dict[str, Any]]]:
+    def _pages(self, what: str, call: Callable[..., Any], read: Callable[[list[dict[str, Any]]], T],
+               **params: str) -> Iterator[T]:
         token: str | None = None
         while True:
-            body = self._call(what, call, limit=self._page_size, _continue=token, **params)
-            items = body.get("items")
-            yield [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
-            metadata = body.get("metadata")
-            token = metadata.get("continue") if isinstance(metadata, dict) else None
-            if token is not None and not isinstance(token, str):
-                raise KubeReadError(what, None, "the API server's continue token is not a string")
+            def split(body: dict[str, Any]) -> tuple[T, str | None]:
+                items = body.get("items")
+                page = read([item for item in items if isinstance(item, dict)] if isinstance(items, list)
+                            else [])
+                metadata = body.get("metadata")
+                after = metadata.get("continue") if isinstance(metadata, dict) else None
+                if after is not None and not isinstance(after, str):
+                    raise KubeReadError(what, None, "the API server's continue token is not a string")
+                return page, after
+            page, token = self._request(what, call, split, limit=self._page_size, _continue=token,
+                                        **params)
+            yield page
             if not token:
                 return
 
     def _call(self, what: str, call: Callable[..., Any], **params: Any) -> dict[str, Any]:
+        return self._request(what, call, _same, **params)
+
+    def _request(self, what: str, call: Callable[..., Any], then: Callable[[dict[str, Any]], R],
+                 **params: Any) -> R:
+        """One request (retried on 429/5xx) and `then` of its JSON body, parsed and read under
+        PARSING: the body's objects are dropped before another thread may parse more."""
         from kubernetes.client.exceptions import ApiException  # deferred import
         from urllib3.exceptions import HTTPError
 
         for attempt in range(1, self._attempts + 1):
             timeout = self._timeout(what)
-            self.requests += 1
+            self._counted()
             try:
-                response = call(_preload_content=False, _request_timeout=timeout, **params)
-                return _body(what, response.data)
+                data = call(_preload_content=False, _request_timeout=timeout, **params).data
             except ApiException as err:
                 if err.status not in RETRY_STATUSES or attempt == self._attempts:
                     raise KubeReadError(what, err.status, _api_message(err)) from err
                 self._sleep(min(_retry_after(err, attempt), max(self._timeout(what)[1] - 0.1, 0)))
+                continue
             except HTTPError as err:
                 late = self._deadline is not None and time.monotonic() >= self._deadline - 0.1
                 raise KubeReadError(what, None, f"cannot reach the API server: {_root(err)}",
                                     timed_out=late) from err
+            with PARSING:
+                return then(_body(what, data))
         raise AssertionError("unreachable")
 
 
