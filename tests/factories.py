@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from pullmedic.causes import Cause
-from pullmedic.model import Evidence, Finding, Workload
+from pullmedic.core.causes import Cause
+from pullmedic.core.model import Evidence, Finding, Workload
 
 
 def finding(name: str = "api", **changes: Any) -> Finding:

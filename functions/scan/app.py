@@ -11,19 +11,19 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics
 
-from pullmedic.announce import DeliveryIncomplete
-from pullmedic.bootstrap import App, bootstrap, with_deadline
+from pullmedic.announcing.announce import DeliveryIncomplete
+from pullmedic.app.bootstrap import App, bootstrap, with_deadline
+from pullmedic.app.event import DoctorOrder, FanoutOrder, RemediateOrder, ScanOrder, SilenceOrder, parse_event
+from pullmedic.app.fanout import aggregate, list_targets, scan_cluster, start_if_large
+from pullmedic.app.metrics import Dimensions, Metric, scan_metrics
+from pullmedic.app.remediate import remediate
+from pullmedic.app.responses import LAMBDA_RESPONSE_BYTES, STATE_BYTES, fitted
+from pullmedic.app.service import add_silence, cli_flags, run_scan
+from pullmedic.app.summary import ScanSummary
+from pullmedic.core.redact import redacted_json
+from pullmedic.core.settings import Settings, load
+from pullmedic.core.vocab import OrderSource
 from pullmedic.doctor.run import run_doctor
-from pullmedic.event import DoctorOrder, FanoutOrder, RemediateOrder, ScanOrder, SilenceOrder, parse_event
-from pullmedic.fanout import aggregate, list_targets, scan_cluster, start_if_large
-from pullmedic.metrics import Dimensions, Metric, scan_metrics
-from pullmedic.redact import redacted_json
-from pullmedic.remediate import remediate
-from pullmedic.responses import LAMBDA_RESPONSE_BYTES, STATE_BYTES, fitted
-from pullmedic.service import add_silence, cli_flags, run_scan
-from pullmedic.settings import Settings, load
-from pullmedic.summary import ScanSummary
-from pullmedic.vocab import OrderSource
 
 logger = Logger(service="pullmedic", json_serializer=redacted_json)
 metrics = Metrics(namespace="pullmedic", service="pullmedic")

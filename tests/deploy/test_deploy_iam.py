@@ -1,4 +1,4 @@
-"""Least privilege: the function reads what pullmedic.permissions lists and writes only its own."""
+"""Least privilege: the function reads what pullmedic.core.permissions lists and writes only its own."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from deploy_support import ACCOUNT, REGION, REPO, cfn_lint_policies
 
-from pullmedic.permissions import READ_ACTIONS
+from pullmedic.core.permissions import READ_ACTIONS
 
 # The stack's own resources and what the function may do to each (nothing else is written).
 OWN_WRITES: dict[str, frozenset[str]] = {
@@ -110,7 +110,7 @@ def test_writes_only_on_own_resources_and_reads_equal_permissions_module(
             reads.update(actions)
     assert reads == READ_ACTIONS, (
         f"only in the template: {sorted(reads - READ_ACTIONS)}; "
-        f"only in pullmedic.permissions: {sorted(READ_ACTIONS - reads)}")
+        f"only in pullmedic.core.permissions: {sorted(READ_ACTIONS - reads)}")
     assert writes == {k: set(v) for k, v in OWN_WRITES.items()}
 
 
@@ -173,4 +173,4 @@ def test_every_aws_read_the_code_makes_is_allowed() -> None:
             if name == "guarded" and isinstance(first, ast.Constant):
                 called[first.value] = f"{path.relative_to(REPO)}:{node.lineno}"
     missing = {action: where for action, where in called.items() if action not in READ_ACTIONS}
-    assert not missing, f"AWS reads not in pullmedic.permissions.READ_ACTIONS: {missing}"
+    assert not missing, f"AWS reads not in pullmedic.core.permissions.READ_ACTIONS: {missing}"

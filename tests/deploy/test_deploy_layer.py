@@ -106,5 +106,6 @@ def test_layer_package_is_the_source(site: Path) -> None:
 
 def test_json_schemas_ship_in_the_layer(site: Path) -> None:
     """The schema files the document loads at import time (and subscribers may read)."""
-    source = sorted(p.name for p in (REPO / "layers/pullmedic/pullmedic/schemas").glob("*.json"))
-    assert source and sorted(p.name for p in (site / "pullmedic" / "schemas").glob("*.json")) == source
+    source = sorted(p.name for p in (REPO / "layers/pullmedic/pullmedic/announcing/schemas").glob("*.json"))
+    shipped = sorted(p.name for p in (site / "pullmedic" / "announcing" / "schemas").glob("*.json"))
+    assert source and shipped == source

@@ -1,5 +1,5 @@
 """functions/scan/member-account.yaml: the role the central function assumes in member accounts
-reads what pullmedic.permissions lists, trusts only that function with the external id, and
+reads what pullmedic.core.permissions lists, trusts only that function with the external id, and
 writes only as the central template's remediation does, when remediation is on."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from deploy_support import REPO, SAM_BIN, condition_true, default_parameters, load_yaml, require_sam_venv, run
 from test_deploy_iam import as_list
 
-from pullmedic.permissions import SCAN_READ_ACTIONS
+from pullmedic.core.permissions import SCAN_READ_ACTIONS
 
 MEMBER = REPO / "functions/scan/member-account.yaml"
 VIEW_POLICY = {"Fn::Sub": "arn:${AWS::Partition}:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"}
@@ -43,7 +43,7 @@ def test_reads_equal_permissions_module_and_trust_needs_the_external_id(member: 
     # doctor runs in the function's own account only: members grant what a scan reads
     assert reads == SCAN_READ_ACTIONS, (
         f"only in the member template: {sorted(reads - SCAN_READ_ACTIONS)}; "
-        f"only in pullmedic.permissions: {sorted(SCAN_READ_ACTIONS - reads)}")
+        f"only in pullmedic.core.permissions: {sorted(SCAN_READ_ACTIONS - reads)}")
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"AWS": {"Ref": "PullmedicRoleArn"}} and trust["Action"] == "sts:AssumeRole"
     assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"}}}

@@ -52,7 +52,7 @@ def test_sam_package(built: Path, s3: Any, tmp_path: Path) -> None:
     layer_zip = _download(s3, resources[LAYER_ID]["Properties"]["ContentUri"])
     assert zipfile.ZipFile(io.BytesIO(function_zip)).namelist() == ["app.py"]
     names = zipfile.ZipFile(io.BytesIO(layer_zip)).namelist()
-    assert "python/pullmedic/scan.py" in names and "python/kubernetes/__init__.py" in names
+    assert "python/pullmedic/app/scan.py" in names and "python/kubernetes/__init__.py" in names
     assert len(layer_zip) < MAX_ZIPPED
 
 

@@ -13,7 +13,7 @@ import pytest
 from deploy_support import REPO, SAM_BIN, condition_true, default_parameters, load_yaml
 from parameter_table import HEADER, render
 
-from pullmedic import settings
+from pullmedic.core import settings
 
 GUIDE = REPO / "docs/deploy.md"  # the deploy guide: the parameter table, `sam deploy --guided`
 DEPLOY_SCRIPT = REPO / "functions/scan/deploy.py"

@@ -15,11 +15,11 @@ from deploy_support import REMEDIATION, REPO, cfn_lint_policies, condition_true,
 from factories import finding
 from test_deploy_iam import OWN_WRITES, as_list, own_resource, role_statements
 
-from pullmedic.actions import ACTIONS
-from pullmedic.causes import Cause
-from pullmedic.chat import notification
-from pullmedic.model import Announcement
-from pullmedic.permissions import READ_ACTIONS
+from pullmedic.announcing.chat import notification
+from pullmedic.core.causes import Cause
+from pullmedic.core.model import Announcement
+from pullmedic.core.permissions import READ_ACTIONS
+from pullmedic.remediating.actions import ACTIONS
 
 ACTION_PERMISSIONS = {p for module in ACTIONS.values() for p in module.META.permissions}
 PULL_ONLY = {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly"}

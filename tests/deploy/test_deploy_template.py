@@ -30,7 +30,7 @@ def test_function_runtime_and_sizing(translated: dict[str, dict[str, Any]]) -> N
     props = translated["default"]["Resources"]["ScanFunction"]["Properties"]
     assert props["Runtime"] == "python3.12" and props["Architectures"] == ["arm64"]
     assert props["Handler"] == "app.lambda_handler"
-    assert props["Timeout"] == 300 and props["MemorySize"] == 1024
+    assert props["Timeout"] == 300 and props["MemorySize"] == 1536
     assert props["ReservedConcurrentExecutions"] == 1
     assert props["TracingConfig"] == {"Mode": "Active"}
     assert props["Role"] == {"Fn::GetAtt": ["ScanFunctionRole", "Arn"]}
@@ -55,7 +55,7 @@ def test_environment_has_every_setting_the_code_reads(translated: dict[str, Any]
     variables = translated["default"]["Resources"]["ScanFunction"]["Properties"][
         "Environment"]["Variables"]
     read = set(re.findall(r"PULLMEDIC_[A-Z_]+",
-                          (REPO / "layers/pullmedic/pullmedic/settings.py").read_text()))
+                          (REPO / "layers/pullmedic/pullmedic/core/settings.py").read_text()))
     assert read <= set(variables), f"settings read but not set: {sorted(read - set(variables))}"
     planned = {"PULLMEDIC_TABLE", "PULLMEDIC_REMINDER_HOURS", "PULLMEDIC_READ_SECRETS"}
     assert planned <= set(variables)
@@ -192,7 +192,7 @@ def test_dashboard_lists_open_problems_from_the_scan_log(translated: dict[str, A
     assert query.startswith("SOURCE '${ScanLogGroup}' | filter message = 'problem' | stats ")
     logging = cfn["Resources"]["ScanFunction"]["Properties"]["LoggingConfig"]
     assert logging["LogGroup"] == {"Ref": "ScanLogGroup"}
-    schema = json.loads((REPO / "layers/pullmedic/pullmedic/schemas/summary.json").read_text())
+    schema = json.loads((REPO / "layers/pullmedic/pullmedic/announcing/schemas/summary.json").read_text())
     logged = set(schema["properties"]["problems"]["items"]["properties"])
     read = set(re.findall(r"problem\.(\w+)", query))
     assert read == logged and "filter state = 'open'" in query

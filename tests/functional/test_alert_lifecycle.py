@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from pullmedic.lifecycle import Silence
-from pullmedic.state import StateStore
+from pullmedic.announcing.lifecycle import Silence
+from pullmedic.announcing.state import StateStore
 from pullmedic_sandbox.handler import invoke, load_handler
 from pullmedic_sandbox.sandbox import Sandbox
 

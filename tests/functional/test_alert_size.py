@@ -9,12 +9,12 @@ import jsonschema
 import pytest
 from factories import finding
 
-from pullmedic.causes import Cause
-from pullmedic.chat import CHAT_SCHEMA
-from pullmedic.findings import fingerprint
-from pullmedic.model import Announcement, Finding
-from pullmedic.notify import SNS_MESSAGE_MAX, publish
-from pullmedic.render import DOCUMENT_SCHEMA
+from pullmedic.announcing.chat import CHAT_SCHEMA
+from pullmedic.announcing.notify import SNS_MESSAGE_MAX, publish
+from pullmedic.announcing.render import DOCUMENT_SCHEMA
+from pullmedic.core.causes import Cause
+from pullmedic.core.model import Announcement, Finding
+from pullmedic.diagnosing.findings import fingerprint
 
 CAUSES = [Cause.IMAGE_NOT_FOUND, Cause.AUTH_FAILED, Cause.REGISTRY_UNREACHABLE, Cause.RATE_LIMITED]
 

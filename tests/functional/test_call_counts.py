@@ -13,10 +13,10 @@ from typing import Any
 import boto3
 from perf.world import Shape, build, kube_requests, pages
 
-from pullmedic.bootstrap import bootstrap
-from pullmedic.event import ScanOrder
-from pullmedic.service import run_scan
-from pullmedic.settings import load
+from pullmedic.app.bootstrap import bootstrap
+from pullmedic.app.event import ScanOrder
+from pullmedic.app.service import run_scan
+from pullmedic.core.settings import load
 from pullmedic_sandbox.sandbox import Sandbox
 
 # Five failing Deployments: ECR tag missing, ECR 401, Docker Hub tag missing, private Docker Hub

@@ -22,8 +22,8 @@ import jsonschema
 import pytest
 import yaml
 
+from pullmedic.announcing.render import load_schema
 from pullmedic.cli import main
-from pullmedic.render import load_schema
 from pullmedic_sandbox.handler import invoke, load_handler
 from pullmedic_sandbox.scenario import BUNDLED
 

@@ -26,12 +26,12 @@ import yaml
 from botocore.exceptions import ClientError, ReadTimeoutError
 from test_alert_lifecycle import FORBIDDEN, NOT_FOUND, RATE_LIMITED, pod, replicaset
 
-from pullmedic.announce import DeliveryIncomplete
-from pullmedic.bootstrap import bootstrap
-from pullmedic.event import ScanOrder
-from pullmedic.outbox import LEASE
-from pullmedic.service import run_scan
-from pullmedic.settings import load
+from pullmedic.announcing.announce import DeliveryIncomplete
+from pullmedic.announcing.outbox import LEASE
+from pullmedic.app.bootstrap import bootstrap
+from pullmedic.app.event import ScanOrder
+from pullmedic.app.service import run_scan
+from pullmedic.core.settings import load
 
 WRITES = {"dynamodb": {"PutItem", "DeleteItem", "UpdateItem", "BatchWriteItem", "TransactWriteItems"},
           "sns": {"Publish"}}

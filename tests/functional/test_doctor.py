@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pullmedic.cli import main
-from pullmedic.permissions import READ_ACTIONS
+from pullmedic.core.permissions import READ_ACTIONS
 from pullmedic_sandbox.deployment import endpoint_access, function_role, scan_function, subscribe_email
 from pullmedic_sandbox.handler import invoke, load_handler
 from pullmedic_sandbox.rbac import Rbac

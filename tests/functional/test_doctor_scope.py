@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from pullmedic.aws.eks import list_clusters
+from pullmedic.app.event import parse_doctor
 from pullmedic.cli import main
+from pullmedic.core.permissions import READ_ACTIONS
+from pullmedic.core.settings import load
 from pullmedic.doctor.run import clusters_to_check
-from pullmedic.event import parse_doctor
-from pullmedic.permissions import READ_ACTIONS
-from pullmedic.settings import load
+from pullmedic.reading.aws.eks import list_clusters
 from pullmedic_sandbox.deployment import endpoint_access, function_role, scan_function, subscribe_email
 from pullmedic_sandbox.handler import LambdaContext, invoke, load_handler
 from pullmedic_sandbox.sandbox import Sandbox

@@ -14,7 +14,7 @@ import boto3
 import botocore.auth
 import pytest
 
-from pullmedic.aws.token import eks_token
+from pullmedic.reading.aws.token import eks_token
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE_PYTHON = REPO / ".venv-ekstoken" / "bin" / "python"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pullmedic.permissions import READ_ACTIONS
+from pullmedic.core.permissions import READ_ACTIONS
 from pullmedic_sandbox.aws_seed import substitute
 from pullmedic_sandbox.deployment import function_role
 from pullmedic_sandbox.handler import invoke, load_handler

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from factories import finding
 
-from pullmedic.aws.eks import ClusterAccess
-from pullmedic.causes import Cause
-from pullmedic.evidence import Facts, Readers, subject_of
-from pullmedic.gather.unavailable import Unavailable
-from pullmedic.model import PodInfo, Workload
+from pullmedic.core.causes import Cause
+from pullmedic.core.model import PodInfo, Workload
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.diagnosing.evidence import Facts, Readers, subject_of
+from pullmedic.reading.aws.eks import ClusterAccess
 
 
 def test_a_pod_without_a_host_ip_is_described_plainly(world, sandbox) -> None:

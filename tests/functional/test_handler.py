@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from pullmedic.render import load_schema
+from pullmedic.announcing.render import load_schema
 from pullmedic_sandbox.handler import invoke, load_handler
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"

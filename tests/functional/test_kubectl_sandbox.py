@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from pullmedic.aws.token import eks_token
+from pullmedic.reading.aws.token import eks_token
 from pullmedic_sandbox.kubeapi import SimulatedCluster
 from pullmedic_sandbox.resources import RESOURCE_TYPES
 from pullmedic_sandbox.sandbox import Sandbox

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pullmedic.actions.base import Call, Plan
-from pullmedic.ledger import Ledger
+from pullmedic.remediating.actions.base import Call, Plan
+from pullmedic.remediating.ledger import Ledger
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 PLAN = Plan(action="grant_ecr_pull", fingerprint="0123456789abcdef", cluster="prod", namespace="shop",

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 from perf.world import MISSING_TAG, PUSHED_TAGS, Shape, build, repository
 
-from pullmedic.evidence import Readers
+from pullmedic.diagnosing.evidence import Readers
 from pullmedic_sandbox.sandbox import ACCOUNT, Sandbox
 
 THREADS = 8

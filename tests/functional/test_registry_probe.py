@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from pullmedic.gather.registry import RegistryAnswer, RegistryReader, RegistrySettings
-from pullmedic.gather.unavailable import Unavailable
-from pullmedic.imageref import ImageRef, parse_image
+from pullmedic.core.imageref import ImageRef, parse_image
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.reading.gather.registry import RegistryAnswer, RegistryReader, RegistrySettings
 from pullmedic_sandbox.registry import RegistryFront, fronts, hosts_setting
 
 HUB = {"images": {"library/httpd": ["latest"], "library/redis": ["7"], "library/busybox": ["1.36"]},

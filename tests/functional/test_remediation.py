@@ -17,9 +17,9 @@ import jsonschema
 import pytest
 import yaml
 
-from pullmedic.chat import CHAT_SCHEMA
+from pullmedic.announcing.chat import CHAT_SCHEMA
+from pullmedic.announcing.render import DOCUMENT_SCHEMA, load_schema
 from pullmedic.cli import main
-from pullmedic.render import DOCUMENT_SCHEMA, load_schema
 from pullmedic_sandbox.aws_seed import substitute
 from pullmedic_sandbox.handler import invoke, load_handler
 from pullmedic_sandbox.sandbox import ACCOUNT, Sandbox

@@ -14,11 +14,11 @@ from typing import Any
 import boto3
 import pytest
 
-from pullmedic.bootstrap import bootstrap
-from pullmedic.event import RemediateOrder, ScanOrder
-from pullmedic.remediate import remediate
-from pullmedic.service import run_scan
-from pullmedic.settings import load
+from pullmedic.app.bootstrap import bootstrap
+from pullmedic.app.event import RemediateOrder, ScanOrder
+from pullmedic.app.remediate import remediate
+from pullmedic.app.service import run_scan
+from pullmedic.core.settings import load
 from pullmedic_sandbox.sandbox import ACCOUNT, Sandbox
 
 READS = ("Describe", "Get", "List", "BatchGet", "Query", "Scan", "Simulate")  # Simulate*: a read

@@ -3,7 +3,7 @@ DescribePrefixLists leaves them out (moto): then from GetManagedPrefixListEntrie
 
 from __future__ import annotations
 
-from pullmedic.gather.ec2 import Ec2Reader, PrefixList
+from pullmedic.reading.gather.ec2 import Ec2Reader, PrefixList
 
 
 def test_the_s3_prefix_list_comes_with_its_ranges_once_per_scan(sandbox) -> None:

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from factories import ecr_finding, finding
 
-from pullmedic.causes import Cause
-from pullmedic.findings import fingerprint
-from pullmedic.lifecycle import Scope, Silence, plan
-from pullmedic.model import PodInfo, ScanError
-from pullmedic.outbox import Outbox
-from pullmedic.state import StateStore
+from pullmedic.announcing.lifecycle import Scope, Silence, plan
+from pullmedic.announcing.outbox import Outbox
+from pullmedic.announcing.state import StateStore
+from pullmedic.core.causes import Cause
+from pullmedic.core.model import PodInfo, ScanError
+from pullmedic.diagnosing.findings import fingerprint
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 DAY = timedelta(hours=24)

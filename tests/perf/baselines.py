@@ -23,10 +23,10 @@ from urllib.parse import urlencode, urlsplit
 
 import boto3
 
-from pullmedic.aws.eks import ClusterAccess, describe
-from pullmedic.aws.token import eks_token
-from pullmedic.kube.client import api_client
-from pullmedic.kube.pods import EVENT_FIELD_SELECTOR, POD_FIELD_SELECTOR
+from pullmedic.reading.aws.eks import ClusterAccess, describe
+from pullmedic.reading.aws.token import eks_token
+from pullmedic.reading.kube.client import api_client
+from pullmedic.reading.kube.pods import EVENT_FIELD_SELECTOR, POD_FIELD_SELECTOR
 
 PULL_WAITING = frozenset({"ErrImagePull", "ImagePullBackOff"})
 

@@ -1,6 +1,7 @@
 """Time every pattern of the text-processing modules on hostile input (`make bench`).
 
-For each pattern discovered in pullmedic.redact, pullmedic.rules and pullmedic.classify, the
+For each pattern discovered in pullmedic.core.redact, pullmedic.diagnosing.rules and
+pullmedic.diagnosing.classify, the
 inputs of regex_cases.py are searched at 100 KB and at 1 MB (every match found, best of
 `--repeat`: a shared machine only adds time). Recorded in bench/regex.json: the worst time per
 pattern at each size and the input that caused it. Budget: under 50 ms per 100 KB at both
@@ -20,7 +21,8 @@ from typing import Any
 
 from regex_cases import adversarial, patterns, worst
 
-from pullmedic import classify, redact, rules
+from pullmedic.core import redact
+from pullmedic.diagnosing import classify, rules
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "regex.json"
 BUDGET_MS = 50.0  # per 100 KB

@@ -47,11 +47,11 @@ def main() -> None:
     import boto3
     import kubernetes.client  # noqa: F401  (imported before the clock starts, as by floor and peer)
 
-    from pullmedic.bootstrap import bootstrap
-    from pullmedic.event import ScanOrder
-    from pullmedic.service import run_scan
-    from pullmedic.settings import load
-    from pullmedic.vocab import OrderSource
+    from pullmedic.app.bootstrap import bootstrap
+    from pullmedic.app.event import ScanOrder
+    from pullmedic.app.service import run_scan
+    from pullmedic.core.settings import load
+    from pullmedic.core.vocab import OrderSource
 
     calls: Counter[str] = Counter()
 

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from pullmedic.actions import ACTIONS
-from pullmedic.checks import CHECKS
-from pullmedic.checks.base import CONFIRMED, CONTRADICTED, PASSED
-from pullmedic.settings import load
+from pullmedic.core.settings import load
+from pullmedic.diagnosing.checks import CHECKS
+from pullmedic.diagnosing.checks.base import CONFIRMED, CONTRADICTED, PASSED
+from pullmedic.remediating import actions
+from pullmedic.remediating.actions import ACTIONS
 
-ACTION_DIR = Path(__file__).resolve().parents[2] / "layers" / "pullmedic" / "pullmedic" / "actions"
+ACTION_DIR = Path(actions.__file__).parent
 NOT_ACTIONS = {"__init__", "base"}
 
 
@@ -62,7 +63,7 @@ def test_the_eviction_budget_is_shared_safely_by_threads() -> None:
     """Clusters are scanned side by side: the per-run eviction limit holds across threads."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from pullmedic.actions.base import Budget
+    from pullmedic.remediating.actions.base import Budget
 
     budget = Budget(20)
     with ThreadPoolExecutor(8) as pool:

@@ -12,14 +12,8 @@ from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 from factories import ecr_finding as finding
 
-from pullmedic import codec
-from pullmedic.causes import Cause
-from pullmedic.chat import CHAT_SCHEMA, DESCRIPTION_MAX, THREAD_MAX, notification
-from pullmedic.console import links, resources
-from pullmedic.findings import SEVERITY_ORDER, fingerprint
-from pullmedic.gather.unavailable import guarded
-from pullmedic.model import Finding, Remediation, ScanError
-from pullmedic.render import (
+from pullmedic.announcing.chat import CHAT_SCHEMA, DESCRIPTION_MAX, THREAD_MAX, notification
+from pullmedic.announcing.render import (
     DOCUMENT_SCHEMA,
     SCHEMAS,
     WIDTH,
@@ -32,6 +26,12 @@ from pullmedic.render import (
     subject,
     text,
 )
+from pullmedic.core import codec
+from pullmedic.core.causes import Cause
+from pullmedic.core.console import links, resources
+from pullmedic.core.model import Finding, Remediation, ScanError
+from pullmedic.core.unavailable import guarded
+from pullmedic.diagnosing.findings import SEVERITY_ORDER, fingerprint
 
 SINCE = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 VALIDATOR = jsonschema.Draft202012Validator

@@ -15,19 +15,19 @@ from typing import Any
 
 import pytest
 
-from pullmedic.causes import Cause
-from pullmedic.dynamo import attributes
-from pullmedic.findings import group
-from pullmedic.kube.pods import candidates, failures
-from pullmedic.kube.workloads import workload_of
-from pullmedic.lifecycle import Scope, plan
-from pullmedic.limits import ERROR_MAX, IMAGE_MAX, MESSAGE_MAX, NAME_MAX, lines
-from pullmedic.model import Announcement, Evidence, Finding, ScanError
-from pullmedic.notify import SNS_MESSAGE_MAX, size, sns_messages
-from pullmedic.outbox import new_item
-from pullmedic.responses import LAMBDA_RESPONSE_BYTES, STATE_BYTES, fitted
-from pullmedic.scan import scan_error
-from pullmedic.state import _item
+from pullmedic.announcing.dynamo import attributes
+from pullmedic.announcing.lifecycle import Scope, plan
+from pullmedic.announcing.notify import SNS_MESSAGE_MAX, size, sns_messages
+from pullmedic.announcing.outbox import new_item
+from pullmedic.announcing.state import _item
+from pullmedic.app.responses import LAMBDA_RESPONSE_BYTES, STATE_BYTES, fitted
+from pullmedic.app.scan import scan_error
+from pullmedic.core.causes import Cause
+from pullmedic.core.limits import ERROR_MAX, IMAGE_MAX, MESSAGE_MAX, NAME_MAX, lines
+from pullmedic.core.model import Announcement, Evidence, Finding, ScanError
+from pullmedic.diagnosing.findings import group
+from pullmedic.reading.kube.pods import candidates, failures
+from pullmedic.reading.kube.workloads import workload_of
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 ITEM_MAX = 400 * 1024

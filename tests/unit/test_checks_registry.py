@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from pullmedic.causes import Cause
-from pullmedic.checks import CHECKS
-from pullmedic.doctor import gather as doctor_gather
-from pullmedic.permissions import READ_ACTIONS
+from pullmedic.core.causes import Cause
+from pullmedic.core.permissions import READ_ACTIONS
+from pullmedic.diagnosing import checks
+from pullmedic.diagnosing.checks import CHECKS
+from pullmedic.reading import deployment
 
-CHECK_DIR = Path(__file__).resolve().parents[2] / "layers" / "pullmedic" / "pullmedic" / "checks"
+CHECK_DIR = Path(checks.__file__).parent
 NOT_CHECKS = {"__init__", "base", "facts"}
 
 
@@ -44,7 +45,7 @@ def test_every_cause_but_never_pull_and_invalid_names_has_a_check() -> None:
 
 def doctor_reads() -> set[str]:
     """The AWS reads doctor makes, as its reader names them."""
-    source = (Path(doctor_gather.__file__)).read_text()
+    source = (Path(deployment.__file__)).read_text()
     return set(re.findall(r'guarded\("([a-z0-9]+:[A-Za-z]+)"', source))
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from pullmedic.classify import classify
-from pullmedic.rules import RULES
+from pullmedic.diagnosing.classify import classify
+from pullmedic.diagnosing.rules import RULES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "messages"
 

@@ -15,6 +15,8 @@ from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pullmedic.announcing.render import load_schema
+from pullmedic.app.event import parse_silence
 from pullmedic.cli import main
 from pullmedic.cli.completion import script
 from pullmedic.cli.errors import FAILED, USAGE, failure
@@ -23,8 +25,6 @@ from pullmedic.cli.output import Terminal
 from pullmedic.cli.parser import build
 from pullmedic.cli.problems import workload_kind
 from pullmedic.cli.scan import findings_table
-from pullmedic.event import parse_silence
-from pullmedic.render import load_schema
 
 # tests/fixtures/messages: Docker Hub's anonymous pull limit, as containerd reports it.
 RATE_LIMIT = ('Failed to pull image "httpd:latest": rpc error: code = Unknown desc = failed to pull and '

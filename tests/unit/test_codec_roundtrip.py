@@ -12,11 +12,13 @@ from factories import ecr_finding
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pullmedic import codec
-from pullmedic.causes import Cause
-from pullmedic.dynamo import plain
-from pullmedic.lifecycle import Record
-from pullmedic.model import (
+from pullmedic.announcing.dynamo import plain
+from pullmedic.announcing.lifecycle import Record
+from pullmedic.announcing.render import EVENTS
+from pullmedic.announcing.state import _item, _record
+from pullmedic.core import codec
+from pullmedic.core.causes import Cause
+from pullmedic.core.model import (
     Announcement,
     Evidence,
     Finding,
@@ -25,9 +27,7 @@ from pullmedic.model import (
     ScanError,
     Workload,
 )
-from pullmedic.render import EVENTS
-from pullmedic.state import _item, _record
-from pullmedic.vocab import Confidence, MessageSource, Severity, VerdictStatus
+from pullmedic.core.vocab import Confidence, MessageSource, Severity, VerdictStatus
 
 ANY_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
 # for what the state table redacts on the way in: no letters a credential pattern starts with

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pullmedic.causes import Cause
-from pullmedic.checks import ecr_pull_permission, rate_limit_cache, vpc_endpoint_policy
-from pullmedic.checks.base import Verdict
-from pullmedic.diagnose import _evidence, _items
-from pullmedic.gather.unavailable import Unavailable
-from pullmedic.vocab import VerdictStatus
+from pullmedic.core.causes import Cause
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.core.vocab import VerdictStatus
+from pullmedic.diagnosing.checks import ecr_pull_permission, rate_limit_cache, vpc_endpoint_policy
+from pullmedic.diagnosing.checks.base import Verdict
+from pullmedic.diagnosing.diagnose import _evidence, _items
 
 DENIED = "iam:GetInstanceProfile: AccessDenied: not authorized"
 

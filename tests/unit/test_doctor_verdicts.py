@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from pullmedic.doctor.facts import (
+from pullmedic.app.event import DoctorOrder, InvalidEvent, parse_event
+from pullmedic.core.deployment import (
     AccessEntry,
     ClusterFacts,
     DeploymentFacts,
@@ -17,10 +18,9 @@ from pullmedic.doctor.facts import (
     KubeAccess,
     Line,
 )
-from pullmedic.doctor.gather import identity_of, same_role
+from pullmedic.core.unavailable import Unavailable
 from pullmedic.doctor.verdicts import cluster_lines, scan_needs
-from pullmedic.event import DoctorOrder, InvalidEvent, parse_event
-from pullmedic.gather.unavailable import Unavailable
+from pullmedic.reading.deployment import identity_of, same_role
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 ROLE = "arn:aws:iam::123456789012:role/service-role/pullmedic-ScanFunctionRole-AB12"
@@ -148,7 +148,7 @@ def test_report_bounds_and_redacts_what_servers_said() -> None:
 def test_aws_lists_an_unconfirmed_subscription_without_an_arn() -> None:
     """ListSubscriptionsByTopic shows SubscriptionArn "PendingConfirmation" until the link is
     clicked (moto confirms at once, so the sandbox marks its attribute instead)."""
-    from pullmedic.doctor.gather import DoctorReader
+    from pullmedic.reading.deployment import DoctorReader
 
     assert DoctorReader._pending(None, {"SubscriptionArn": "PendingConfirmation"}) is True
     assert DoctorReader._pending(None, {"SubscriptionArn": "Deleted"}) is False
@@ -175,7 +175,7 @@ def test_function_egress_must_let_443_out_to_the_cluster_or_anywhere() -> None:
 def test_a_topic_with_more_subscriptions_than_read_says_what_was_cut() -> None:
     from dataclasses import replace
 
-    from pullmedic.doctor.facts import SUBSCRIPTIONS_MAX, Subscription
+    from pullmedic.core.deployment import SUBSCRIPTIONS_MAX, Subscription
     from pullmedic.doctor.verdicts import checklist
 
     read = [Subscription("email", f"team{n}@example.com", pending=False)

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from pullmedic.checks import ecr_repository_policy
-from pullmedic.imageref import ImageRef, parse_image
+from pullmedic.core.imageref import ImageRef, parse_image
+from pullmedic.diagnosing.checks import ecr_repository_policy
 
 ROLE = "arn:aws:iam::444455556666:role/node"
 

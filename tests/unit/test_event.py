@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pullmedic.event import InvalidEvent, parse_event
+from pullmedic.app.event import InvalidEvent, parse_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 

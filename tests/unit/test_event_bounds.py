@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pullmedic.event import InvalidEvent, parse_event
-from pullmedic.limits import CLUSTERS_MAX
-from pullmedic.settings import load
+from pullmedic.app.event import InvalidEvent, parse_event
+from pullmedic.core.limits import CLUSTERS_MAX
+from pullmedic.core.settings import load
 
 
 def test_repeated_clusters_are_scanned_once() -> None:

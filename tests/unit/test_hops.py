@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pullmedic.imageref import ImageRef, parse_image
-from pullmedic.netpath.nacl import connection_allowed, entries_from_api
-from pullmedic.netpath.sg import egress_allows, rules_from_api
-from pullmedic.netpath.target import S3_STAND_IN, auth_target, layers_target
+from pullmedic.core.imageref import ImageRef, parse_image
+from pullmedic.core.netpath.nacl import connection_allowed, entries_from_api
+from pullmedic.core.netpath.sg import egress_allows, rules_from_api
+from pullmedic.core.netpath.target import S3_STAND_IN, auth_target, layers_target
 
 REGION = "us-east-2"
 S3_PL, S3_CIDRS = "pl-7ba54012", ("52.219.80.0/20", "3.5.128.0/21", "2600:1ffd::/40")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import boto3
 from botocore.stub import Stubber
 
-from pullmedic.gather.iam import IamReader
-from pullmedic.gather.unavailable import Unavailable
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.reading.gather.iam import IamReader
 
 ROLE = "arn:aws:iam::123456789012:role/node-role"
 REPOS = tuple(f"arn:aws:ecr:us-east-2:123456789012:repository/shop/svc-{n}" for n in (1, 2))

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pullmedic.iampolicy import evaluate, evaluate_all, resource_policy_allows
+from pullmedic.core.iampolicy import evaluate, evaluate_all, resource_policy_allows
 
 REPO = "arn:aws:ecr:us-east-1:111122223333:repository/team/api"
 OTHER_REPO = "arn:aws:ecr:us-east-1:111122223333:repository/team/web"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pullmedic.imageref import ImageRef, InvalidReference, parse_image
+from pullmedic.core.imageref import ImageRef, InvalidReference, parse_image
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 

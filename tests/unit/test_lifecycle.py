@@ -9,9 +9,7 @@ from typing import Any
 import pytest
 from factories import finding
 
-from pullmedic.causes import Cause
-from pullmedic.findings import fingerprint
-from pullmedic.lifecycle import (
+from pullmedic.announcing.lifecycle import (
     CONFIRMED_STREAK,
     RETENTION,
     TOUCH,
@@ -22,7 +20,9 @@ from pullmedic.lifecycle import (
     digest,
     plan,
 )
-from pullmedic.model import Finding
+from pullmedic.core.causes import Cause
+from pullmedic.core.model import Finding
+from pullmedic.diagnosing.findings import fingerprint
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=2)

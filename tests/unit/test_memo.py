@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from pullmedic.gather.cache import Memo
+from pullmedic.reading.gather.cache import Memo
 
 
 def test_threads_asking_one_key_wait_for_the_first_read() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pullmedic.netpath.nacl import (
+from pullmedic.core.netpath.nacl import (
     NaclEntry,
     connection_allowed,
     entries_from_api,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pullmedic.parallel import Background, ahead, ordered
+from pullmedic.reading.parallel import Background, ahead, ordered
 
 
 def test_ordered_keeps_the_order_and_runs_side_by_side() -> None:

@@ -7,11 +7,11 @@ from dataclasses import replace
 
 from test_alert_formats import finding
 
-from pullmedic.checks import CHECKS
-from pullmedic.diagnose import in_context
-from pullmedic.gather.ec2 import VpcFacts, usable_nat
-from pullmedic.gather.unavailable import Unavailable
-from pullmedic.render import Announcement, text
+from pullmedic.announcing.render import Announcement, text
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.diagnosing.checks import CHECKS
+from pullmedic.diagnosing.diagnose import in_context
+from pullmedic.reading.gather.ec2 import VpcFacts, usable_nat
 
 ARN = "arn:aws:eks:us-east-1:123456789012:cluster/prod"
 PLACEHOLDER = re.compile(r"<[a-z][a-z-]*>")

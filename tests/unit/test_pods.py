@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from pullmedic.kube.pods import PULL_SECRETS, candidates, event_key, failure_event, failures, newer
-from pullmedic.model import SANDBOX
+from pullmedic.core.model import SANDBOX
+from pullmedic.reading.kube.pods import PULL_SECRETS, candidates, event_key, failure_event, failures, newer
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 GRACE = timedelta(minutes=2)

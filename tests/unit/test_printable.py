@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from factories import ecr_finding as finding
 
-from pullmedic.chat import notification
+from pullmedic.announcing.chat import notification
+from pullmedic.announcing.render import text
 from pullmedic.cli.output import say
-from pullmedic.model import Announcement, Evidence, ScanError
-from pullmedic.redact import printable
-from pullmedic.render import text
+from pullmedic.core.model import Announcement, Evidence, ScanError
+from pullmedic.core.redact import printable
 
 HOSTILE = {
     "colour": "\x1b[31;1mRED\x1b[0m",

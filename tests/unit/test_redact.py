@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pullmedic.redact import redact
+from pullmedic.core.redact import redact
 
 SECRETS = ["EXAMPLESIGNATURE0123456789abcdef", "FwoGZXIvYXdzEXAMPLETOKEN", "hunter2pass",
            "eyJhbGciOiJSUzI1NiIsImtpZCI6IkV4YW1wbGUifQ", "aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbS8"]

@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pullmedic.redact import _COMPILED, _TRIGGER, redact, redacted_json
+from pullmedic.core.redact import _COMPILED, _TRIGGER, redact, redacted_json
 
 CORPUS: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).resolve().parents[1] / "fixtures" / "secrets.yaml").read_text())
@@ -74,7 +74,7 @@ MESSAGES = [entry for path in sorted((Path(__file__).resolve().parents[1] / "fix
 
 def test_redaction_never_changes_a_classification() -> None:
     """Messages may be redacted when they are read: every verbatim message keeps its cause."""
-    from pullmedic.classify import classify
+    from pullmedic.diagnosing.classify import classify
 
     assert len(MESSAGES) >= 50
     def verdict(text: str, m: dict[str, Any]) -> tuple[Any, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pullmedic.redact import redact_tree, redacted_json
+from pullmedic.core.redact import redact_tree, redacted_json
 
 MESSAGE = ('failed to do request: Get "https://robot:hunter2pass@registry.example.com/v2/a/blobs/'
            'sha256:d015?X-Amz-Security-Token=FwoGZXIvYXdzEXAMPLETOKEN&X-Amz-Signature=0123abcd": '

@@ -19,7 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pullmedic import classify, redact, rules
+from pullmedic.core import redact
+from pullmedic.diagnosing import classify, rules
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "perf"))
 from regex_cases import GENERIC, adversarial, patterns, worst  # noqa: E402

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pullmedic.gather.registry_auth import KNOWN, Realm, realm_of
+from pullmedic.reading.gather.registry_auth import KNOWN, Realm, realm_of
 
 
 @pytest.mark.parametrize(("challenge", "host", "expected"), [

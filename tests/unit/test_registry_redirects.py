@@ -8,7 +8,7 @@ from email.message import Message
 
 import pytest
 
-from pullmedic.gather.registry import MAX_REDIRECTS, _KeepHead
+from pullmedic.reading.gather.registry import MAX_REDIRECTS, _KeepHead
 
 
 def head(url: str) -> urllib.request.Request:

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from factories import finding
 
-from pullmedic.actions import ACTIONS
-from pullmedic.causes import Cause
-from pullmedic.event import InvalidEvent, RemediateOrder, parse_event
-from pullmedic.model import Finding
-from pullmedic.remediate import Policy, offers, policy
-from pullmedic.settings import load
+from pullmedic.app.event import InvalidEvent, RemediateOrder, parse_event
+from pullmedic.app.remediate import Policy, offers, policy
+from pullmedic.core.causes import Cause
+from pullmedic.core.model import Finding
+from pullmedic.core.settings import load
+from pullmedic.remediating.actions import ACTIONS
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 

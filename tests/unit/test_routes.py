@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pullmedic.netpath.routes import Route, route_for, routes_from_api, table_for_subnet
+from pullmedic.core.netpath.routes import Route, route_for, routes_from_api, table_for_subnet
 
 S3_PL = "pl-63a5400a"
 S3_CIDRS = {S3_PL: ["52.216.0.0/15", "3.5.0.0/19"]}

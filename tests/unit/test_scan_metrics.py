@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from factories import finding
 
-from pullmedic.causes import Cause
-from pullmedic.metrics import scan_metrics
-from pullmedic.model import ScanError
-from pullmedic.scan import ScanResult
+from pullmedic.app.metrics import scan_metrics
+from pullmedic.app.scan import ScanResult
+from pullmedic.core.causes import Cause
+from pullmedic.core.model import ScanError
 
 
 def test_metrics_by_service_cluster_and_cause_and_event() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pullmedic.netpath.sg import SgRule, egress_allows, ingress_allows, rules_from_api
+from pullmedic.core.netpath.sg import SgRule, egress_allows, ingress_allows, rules_from_api
 
 S3_PL = "pl-63a5400a"
 S3_CIDRS = {S3_PL: ["52.216.0.0/15", "3.5.0.0/19"]}

@@ -8,14 +8,14 @@ from typing import get_args, get_type_hints
 import jsonschema
 from factories import ecr_finding, finding
 
-from pullmedic.announce import Delivery
-from pullmedic.causes import Cause
-from pullmedic.event import parse_event
-from pullmedic.findings import fingerprint
-from pullmedic.model import Announcement, ScanError
-from pullmedic.render import load_schema
-from pullmedic.scan import ScanResult
-from pullmedic.summary import ScanSummary
+from pullmedic.announcing.announce import Delivery
+from pullmedic.announcing.render import load_schema
+from pullmedic.app.event import parse_event
+from pullmedic.app.scan import ScanResult
+from pullmedic.app.summary import ScanSummary
+from pullmedic.core.causes import Cause
+from pullmedic.core.model import Announcement, ScanError
+from pullmedic.diagnosing.findings import fingerprint
 from pullmedic_sandbox.handler import load_handler
 
 SINCE = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

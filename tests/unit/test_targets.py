@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from pullmedic.event import InvalidEvent, parse_event
-from pullmedic.settings import load
-from pullmedic.targets import InvalidTargets, ScanTarget, from_env, parse
+from pullmedic.app.event import InvalidEvent, parse_event
+from pullmedic.core.settings import load
+from pullmedic.core.targets import InvalidTargets, ScanTarget, from_env, parse
 
 
 def test_parse_accounts_regions_and_all() -> None:

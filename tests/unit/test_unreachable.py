@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from pullmedic.aws.eks import ClusterAccess
-from pullmedic.reach import Vantage
-from pullmedic.scan import aws_unreachable_fix, unreachable_fix
+from pullmedic.app.reach import Vantage
+from pullmedic.app.scan import aws_unreachable_fix, unreachable_fix
+from pullmedic.reading.aws.eks import ClusterAccess
 
 
 def access(**fields: object) -> ClusterAccess:
@@ -41,7 +41,7 @@ def test_an_unreachable_aws_api_names_the_endpoint_to_add(service: str) -> None:
 
 
 def test_a_checks_aws_command_gets_the_clusters_region_unless_it_names_one() -> None:
-    from pullmedic.diagnose import in_region
+    from pullmedic.diagnosing.diagnose import in_region
 
     pasted = in_region("aws ec2 delete-route --route-table-id rtb-1", "eu-west-1")
     assert pasted.endswith("--region eu-west-1")
@@ -51,7 +51,7 @@ def test_a_checks_aws_command_gets_the_clusters_region_unless_it_names_one() -> 
 
 
 def test_a_user_of_the_roles_name_is_not_the_role() -> None:
-    from pullmedic.doctor.gather import same_role
+    from pullmedic.reading.deployment import same_role
 
     role = "arn:aws:iam::123456789012:role/pullmedic/pullmedic-scan"
     assert same_role(role, "arn:aws:sts::123456789012:assumed-role/pullmedic-scan/session-1")
@@ -60,7 +60,7 @@ def test_a_user_of_the_roles_name_is_not_the_role() -> None:
 
 
 def network(vpc: str | None, **fields: object) -> Vantage:
-    from pullmedic.doctor.facts import FunctionNetwork
+    from pullmedic.core.deployment import FunctionNetwork
 
     return Vantage(FunctionNetwork(vpc, **fields))  # type: ignore[arg-type]
 
@@ -89,7 +89,7 @@ def test_a_restricted_endpoint_names_the_nat_address_to_add_with_the_region() ->
 
 
 def test_in_the_clusters_vpc_the_missing_security_group_rule_is_named() -> None:
-    from pullmedic.doctor.facts import FunctionNetwork
+    from pullmedic.core.deployment import FunctionNetwork
 
     closed = {"GroupId": "sg-0c1", "IpPermissions": [], "IpPermissionsEgress": []}
     place = FunctionNetwork("vpc-0a1", {"subnet-1": "10.0.1.0/24"}, ("sg-0f1",))

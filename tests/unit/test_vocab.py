@@ -9,9 +9,9 @@ from enum import StrEnum
 import pytest
 import yaml
 
+from pullmedic.announcing.render import load_schema
 from pullmedic.cli.output import dump
-from pullmedic.render import load_schema
-from pullmedic.vocab import Confidence, Event, MessageSource, Severity, VerdictStatus
+from pullmedic.core.vocab import Confidence, Event, MessageSource, Severity, VerdictStatus
 
 FINDING = load_schema("findings")["$defs"]
 

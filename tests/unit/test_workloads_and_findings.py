@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pullmedic.causes import Cause
-from pullmedic.findings import fingerprint, group
-from pullmedic.kube.workloads import controller_index, needs_jobs, replicaset_selector, workload_of
-from pullmedic.model import ContainerFailure, FailureEvent, PodInfo, Workload
+from pullmedic.core.causes import Cause
+from pullmedic.core.model import ContainerFailure, FailureEvent, PodInfo, Workload
+from pullmedic.diagnosing.findings import fingerprint, group
+from pullmedic.reading.kube.workloads import controller_index, needs_jobs, replicaset_selector, workload_of
 
 NOTFOUND = ('Failed to pull image "ghcr.io/acme/api:v9": rpc error: code = NotFound desc = failed '
             'to pull and unpack image "ghcr.io/acme/api:v9": failed to resolve reference '

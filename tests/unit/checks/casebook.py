@@ -6,16 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pullmedic.causes import Cause
-from pullmedic.checks.base import Check
-from pullmedic.checks.facts import Network, Snapshot, Subject, subject_of
-from pullmedic.gather.ec2 import Host
-from pullmedic.model import Finding, PodInfo, Workload
-from pullmedic.netpath.nacl import NaclEntry
-from pullmedic.netpath.routes import Route
-from pullmedic.netpath.sg import SgRule
-from pullmedic.netpath.target import INTERNET_STAND_IN, Target
-from pullmedic.vocab import VerdictStatus
+from pullmedic.core.causes import Cause
+from pullmedic.core.model import Finding, PodInfo, Workload
+from pullmedic.core.netpath.nacl import NaclEntry
+from pullmedic.core.netpath.routes import Route
+from pullmedic.core.netpath.sg import SgRule
+from pullmedic.core.netpath.target import INTERNET_STAND_IN, Target
+from pullmedic.core.vocab import VerdictStatus
+from pullmedic.diagnosing.checks.base import Check
+from pullmedic.diagnosing.checks.facts import Network, Snapshot, Subject, subject_of
+from pullmedic.reading.gather.ec2 import Host
 
 REGION, ACCOUNT, OTHER_ACCOUNT = "us-east-2", "111122223333", "444455556666"
 ECR = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"

@@ -8,11 +8,11 @@ from datetime import datetime
 import pytest
 from casebook import ACCOUNT, ECR, REGION, Case, facts, subject, verify
 
-from pullmedic.causes import Cause
-from pullmedic.checks import ecr_image_exists
-from pullmedic.checks.base import CONFIRMED, CONTRADICTED, UNAVAILABLE
-from pullmedic.checks.facts import EcrImages, ImageVersion
-from pullmedic.gather.unavailable import Unavailable
+from pullmedic.core.causes import Cause
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.diagnosing.checks import ecr_image_exists
+from pullmedic.diagnosing.checks.base import CONFIRMED, CONTRADICTED, UNAVAILABLE
+from pullmedic.diagnosing.checks.facts import EcrImages, ImageVersion
 
 EXPIRE = json.dumps({"rules": [{"rulePriority": 1, "action": {"type": "expire"}, "selection": {
     "tagStatus": "tagged", "tagPrefixList": ["1."], "countType": "imageCountMoreThan", "countNumber": 5}}]})

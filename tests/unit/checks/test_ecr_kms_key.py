@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from casebook import REGION, Case, facts, subject, verify
 
-from pullmedic.checks import ecr_kms_key
-from pullmedic.checks.base import CONFIRMED, PASSED, UNAVAILABLE
-from pullmedic.checks.facts import Encryption
-from pullmedic.gather.unavailable import Unavailable
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.diagnosing.checks import ecr_kms_key
+from pullmedic.diagnosing.checks.base import CONFIRMED, PASSED, UNAVAILABLE
+from pullmedic.diagnosing.checks.facts import Encryption
 
 KEY = f"arn:aws:kms:{REGION}:111122223333:key/1234abcd"
 CASES = [

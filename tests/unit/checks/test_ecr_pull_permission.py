@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from casebook import ACCOUNT, REGION, ROLE, Case, facts, pod, subject, verify
 
-from pullmedic.causes import Cause
-from pullmedic.checks import ecr_pull_permission
-from pullmedic.checks.base import CONFIRMED, PASSED, UNAVAILABLE
-from pullmedic.checks.facts import FARGATE_PROFILE_LABEL, RolePermissions
-from pullmedic.gather.unavailable import Unavailable
+from pullmedic.core.causes import Cause
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.diagnosing.checks import ecr_pull_permission
+from pullmedic.diagnosing.checks.base import CONFIRMED, PASSED, UNAVAILABLE
+from pullmedic.diagnosing.checks.facts import FARGATE_PROFILE_LABEL, RolePermissions
 
 REPO = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/shop/api"
 READ_ONLY = ("AmazonEC2ContainerRegistryReadOnly", {"Version": "2012-10-17", "Statement": [

@@ -7,10 +7,10 @@ import json
 import pytest
 from casebook import ACCOUNT, OTHER_ACCOUNT, REGION, ROLE, Case, facts, subject, verify
 
-from pullmedic.causes import Cause
-from pullmedic.checks import ecr_repository_policy
-from pullmedic.checks.base import CONFIRMED, PASSED, UNAVAILABLE
-from pullmedic.gather.unavailable import Unavailable
+from pullmedic.core.causes import Cause
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.diagnosing.checks import ecr_repository_policy
+from pullmedic.diagnosing.checks.base import CONFIRMED, PASSED, UNAVAILABLE
 
 AUTH = Cause.AUTH_FAILED
 SHARED = subject(f"{OTHER_ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/base/runtime:3", AUTH)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pullmedic.checks import REGISTRY
+from pullmedic.diagnosing.checks import REGISTRY
 
 
 def test_every_registered_check_has_its_unit_test_file() -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from casebook import ECR, Case, facts, host, subject, verify
 
-from pullmedic.causes import Cause
-from pullmedic.checks import image_platform
-from pullmedic.checks.base import CONFIRMED, CONTRADICTED, UNAVAILABLE
-from pullmedic.checks.facts import Platforms
-from pullmedic.gather.unavailable import Unavailable
+from pullmedic.core.causes import Cause
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.diagnosing.checks import image_platform
+from pullmedic.diagnosing.checks.base import CONFIRMED, CONTRADICTED, UNAVAILABLE
+from pullmedic.diagnosing.checks.facts import Platforms
 
 ARM = host(architecture="arm64")
 MISMATCH = Cause.PLATFORM_MISMATCH

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from casebook import OPEN_ACL, Case, acl_entry, facts, network, subject, verify
 
-from pullmedic.causes import Cause
-from pullmedic.checks import nacl_path
-from pullmedic.checks.base import CONFIRMED, PASSED, UNAVAILABLE
-from pullmedic.gather.unavailable import Unavailable
+from pullmedic.core.causes import Cause
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.diagnosing.checks import nacl_path
+from pullmedic.diagnosing.checks.base import CONFIRMED, PASSED, UNAVAILABLE
 
 UNREACHABLE = Cause.REGISTRY_UNREACHABLE
 NO_443 = (acl_entry(90, True, "deny", (443, 443)), *OPEN_ACL)

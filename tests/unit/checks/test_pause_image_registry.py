@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from casebook import REGION, Case, facts, subject, verify
 
-from pullmedic.causes import Cause
-from pullmedic.checks import pause_image_registry
-from pullmedic.checks.base import CONFIRMED, PASSED
+from pullmedic.core.causes import Cause
+from pullmedic.diagnosing.checks import pause_image_registry
+from pullmedic.diagnosing.checks.base import CONFIRMED, PASSED
 
 PAUSE = "602401143452.dkr.ecr.{region}.amazonaws.com/eks/pause:3.10"
 CASES = [

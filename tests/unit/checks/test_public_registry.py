@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from casebook import Case, facts, subject, verify
 
-from pullmedic.causes import Cause
-from pullmedic.checks import public_registry
-from pullmedic.checks.base import CONFIRMED, CONTRADICTED, PASSED, UNAVAILABLE
-from pullmedic.gather.registry import (
+from pullmedic.core.causes import Cause
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.diagnosing.checks import public_registry
+from pullmedic.diagnosing.checks.base import CONFIRMED, CONTRADICTED, PASSED, UNAVAILABLE
+from pullmedic.reading.gather.registry import (
     AUTH_REQUIRED,
     EXISTS,
     NOT_FOUND,
@@ -16,7 +17,6 @@ from pullmedic.gather.registry import (
     UNREACHABLE,
     RegistryAnswer,
 )
-from pullmedic.gather.unavailable import Unavailable
 
 HUB = "docker.io/library/nginx:1.99"
 NOT_FOUND_MSG, AUTH, LIMITED = Cause.IMAGE_NOT_FOUND, Cause.AUTH_FAILED, Cause.RATE_LIMITED

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from casebook import Case, facts, pod, subject, verify
 
-from pullmedic.causes import Cause
-from pullmedic.checks import pull_secrets
-from pullmedic.checks.base import CONFIRMED, PASSED, UNAVAILABLE
-from pullmedic.checks.facts import PullSecret, PullSecrets
-from pullmedic.gather.unavailable import Unavailable
+from pullmedic.core.causes import Cause
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.diagnosing.checks import pull_secrets
+from pullmedic.diagnosing.checks.base import CONFIRMED, PASSED, UNAVAILABLE
+from pullmedic.diagnosing.checks.facts import PullSecret, PullSecrets
 
 GHCR = "ghcr.io/acme/api:2"
 AUTH = Cause.AUTH_FAILED

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from casebook import ACCOUNT, REGION, Case, facts, network, subject, verify
 
-from pullmedic.causes import Cause
-from pullmedic.checks import rate_limit_cache
-from pullmedic.checks.base import CONFIRMED, PASSED
-from pullmedic.checks.facts import NatGateway, PullThroughRule
-from pullmedic.gather.unavailable import Unavailable
+from pullmedic.core.causes import Cause
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.diagnosing.checks import rate_limit_cache
+from pullmedic.diagnosing.checks.base import CONFIRMED, PASSED
+from pullmedic.diagnosing.checks.facts import NatGateway, PullThroughRule
 
 HUB = "docker.io/library/nginx:1.25"
 LIMITED = Cause.RATE_LIMITED

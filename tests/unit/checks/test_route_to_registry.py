@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from casebook import INTERNET, REGION, Case, facts, host, network, route, subject, verify
 
-from pullmedic.causes import Cause
-from pullmedic.checks import route_to_registry
-from pullmedic.checks.base import CONFIRMED, PASSED, UNAVAILABLE
-from pullmedic.checks.facts import Endpoint, NatGateway
-from pullmedic.gather.unavailable import Unavailable
-from pullmedic.netpath.target import S3_STAND_IN, Target
+from pullmedic.core.causes import Cause
+from pullmedic.core.netpath.target import S3_STAND_IN, Target
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.diagnosing.checks import route_to_registry
+from pullmedic.diagnosing.checks.base import CONFIRMED, PASSED, UNAVAILABLE
+from pullmedic.diagnosing.checks.facts import Endpoint, NatGateway
 
 UNREACHABLE = Cause.REGISTRY_UNREACHABLE
 LOCAL = route("10.0.0.0/16", "local")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from casebook import INTERNET, Case, facts, network, subject, verify
 
-from pullmedic.causes import Cause
-from pullmedic.checks import sg_egress
-from pullmedic.checks.base import CONFIRMED, PASSED, UNAVAILABLE
-from pullmedic.gather.unavailable import Unavailable
-from pullmedic.netpath.sg import SgRule
-from pullmedic.netpath.target import INTERNET_STAND_IN, Target
+from pullmedic.core.causes import Cause
+from pullmedic.core.netpath.sg import SgRule
+from pullmedic.core.netpath.target import INTERNET_STAND_IN, Target
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.diagnosing.checks import sg_egress
+from pullmedic.diagnosing.checks.base import CONFIRMED, PASSED, UNAVAILABLE
 
 UNREACHABLE = Cause.REGISTRY_UNREACHABLE
 VPC_ONLY = {"sg-node": (SgRule("sg-node", "egress", "tcp", 443, 443, ("10.0.0.0/16",)),)}

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from casebook import Case, facts, network, subject, verify
 
-from pullmedic.causes import Cause
-from pullmedic.checks import subnet_free_ips
-from pullmedic.checks.base import CONFIRMED, PASSED, UNAVAILABLE
-from pullmedic.gather.unavailable import Unavailable
+from pullmedic.core.causes import Cause
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.diagnosing.checks import subnet_free_ips
+from pullmedic.diagnosing.checks.base import CONFIRMED, PASSED, UNAVAILABLE
 
 EXHAUSTED = Cause.IP_EXHAUSTED
 CASES = [

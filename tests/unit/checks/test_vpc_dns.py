@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from casebook import Case, facts, host, subject, verify
 
-from pullmedic.causes import Cause
-from pullmedic.checks import vpc_dns
-from pullmedic.checks.base import CONFIRMED, PASSED, UNAVAILABLE
-from pullmedic.gather.unavailable import Unavailable
+from pullmedic.core.causes import Cause
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.diagnosing.checks import vpc_dns
+from pullmedic.diagnosing.checks.base import CONFIRMED, PASSED, UNAVAILABLE
 
 DNS = subject(cause=Cause.REGISTRY_UNREACHABLE, rule_id="dns_failure")
 CASES = [

@@ -7,12 +7,12 @@ import json
 import pytest
 from casebook import ACCOUNT, REGION, ROLE, Case, facts, network, subject, verify
 
-from pullmedic.causes import Cause
-from pullmedic.checks import vpc_endpoint_policy
-from pullmedic.checks.base import CONFIRMED, PASSED, UNAVAILABLE
-from pullmedic.checks.facts import Endpoint
-from pullmedic.gather.unavailable import Unavailable
-from pullmedic.netpath.target import Target
+from pullmedic.core.causes import Cause
+from pullmedic.core.netpath.target import Target
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.diagnosing.checks import vpc_endpoint_policy
+from pullmedic.diagnosing.checks.base import CONFIRMED, PASSED, UNAVAILABLE
+from pullmedic.diagnosing.checks.facts import Endpoint
 
 AUTH = Cause.AUTH_FAILED
 DKR = Target("endpoint", "10.0.2.5", ("sg-vpce",), "the ecr.dkr endpoint vpce-dkr (10.0.2.5)")

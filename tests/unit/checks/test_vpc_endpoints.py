@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from casebook import REGION, Case, facts, network, subject, verify
 
-from pullmedic.causes import Cause
-from pullmedic.checks import vpc_endpoints
-from pullmedic.checks.base import CONFIRMED, PASSED, UNAVAILABLE
-from pullmedic.checks.facts import Endpoint
-from pullmedic.gather.unavailable import Unavailable
-from pullmedic.netpath.sg import SgRule
-from pullmedic.netpath.target import Target
+from pullmedic.core.causes import Cause
+from pullmedic.core.netpath.sg import SgRule
+from pullmedic.core.netpath.target import Target
+from pullmedic.core.unavailable import Unavailable
+from pullmedic.diagnosing.checks import vpc_endpoints
+from pullmedic.diagnosing.checks.base import CONFIRMED, PASSED, UNAVAILABLE
+from pullmedic.diagnosing.checks.facts import Endpoint
 
 UNREACHABLE = Cause.REGISTRY_UNREACHABLE
 DKR = Target("endpoint", "10.0.2.5", ("sg-vpce",), "the ecr.dkr endpoint vpce-dkr (10.0.2.5)")

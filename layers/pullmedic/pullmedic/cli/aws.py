@@ -9,9 +9,9 @@ from dataclasses import replace
 import boto3
 from botocore.exceptions import ClientError, NoCredentialsError
 
-from pullmedic.aws.errors import error_code
-from pullmedic.bootstrap import App, bootstrap
-from pullmedic.settings import Settings, load
+from pullmedic.app.bootstrap import App, bootstrap
+from pullmedic.core.settings import Settings, load
+from pullmedic.reading.aws.errors import error_code
 
 DEFAULT_STACK = "pullmedic"  # samconfig.toml's stack_name
 TABLE_OUTPUT = "StateTableName"

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from pullmedic.cli.parser import CAUSES
-from pullmedic.findings import SEVERITY_ORDER
+from pullmedic.diagnosing.findings import SEVERITY_ORDER
 
 # Values completed from the machine rather than from the parser.
 _PROFILES = ('$( { sed -n "s/^\\[profile \\(.*\\)\\]$/\\1/p" ~/.aws/config; '

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from pullmedic.bootstrap import with_deadline
+from pullmedic.app.bootstrap import with_deadline
+from pullmedic.app.event import parse_doctor
 from pullmedic.cli import aws
 from pullmedic.cli.errors import FAILED, OK
 from pullmedic.cli.output import dump, say
 from pullmedic.doctor.run import run_doctor, table
-from pullmedic.event import parse_doctor
 
 
 def run(args: argparse.Namespace) -> int:

@@ -22,8 +22,8 @@ from botocore.exceptions import (
     UnauthorizedSSOTokenError,
 )
 
-from pullmedic.announce import DeliveryIncomplete
-from pullmedic.event import InvalidEvent
+from pullmedic.announcing.announce import DeliveryIncomplete
+from pullmedic.app.event import InvalidEvent
 
 OK = 0  # nothing failing (scan), or the command did what it was asked
 FAILED = 1  # the command could not do its job (credentials, network, AWS refused, a file)

@@ -7,10 +7,10 @@ import json
 import sys
 from typing import IO, Any, TextIO
 
-from pullmedic.causes import ADVICE
-from pullmedic.classify import classify
 from pullmedic.cli.errors import FAILED, OK, UsageError
 from pullmedic.cli.output import dump, say
+from pullmedic.core.causes import ADVICE
+from pullmedic.diagnosing.classify import classify
 
 SCHEMA = "pullmedic.explain/v1"  # schemas/explain.json: every JSON line and document out
 LINE_MAX = 1 << 20  # a longer input line is answered with an error line (and skipped)

@@ -7,12 +7,12 @@ import getpass
 import json
 from typing import Any
 
+from pullmedic.app.event import parse_remediate
+from pullmedic.app.remediate import remediate
 from pullmedic.cli import aws
 from pullmedic.cli.errors import FAILED, OK, UsageError
 from pullmedic.cli.output import dump, say
-from pullmedic.event import parse_remediate
-from pullmedic.remediate import remediate
-from pullmedic.vocab import ResultStatus
+from pullmedic.core.vocab import ResultStatus
 
 FIX_OK = frozenset({ResultStatus.PLANNED, ResultStatus.ALREADY_DONE, ResultStatus.REMEDIATED})
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TextIO
 
-from pullmedic.redact import printable, redact
-from pullmedic.vocab import Severity
+from pullmedic.core.redact import printable, redact
+from pullmedic.core.vocab import Severity
 
 FORMATS = ("table", "json", "yaml")
 # Table columns that may be cut (the widest first) when a table is wider than the terminal.

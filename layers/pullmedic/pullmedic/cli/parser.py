@@ -8,10 +8,10 @@ from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
-from pullmedic.causes import Cause
 from pullmedic.cli.errors import EXIT_CODES, USAGE
 from pullmedic.cli.output import FORMATS
-from pullmedic.findings import SEVERITY_ORDER
+from pullmedic.core.causes import Cause
+from pullmedic.diagnosing.findings import SEVERITY_ORDER
 
 CAUSES = tuple(c.value for c in Cause)
 

@@ -7,16 +7,17 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from pullmedic.aws.eks import list_clusters
+from pullmedic.announcing.lifecycle import Record, Silence
+from pullmedic.announcing.state import StateStore
+from pullmedic.app.event import SilenceOrder, parse_silence
+from pullmedic.app.service import add_silence
 from pullmedic.cli import aws
 from pullmedic.cli.errors import FAILED, OK, UsageError
 from pullmedic.cli.output import Terminal, dump, say, table
 from pullmedic.cli.scan import selected
-from pullmedic.event import SILENCE_SCOPES, SilenceOrder, parse_silence
-from pullmedic.lifecycle import Record, Silence
-from pullmedic.service import add_silence
-from pullmedic.state import StateStore
-from pullmedic.times import iso
+from pullmedic.core.model import SILENCE_SCOPES
+from pullmedic.core.times import iso
+from pullmedic.reading.aws.eks import list_clusters
 
 # Workload kinds as Kubernetes spells them, by lower-case name, plural and kubectl short name.
 KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")

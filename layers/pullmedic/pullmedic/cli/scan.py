@@ -9,17 +9,17 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from pullmedic.aws.eks import list_clusters
-from pullmedic.bootstrap import App, with_deadline
+from pullmedic.announcing.render import text
+from pullmedic.app.bootstrap import App, with_deadline
+from pullmedic.app.event import ScanOrder
+from pullmedic.app.service import run_scan
 from pullmedic.cli import aws
 from pullmedic.cli.errors import INCOMPLETE, OK, PROBLEMS, UsageError
 from pullmedic.cli.output import Progress, Terminal, dump, say, stderr_progress, table
-from pullmedic.event import ScanOrder
-from pullmedic.model import Announcement
-from pullmedic.render import text
-from pullmedic.service import run_scan
-from pullmedic.settings import load
-from pullmedic.vocab import Event, OrderSource
+from pullmedic.core.model import Announcement
+from pullmedic.core.settings import load
+from pullmedic.core.vocab import Event, OrderSource
+from pullmedic.reading.aws.eks import list_clusters
 
 FINDING_COLUMNS = ("CLUSTER", "NAMESPACE", "WORKLOAD", "CONTAINER", "IMAGE", "SEVERITY", "CAUSE",
                    "CONFIDENCE", "PODS", "FINGERPRINT")

@@ -12,12 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pullmedic.aws.eks import list_clusters
-from pullmedic.aws.session import SESSION_LOCK
-from pullmedic.aws.token import eks_token
-from pullmedic.bootstrap import App
-from pullmedic.diagnose import in_region
-from pullmedic.doctor.facts import (
+from pullmedic.app.bootstrap import App
+from pullmedic.app.event import DoctorOrder
+from pullmedic.app.remediate import policy
+from pullmedic.core.deployment import (
     DEPLOYMENT,
     OK,
     PROBLEM,
@@ -30,15 +28,17 @@ from pullmedic.doctor.facts import (
     KubeNeed,
     Line,
 )
-from pullmedic.doctor.gather import DoctorReader, identity_of
+from pullmedic.core.limits import CLUSTERS_MAX, ERROR_MAX, clean
+from pullmedic.core.permissions import READ_ACTIONS
+from pullmedic.core.settings import Settings, load
+from pullmedic.core.unavailable import Unavailable, error_text
+from pullmedic.diagnosing.diagnose import in_region
 from pullmedic.doctor.verdicts import checklist, scan_needs
-from pullmedic.event import DoctorOrder
-from pullmedic.gather.unavailable import Unavailable, error_text
-from pullmedic.limits import CLUSTERS_MAX, ERROR_MAX, clean
-from pullmedic.parallel import bounded
-from pullmedic.permissions import READ_ACTIONS
-from pullmedic.remediate import policy
-from pullmedic.settings import Settings, load
+from pullmedic.reading.aws.eks import list_clusters
+from pullmedic.reading.aws.session import SESSION_LOCK
+from pullmedic.reading.aws.token import eks_token
+from pullmedic.reading.deployment import DoctorReader, identity_of
+from pullmedic.reading.parallel import bounded
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
@@ -283,7 +283,7 @@ def _read_cluster(reader: DoctorReader, app: App, name: str, identity: Identity 
 
 def _kube(app: App, name: str, described: dict[str, Any], needs: Sequence[KubeNeed]) -> KubeAccess:
     """Ask the cluster's API server about each need."""
-    from pullmedic.kube.access import review  # deferred: imports the kubernetes client
+    from pullmedic.reading.kube.access import review  # deferred: imports the kubernetes client
 
     deps = app.deps
     endpoint = described.get("endpoint", "")

@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pullmedic.doctor.facts import (
+from pullmedic.core.deployment import (
     DEPLOYMENT,
     OK,
     PROBLEM,
@@ -19,8 +19,8 @@ from pullmedic.doctor.facts import (
     KubeNeed,
     Line,
 )
-from pullmedic.gather.unavailable import Unavailable
-from pullmedic.netpath.sg import SgRule, ingress_allows, rules_from_api
+from pullmedic.core.netpath.sg import SgRule, ingress_allows, rules_from_api
+from pullmedic.core.unavailable import Unavailable
 
 VIEW_POLICY = "AmazonEKSViewPolicy"
 # Managed access policies whose rules include everything AmazonEKSViewPolicy grants.
