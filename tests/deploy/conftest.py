@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,16 @@ def translated(template: dict[str, Any],
 
 @pytest.fixture(scope="session")
 def built() -> Path:
-    """`sam build` once per session (samconfig.toml makes it cached and parallel)."""
-    sam("build", "--region", REGION)
+    """`sam build` once per test run (samconfig.toml makes it cached and parallel). Under
+    pytest-xdist each worker has a session of its own: the first builds, under a lock, and the
+    others use its build (a second build would delete files the first worker is reading)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))
+    BUILD_DIR.parent.mkdir(parents=True, exist_ok=True)
+    with open(BUILD_DIR.parent / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamp = BUILD_DIR.parent / ".built-by"
+        if not stamp.is_file() or stamp.read_text() != run:
+            stamp.unlink(missing_ok=True)
+            sam("build", "--region", REGION)
+            stamp.write_text(run)
     return BUILD_DIR
