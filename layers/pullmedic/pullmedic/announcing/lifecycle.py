@@ -25,7 +25,6 @@ from typing import Any
 from pullmedic.core.codec import dumps
 from pullmedic.core.limits import FINDINGS_PER_PROBLEM_MAX, STORED_DOCS_BYTES
 from pullmedic.core.model import Announcement, Finding, Workload
-from pullmedic.core.redact import redact
 from pullmedic.core.vocab import Confidence, Event
 from pullmedic.diagnosing.findings import SEVERITY_ORDER, fingerprint
 
@@ -228,12 +227,15 @@ def _record(fp: str, group: list[Finding], stored: Record | None, now: datetime)
 
 
 def _kept(group: list[Finding]) -> tuple[Finding, ...]:
-    """The group's findings, worst first, as many as fit STORED_DOCS_BYTES as stored (encoded and
-    redacted; one at least)."""
+    """The group's findings, worst first, as many as fit STORED_DOCS_BYTES encoded (one at least).
+
+    Their texts were redacted where they were read, so the encoding is what the state table
+    stores (state.py redacts once more on the way in); measuring it needs no redaction pass,
+    which was most of a large scan's CPU."""
     kept: list[Finding] = []
     used = 0
     for finding in group:
-        used += len(redact(dumps(finding)).encode())
+        used += len(dumps(finding).encode())
         if kept and used > STORED_DOCS_BYTES:
             break
         kept.append(finding)
