@@ -31,7 +31,7 @@ test: $(STAMP) $(EKSTOKEN_STAMP)
 
 # The edit-test loop: unit tests and a few end-to-end smoke tests (`make test` runs everything).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q tests/unit tests/functional/test_handler.py \
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests/unit tests/functional/test_handler.py \
 	  tests/functional/test_state_store.py tests/functional/test_incomplete_reads.py
 
 # Style, types (mypy --strict, configured in pyproject.toml) and the complexity gate (radon: no
